@@ -1,0 +1,91 @@
+/**
+ * The contract between the guest machine and whoever drives it (the FT hypervisor in src/ft, the
+ * `vm` command, tests). The machine never reads a clock, never schedules itself and never does I/O:
+ * the host calls `run(budget)`, delivers asynchronous input between runs, and sees the machine's
+ * effects only through the two injected interfaces below.
+ */
+
+/** Where a nondeterministic read came from. Each read yields one unsigned 32-bit value. */
+export type NondetKind = 'time-lo' | 'time-hi' | 'rng';
+
+/**
+ * Consulted at the exact instruction that reads `time`/`timeh` (CSR or CLINT mtime) or the RNG.
+ * `icount` is the number of instructions retired before the reading instruction. The primary's
+ * hypervisor answers from its (injected) clock and logs the value; the backup answers from the log.
+ */
+export interface NondetSource {
+  read(kind: NondetKind, icount: number): number;
+}
+
+/** What a disk request looks like when it leaves the machine. */
+export interface DiskRequest {
+  id: number; // per-machine request id, increasing from 1
+  op: 'read' | 'write';
+  sector: number;
+  count: number; // blocks
+  data?: Uint8Array; // write: count*512 bytes copied out of guest memory at issue (bounce buffer)
+}
+
+/** Every way the guest affects the outside world. Each carries the icount at which it happened. */
+export type MachineOutput =
+  | { kind: 'console'; icount: number; bytes: Uint8Array }
+  | { kind: 'net-tx'; icount: number; bytes: Uint8Array }
+  | { kind: 'disk'; icount: number; req: DiskRequest };
+
+/**
+ * Receives outputs synchronously, mid-run, at the instruction that produced them. The primary's
+ * hypervisor holds them under the Output Rule; the backup's counts and discards them.
+ */
+export interface OutputSink {
+  output(out: MachineOutput): void;
+}
+
+export type StopReason = 'budget' | 'wfi' | 'exit' | 'fault';
+
+export interface RunResult {
+  retired: number; // instructions retired by this call (≤ budget)
+  reason: StopReason;
+  /** reason 'exit': the HTIF tohost value (1 = pass; else test number << 1 | 1). */
+  tohost?: number;
+  /** reason 'fault': what went wrong, e.g. a trap with no usable trap vector. */
+  fault?: string;
+}
+
+/** Result of offering a received packet to the NIC. */
+export type PacketDelivery = 'delivered' | 'dropped-no-descriptor' | 'dropped-oversize' | 'dropped-rx-off';
+
+/** A whole-machine snapshot: transferable buffers plus plain data. */
+export interface MachineSnapshot {
+  icount: number;
+  ram: ArrayBuffer;
+  cpu: ArrayBuffer; // registers, pc, CSRs
+  devices: Record<string, unknown>; // each device's plain-data state
+  config: { ramSize: number; tohostAddr: number | null };
+}
+
+/** What the FT layer needs from a guest machine. Implemented by src/machine/machine.ts `Machine`. */
+export interface GuestMachine {
+  /** Instructions retired since reset: exact, deterministic, safe past 2^32 (a JS number). */
+  readonly icount: number;
+  /** Retire exactly `budget` instructions unless the guest stops earlier (wfi, exit, fault). */
+  run(budget: number): RunResult;
+
+  /** Raise the machine timer interrupt (MTIP) now; the guest clears it by writing mtimecmp. */
+  deliverTimer(): void;
+  /** The guest's mtimecmp in µs, or null when the timer is not armed (all ones / never written). */
+  timerDeadline(): number | null;
+  /** DMA a received packet into the next free RX descriptor now and raise the RX interrupt. */
+  deliverPacket(bytes: Uint8Array): PacketDelivery;
+  /** Complete disk request `id` now: for a read, DMA `data` into guest memory; raise the interrupt. */
+  completeDisk(id: number, data?: Uint8Array): void;
+  /** Bytes arriving on the UART receive line. */
+  deliverUart(bytes: Uint8Array): void;
+
+  setNondetSource(src: NondetSource): void;
+  setOutputSink(sink: OutputSink): void;
+
+  /** A hash over registers, CSRs, RAM and device state; equal states give equal hashes. */
+  stateHash(): string;
+  snapshot(): MachineSnapshot;
+  restore(snap: MachineSnapshot): void;
+}
