@@ -37,7 +37,7 @@ function vitest() {
   totals.passed += r.numPassedTests;
   totals.failed += failed;
   totals.skipped += r.numPendingTests + r.numTodoTests;
-  lines.push(`unit tests: ${r.numPassedTests} passed, ${failed} failed (${r.numTotalTestSuites} files)`);
+  lines.push(`unit tests: ${r.numPassedTests} passed, ${failed} failed (${r.numTotalTestSuites} suites)`);
 }
 
 function e2e() {
