@@ -48,6 +48,7 @@ export const NIC_TX_SIZE = 0x24;
 export const NIC_TX_HEAD = 0x28; // RO: next descriptor the device will send
 export const NIC_TX_TAIL = 0x2c; // guest write = doorbell: send descriptors head..tail-1 now
 export const NIC_RX_DROPPED = 0x30; // RO: packets dropped (no free descriptor, or too big)
+export const NIC_TX_DROPPED = 0x34; // RO: transmit descriptors not sent (bad length or address)
 export const NIC_ISR_RX = 0x1;
 export const NIC_ISR_TX = 0x2;
 /** Descriptor: 16 bytes {addr u32, cap u32, len u32, flags u32}; flags bit0 = DONE (set by device). */
