@@ -1,0 +1,573 @@
+/**
+ * The RV32IMAC hart, machine mode only (unprivileged spec ch. 2, 7, 8, 9 (Zicsr), 16 (C);
+ * privileged spec ch. 3). One big `run` loop keeps pc, the retired count and the RAM views in
+ * locals; RAM is read through the Memory views directly, anything else goes to the Mmio bus.
+ *
+ * Counting (the property fault tolerance rests on): `icount` counts retired instructions. An
+ * instruction that takes a synchronous exception does not retire; taking an interrupt is not an
+ * instruction. `run(budget)` stops right after the budget-th retirement, so the state "after X
+ * retired instructions" is unique and the backup can deliver an event exactly where the primary did.
+ *
+ * Interrupts are checked before each instruction. Only a few things can make one deliverable — a
+ * device raising a line (inside an Mmio call, or between runs), a CSR write, mret — so the loop
+ * rechecks only after those, and the common instruction pays nothing for it.
+ *
+ * Decode and execute are one switch today; the opcode dispatch is the single place a later
+ * block translator would replace, and the count stays exact because every retirement is `count++`.
+ */
+import type { Memory } from './memory';
+import type { Mmio } from './bus';
+import type { NondetSource, RunResult, StopReason } from './types';
+import {
+  CsrFile, CSR_WORDS, IRQ_PRIORITY, MSTATUS_MIE, MSTATUS_MPIE, MIE_WRITABLE, causeName,
+  CAUSE_BREAKPOINT, CAUSE_ECALL_M, CAUSE_FETCH_ACCESS, CAUSE_ILLEGAL, CAUSE_INTERRUPT,
+  CAUSE_LOAD_ACCESS, CAUSE_LOAD_MISALIGNED, CAUSE_STORE_ACCESS, CAUSE_STORE_MISALIGNED,
+} from './csr';
+import { rvcTable } from './rvc';
+
+const SNAPSHOT_MAGIC = 0x48415254; // 'HART'
+const SNAPSHOT_VERSION = 1;
+// magic, version, regs[32], pc, icount lo, icount hi, CSRs, reservation, tohostAddr, fault length
+const SNAP_WORDS_FIXED = 2 + 32 + 3 + CSR_WORDS + 3;
+/** Words in `stateWords()`: regs, pc, icount lo/hi, CSRs, reservation. */
+export const STATE_WORDS = 32 + 3 + CSR_WORDS + 1;
+
+const NO_RESERVATION = -1;
+
+function hex(v: number): string {
+  return '0x' + (v >>> 0).toString(16).padStart(8, '0');
+}
+
+/** High word of the unsigned 64-bit product (M extension MULHU), exact in doubles via 16-bit limbs. */
+export function mulhu(a: number, b: number): number {
+  const al = a & 0xffff, ah = a >>> 16, bl = b & 0xffff, bh = b >>> 16;
+  const lh = al * bh, hl = ah * bl;
+  const mid = ((al * bl) >>> 16) + (lh & 0xffff) + (hl & 0xffff);
+  return (ah * bh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) | 0;
+}
+/** MULH: signed × signed; the unsigned product minus the sign corrections, mod 2^32. */
+export function mulh(a: number, b: number): number {
+  return (mulhu(a, b) - (a < 0 ? b : 0) - (b < 0 ? a : 0)) | 0;
+}
+/** MULHSU: signed a × unsigned b. */
+export function mulhsu(a: number, b: number): number {
+  return (mulhu(a, b) - (a < 0 ? b : 0)) | 0;
+}
+
+/** "illegal instruction 0x00000000 at pc 0x80000010", "load access fault (mtval 0x...) at pc ...". */
+function describeTrap(pc: number, cause: number, tval: number): string {
+  if (cause < 0) return `interrupt ${cause & 0x7fff_ffff} at pc ${hex(pc)}`;
+  if (cause === CAUSE_ILLEGAL) return `illegal instruction ${hex(tval)} at pc ${hex(pc)}`;
+  if (cause === CAUSE_ECALL_M || cause === CAUSE_BREAKPOINT) return `${causeName(cause)} at pc ${hex(pc)}`;
+  return `${causeName(cause)} (mtval ${hex(tval)}) at pc ${hex(pc)}`;
+}
+
+export class Hart {
+  readonly regs = new Int32Array(32);
+  pc = 0;
+  icount = 0;
+  tohostAddr = -1;
+  readonly csr = new CsrFile();
+  /** Word-aligned address of the LR reservation, or -1 (unprivileged spec §8.2). */
+  reservation = NO_RESERVATION;
+  /** Set when a trap had no usable handler; run() returns 'fault' until reset/restore. */
+  faultMsg: string | null = null;
+  /** tohost value of the last exit. */
+  private tohostValue = 0;
+
+  private readonly mem: Memory;
+  private readonly mmio: Mmio;
+  private readonly rvc: Int32Array;
+
+  constructor(mem: Memory, mmio: Mmio) {
+    this.mem = mem;
+    this.mmio = mmio;
+    this.rvc = rvcTable();
+  }
+
+  get nondet(): NondetSource {
+    return this.csr.nondet;
+  }
+  set nondet(src: NondetSource) {
+    this.csr.nondet = src;
+  }
+
+  reset(entryPc: number): void {
+    this.regs.fill(0);
+    this.pc = entryPc >>> 0;
+    this.icount = 0;
+    this.csr.reset();
+    this.reservation = NO_RESERVATION;
+    this.faultMsg = null;
+  }
+
+  /** Drive one mip bit (a device's interrupt line). Takes effect before the next instruction. */
+  setIrq(bit: number, level: boolean): void {
+    const mask = 1 << bit;
+    if ((mask & MIE_WRITABLE) === 0 || bit > 31) throw new Error(`setIrq: mip bit ${bit} is not an interrupt line of this hart`);
+    if (level) this.csr.mip |= mask;
+    else this.csr.mip &= ~mask;
+  }
+
+  /** A write from outside the hart (DMA, loader) touched RAM [offset, offset+length). */
+  invalidate(offset: number, length: number): void {
+    // No decoded-instruction cache yet. A write by another agent to the reservation set breaks the
+    // LR/SC reservation (unprivileged spec §8.2).
+    if (this.reservation !== NO_RESERVATION) {
+      const resOff = ((this.reservation >>> 0) - this.mem.base) >>> 0;
+      if (resOff + 4 > offset && resOff < offset + length) this.reservation = NO_RESERVATION;
+    }
+  }
+
+  /** Pending and enabled interrupt bit by priority, or -1. */
+  private pendingInterrupt(): number {
+    const csr = this.csr;
+    if ((csr.mstatus & MSTATUS_MIE) === 0) return -1;
+    const ready = csr.mip & csr.mie;
+    if (ready === 0) return -1;
+    for (const bit of IRQ_PRIORITY) if (ready & (1 << bit)) return bit;
+    return -1;
+  }
+
+  /**
+   * Enter the trap handler (privileged spec §3.1.6-3.1.7, §3.3.1): returns the handler pc, or -1
+   * when it is not in RAM (or is the very instruction that trapped: a loop that never retires),
+   * in which case the hart records a fault and nothing changes.
+   */
+  private trap(pc: number, cause: number, tval: number): number {
+    const csr = this.csr;
+    const base = csr.mtvec & ~3;
+    const vectored = (csr.mtvec & 1) === 1 && cause < 0;
+    const target = (vectored ? base + 4 * (cause & 0x7fff_ffff) : base) >>> 0;
+    if (!this.mem.contains(target, 2)) {
+      this.faultMsg = `${describeTrap(pc, cause, tval)}, no trap handler (mtvec=0x${(csr.mtvec >>> 0).toString(16)})`;
+      return -1;
+    }
+    if (target === pc >>> 0 && cause >= 0) {
+      this.faultMsg = `${describeTrap(pc, cause, tval)}: the trap handler itself traps, which would loop forever`;
+      return -1;
+    }
+    csr.mepc = pc & ~1;
+    csr.mcause = cause | 0;
+    csr.mtval = tval | 0;
+    const mie = csr.mstatus & MSTATUS_MIE;
+    csr.mstatus = (csr.mstatus & ~(MSTATUS_MIE | MSTATUS_MPIE)) | (mie ? MSTATUS_MPIE : 0);
+    return target;
+  }
+
+  private stop(retired: number, reason: StopReason): RunResult {
+    if (reason === 'exit') return { retired, reason, tohost: this.tohostValue };
+    if (reason === 'fault') return { retired, reason, fault: this.faultMsg ?? 'fault' };
+    return { retired, reason };
+  }
+
+  /** CSR instruction (Zicsr, spec ch. 9). Returns false when it is illegal. */
+  private csrOp(inst: number, icount: number): boolean {
+    const f3 = (inst >>> 12) & 7;
+    const rd = (inst >>> 7) & 31;
+    const rs1 = (inst >>> 15) & 31;
+    const num = inst >>> 20;
+    const src = f3 >= 5 ? rs1 : this.regs[rs1];
+    // csrrw with rd = x0 does not read; csrrs/csrrc with a zero source register/immediate do not write.
+    const op = f3 & 3;
+    const writes = op === 1 || rs1 !== 0;
+    let old = 0;
+    if (op !== 1 || rd !== 0) {
+      const v = this.csr.read(num, icount);
+      if (v === undefined) return false;
+      old = v;
+    } else if (this.csr.read(num === 0xc01 || num === 0xc81 ? 0xc00 : num, icount) === undefined) {
+      return false; // existence check without the side effect of a time read
+    }
+    if (writes) {
+      const value = op === 1 ? src : op === 2 ? old | src : old & ~src;
+      if (!this.csr.write(num, value)) return false;
+    }
+    if (rd !== 0) this.regs[rd] = old;
+    return true;
+  }
+
+  run(budget: number): RunResult {
+    if (this.faultMsg !== null) return this.stop(0, 'fault');
+    const regs = this.regs;
+    const csr = this.csr;
+    const mem = this.mem;
+    const mmio = this.mmio;
+    const rvc = this.rvc;
+    const u8 = mem.u8;
+    const u16 = mem.u16;
+    const i32 = mem.i32;
+    const dirty = mem.dirty;
+    const base = mem.base;
+    const size = mem.size;
+    const tohost = this.tohostAddr === -1 ? -1 : this.tohostAddr >>> 0;
+    const icount0 = this.icount;
+    let pc = this.pc;
+    let count = 0;
+    let reason: StopReason = 'budget';
+
+    outer: while (count < budget) {
+      // Interrupt check (privileged spec §3.1.9): before the next instruction, not an instruction.
+      if ((csr.mstatus & MSTATUS_MIE) !== 0 && (csr.mip & csr.mie) !== 0) {
+        const target = this.trap(pc, CAUSE_INTERRUPT | this.pendingInterrupt(), 0);
+        if (target < 0) { reason = 'fault'; break; }
+        pc = target;
+      }
+      while (count < budget) {
+        const off = (pc - base) >>> 0;
+        if (off >= size) {
+          const t = this.trap(pc, CAUSE_FETCH_ACCESS, pc);
+          if (t < 0) { reason = 'fault'; break outer; }
+          pc = t;
+          continue;
+        }
+        let inst = u16[off >>> 1];
+        let next: number;
+        if ((inst & 3) !== 3) {
+          const raw = inst;
+          inst = rvc[raw];
+          if (inst === 0) {
+            const t = this.trap(pc, CAUSE_ILLEGAL, raw);
+            if (t < 0) { reason = 'fault'; break outer; }
+            pc = t;
+            continue;
+          }
+          next = (pc + 2) | 0;
+        } else {
+          if (off + 2 >= size) {
+            const t = this.trap(pc, CAUSE_FETCH_ACCESS, (pc + 2) | 0);
+            if (t < 0) { reason = 'fault'; break outer; }
+            pc = t;
+            continue;
+          }
+          inst = inst | (u16[(off + 2) >>> 1] << 16);
+          next = (pc + 4) | 0;
+        }
+        const rd = (inst >>> 7) & 31;
+        let cause = CAUSE_ILLEGAL;
+        let tval = inst;
+        exec: switch ((inst >>> 2) & 31) {
+          case 0x0d: // LUI
+            regs[rd] = inst & 0xfffff000;
+            regs[0] = 0;
+            pc = next; count++;
+            continue;
+          case 0x05: // AUIPC
+            regs[rd] = (pc + (inst & 0xfffff000)) | 0;
+            regs[0] = 0;
+            pc = next; count++;
+            continue;
+          case 0x1b: { // JAL: imm[20|10:1|11|19:12]
+            const imm = ((inst >> 31) << 20) | (((inst >>> 21) & 0x3ff) << 1) | (((inst >>> 20) & 1) << 11) | (inst & 0xff000);
+            regs[rd] = next;
+            regs[0] = 0;
+            pc = (pc + imm) | 0; count++;
+            continue;
+          }
+          case 0x19: { // JALR (funct3 000); target bit 0 cleared, bit 1 legal with C
+            if ((inst & 0x7000) !== 0) break;
+            const target = (regs[(inst >>> 15) & 31] + (inst >> 20)) & ~1;
+            regs[rd] = next;
+            regs[0] = 0;
+            pc = target; count++;
+            continue;
+          }
+          case 0x18: { // BRANCH: imm[12|10:5] inst[31:25], imm[4:1|11] inst[11:7]
+            const a = regs[(inst >>> 15) & 31];
+            const b = regs[(inst >>> 20) & 31];
+            let taken: boolean;
+            switch ((inst >>> 12) & 7) {
+              case 0: taken = a === b; break;
+              case 1: taken = a !== b; break;
+              case 4: taken = a < b; break;
+              case 5: taken = a >= b; break;
+              case 6: taken = (a >>> 0) < (b >>> 0); break;
+              case 7: taken = (a >>> 0) >= (b >>> 0); break;
+              default: break exec;
+            }
+            if (taken) {
+              pc = (pc + (((inst >> 31) << 12) | (((inst >>> 25) & 0x3f) << 5) | (((inst >>> 8) & 15) << 1) | (((inst >>> 7) & 1) << 11))) | 0;
+            } else {
+              pc = next;
+            }
+            count++;
+            continue;
+          }
+          case 0x04: { // OP-IMM
+            const a = regs[(inst >>> 15) & 31];
+            const imm = inst >> 20;
+            switch ((inst >>> 12) & 7) {
+              case 0: regs[rd] = (a + imm) | 0; break;
+              case 1: if ((inst >>> 25) !== 0) break exec; regs[rd] = a << (imm & 31); break;
+              case 2: regs[rd] = a < imm ? 1 : 0; break;
+              case 3: regs[rd] = (a >>> 0) < (imm >>> 0) ? 1 : 0; break;
+              case 4: regs[rd] = a ^ imm; break;
+              case 5:
+                if ((inst >>> 25) === 0) regs[rd] = a >>> (imm & 31);
+                else if ((inst >>> 25) === 0x20) regs[rd] = a >> (imm & 31);
+                else break exec;
+                break;
+              case 6: regs[rd] = a | imm; break;
+              default: regs[rd] = a & imm; break;
+            }
+            regs[0] = 0;
+            pc = next; count++;
+            continue;
+          }
+          case 0x0c: { // OP (funct7 0, 0x20 for sub/sra, 1 for M)
+            const a = regs[(inst >>> 15) & 31];
+            const b = regs[(inst >>> 20) & 31];
+            const f7 = inst >>> 25;
+            if (f7 === 0) {
+              switch ((inst >>> 12) & 7) {
+                case 0: regs[rd] = (a + b) | 0; break;
+                case 1: regs[rd] = a << (b & 31); break;
+                case 2: regs[rd] = a < b ? 1 : 0; break;
+                case 3: regs[rd] = (a >>> 0) < (b >>> 0) ? 1 : 0; break;
+                case 4: regs[rd] = a ^ b; break;
+                case 5: regs[rd] = a >>> (b & 31); break;
+                case 6: regs[rd] = a | b; break;
+                default: regs[rd] = a & b; break;
+              }
+            } else if (f7 === 1) {
+              // M extension (spec ch. 7); division by zero and overflow per Table 7.1, no trap.
+              switch ((inst >>> 12) & 7) {
+                case 0: regs[rd] = Math.imul(a, b); break;
+                case 1: regs[rd] = mulh(a, b); break;
+                case 2: regs[rd] = mulhsu(a, b); break;
+                case 3: regs[rd] = mulhu(a, b); break;
+                case 4: regs[rd] = b === 0 ? -1 : (a === -0x8000_0000 && b === -1) ? a : (a / b) | 0; break;
+                case 5: regs[rd] = b === 0 ? -1 : ((a >>> 0) / (b >>> 0)) | 0; break;
+                case 6: regs[rd] = b === 0 ? a : b === -1 ? 0 : (a % b) | 0; break;
+                default: regs[rd] = b === 0 ? a : ((a >>> 0) % (b >>> 0)) | 0; break;
+              }
+            } else if (f7 === 0x20) {
+              const f3 = (inst >>> 12) & 7;
+              if (f3 === 0) regs[rd] = (a - b) | 0;
+              else if (f3 === 5) regs[rd] = a >> (b & 31);
+              else break;
+            } else {
+              break;
+            }
+            regs[0] = 0;
+            pc = next; count++;
+            continue;
+          }
+          case 0x00: { // LOAD
+            const addr = (regs[(inst >>> 15) & 31] + (inst >> 20)) | 0;
+            const a = (addr - base) >>> 0;
+            const f3 = (inst >>> 12) & 7;
+            let v: number;
+            if (f3 === 2) { // LW
+              if (a & 3) { cause = CAUSE_LOAD_MISALIGNED; tval = addr; break; }
+              if (a < size) v = i32[a >>> 2];
+              else {
+                this.icount = icount0 + count;
+                const m = mmio.load(addr >>> 0, 4);
+                if (m === null) { cause = CAUSE_LOAD_ACCESS; tval = addr; break; }
+                v = m | 0;
+              }
+            } else if (f3 === 0 || f3 === 4) { // LB, LBU
+              if (a < size) v = u8[a];
+              else {
+                this.icount = icount0 + count;
+                const m = mmio.load(addr >>> 0, 1);
+                if (m === null) { cause = CAUSE_LOAD_ACCESS; tval = addr; break; }
+                v = m & 0xff;
+              }
+              if (f3 === 0) v = (v << 24) >> 24;
+            } else if (f3 === 1 || f3 === 5) { // LH, LHU
+              if (a & 1) { cause = CAUSE_LOAD_MISALIGNED; tval = addr; break; }
+              if (a < size) v = u16[a >>> 1];
+              else {
+                this.icount = icount0 + count;
+                const m = mmio.load(addr >>> 0, 2);
+                if (m === null) { cause = CAUSE_LOAD_ACCESS; tval = addr; break; }
+                v = m & 0xffff;
+              }
+              if (f3 === 1) v = (v << 16) >> 16;
+            } else {
+              break;
+            }
+            regs[rd] = v;
+            regs[0] = 0;
+            pc = next; count++;
+            if (a < size) continue;
+            continue outer; // a device read may have changed an interrupt line
+          }
+          case 0x08: { // STORE: imm[11:5] inst[31:25], imm[4:0] inst[11:7]
+            const addr = (regs[(inst >>> 15) & 31] + (((inst >> 25) << 5) | rd)) | 0;
+            const a = (addr - base) >>> 0;
+            const v = regs[(inst >>> 20) & 31];
+            const f3 = (inst >>> 12) & 7;
+            let width: 1 | 2 | 4;
+            if (f3 === 2) width = 4;
+            else if (f3 === 0) width = 1;
+            else if (f3 === 1) width = 2;
+            else break;
+            if (a & (width - 1)) { cause = CAUSE_STORE_MISALIGNED; tval = addr; break; }
+            if (a < size) {
+              if (width === 4) i32[a >>> 2] = v;
+              else if (width === 1) u8[a] = v;
+              else u16[a >>> 1] = v;
+              dirty[a >>> 12] = 1;
+              pc = next; count++;
+              if ((addr >>> 0) === tohost && width === 4 && v !== 0) {
+                this.tohostValue = v >>> 0;
+                reason = 'exit';
+                break outer;
+              }
+              continue;
+            }
+            this.icount = icount0 + count;
+            if (!mmio.store(addr >>> 0, width, width === 4 ? v : v & (width === 1 ? 0xff : 0xffff))) {
+              cause = CAUSE_STORE_ACCESS; tval = addr; break;
+            }
+            pc = next; count++;
+            if ((addr >>> 0) === tohost && width === 4 && v !== 0) {
+              this.tohostValue = v >>> 0;
+              reason = 'exit';
+              break outer;
+            }
+            continue outer; // a device write may have changed an interrupt line
+          }
+          case 0x0b: { // AMO (A extension, spec ch. 8): 32-bit only
+            if (((inst >>> 12) & 7) !== 2) break;
+            const addr = regs[(inst >>> 15) & 31];
+            const a = (addr - base) >>> 0;
+            const f5 = inst >>> 27;
+            if (f5 === 2) { // LR.W
+              if (((inst >>> 20) & 31) !== 0) break;
+              if (a & 3) { cause = CAUSE_LOAD_MISALIGNED; tval = addr; break; }
+              if (a >= size) { cause = CAUSE_LOAD_ACCESS; tval = addr; break; }
+              regs[rd] = i32[a >>> 2];
+              regs[0] = 0;
+              this.reservation = addr;
+              pc = next; count++;
+              continue;
+            }
+            if (a & 3) { cause = CAUSE_STORE_MISALIGNED; tval = addr; break; }
+            if (a >= size) { cause = CAUSE_STORE_ACCESS; tval = addr; break; }
+            const b = regs[(inst >>> 20) & 31];
+            const w = a >>> 2;
+            if (f5 === 3) { // SC.W: succeeds only with a live reservation on this address
+              const ok = this.reservation === addr;
+              this.reservation = NO_RESERVATION;
+              if (ok) { i32[w] = b; dirty[a >>> 12] = 1; }
+              regs[rd] = ok ? 0 : 1;
+              regs[0] = 0;
+              pc = next; count++;
+              continue;
+            }
+            const old = i32[w];
+            let nv: number;
+            switch (f5) {
+              case 0x00: nv = (old + b) | 0; break; // AMOADD
+              case 0x01: nv = b; break; // AMOSWAP
+              case 0x04: nv = old ^ b; break; // AMOXOR
+              case 0x08: nv = old | b; break; // AMOOR
+              case 0x0c: nv = old & b; break; // AMOAND
+              case 0x10: nv = old < b ? old : b; break; // AMOMIN
+              case 0x14: nv = old > b ? old : b; break; // AMOMAX
+              case 0x18: nv = (old >>> 0) < (b >>> 0) ? old : b; break; // AMOMINU
+              case 0x1c: nv = (old >>> 0) > (b >>> 0) ? old : b; break; // AMOMAXU
+              default: break exec;
+            }
+            i32[w] = nv;
+            dirty[a >>> 12] = 1;
+            regs[rd] = old;
+            regs[0] = 0;
+            pc = next; count++;
+            continue;
+          }
+          case 0x03: { // MISC-MEM: FENCE (no-op on one hart), FENCE.I (no decode cache to drop)
+            const f3 = (inst >>> 12) & 7;
+            if (f3 !== 0 && f3 !== 1) break;
+            pc = next; count++;
+            continue;
+          }
+          case 0x1c: { // SYSTEM
+            if (((inst >>> 12) & 7) !== 0) {
+              if (((inst >>> 12) & 7) === 4) break;
+              if (!this.csrOp(inst, icount0 + count)) break;
+              pc = next; count++;
+              continue outer; // mstatus/mie may now allow an interrupt
+            }
+            if (inst === 0x00000073) { cause = CAUSE_ECALL_M; tval = 0; break; }
+            if (inst === 0x00100073) { cause = CAUSE_BREAKPOINT; tval = pc; break; }
+            if (inst === 0x30200073) { // MRET (privileged §3.3.2): MIE = MPIE, MPIE = 1, MPP stays M
+              const mpie = csr.mstatus & MSTATUS_MPIE;
+              csr.mstatus = (csr.mstatus & ~MSTATUS_MIE) | MSTATUS_MPIE | (mpie ? MSTATUS_MIE : 0);
+              pc = csr.mepc; count++;
+              continue outer;
+            }
+            if (inst === 0x10500073) { // WFI: retires; stops the run unless an interrupt is already waiting
+              pc = next; count++;
+              if ((csr.mip & csr.mie) === 0) { reason = 'wfi'; break outer; }
+              continue outer;
+            }
+            break;
+          }
+          default:
+            break;
+        }
+        // Synchronous exception: the instruction does not retire (privileged §3.1.15).
+        if (cause === CAUSE_ILLEGAL && (u16[off >>> 1] & 3) !== 3) tval = u16[off >>> 1];
+        const t = this.trap(pc, cause, tval);
+        if (t < 0) { reason = 'fault'; break outer; }
+        pc = t;
+      }
+    }
+    this.pc = pc >>> 0;
+    this.icount = icount0 + count;
+    return this.stop(count, reason);
+  }
+
+  /** Registers, pc, icount, CSRs, reservation, tohost address and fault message. */
+  snapshot(): ArrayBuffer {
+    const msg = new TextEncoder().encode(this.faultMsg ?? '');
+    const buf = new ArrayBuffer(SNAP_WORDS_FIXED * 4 + ((msg.length + 3) & ~3));
+    const w = new Int32Array(buf, 0, SNAP_WORDS_FIXED);
+    w[0] = SNAPSHOT_MAGIC;
+    w[1] = SNAPSHOT_VERSION;
+    w.set(this.stateWords(), 2);
+    w[2 + STATE_WORDS] = this.tohostAddr;
+    w[3 + STATE_WORDS] = this.faultMsg === null ? -1 : msg.length;
+    new Uint8Array(buf, SNAP_WORDS_FIXED * 4).set(msg);
+    return buf;
+  }
+
+  restore(buf: ArrayBuffer): void {
+    if (buf.byteLength < SNAP_WORDS_FIXED * 4) {
+      throw new Error(`hart snapshot is ${buf.byteLength} bytes, expected at least ${SNAP_WORDS_FIXED * 4}`);
+    }
+    const w = new Int32Array(buf, 0, SNAP_WORDS_FIXED);
+    if (w[0] !== SNAPSHOT_MAGIC) throw new Error('hart snapshot: bad magic (not a hart snapshot)');
+    if (w[1] !== SNAPSHOT_VERSION) throw new Error(`hart snapshot: version ${w[1]}, this build reads version ${SNAPSHOT_VERSION}`);
+    const msgLen = w[3 + STATE_WORDS];
+    const expected = SNAP_WORDS_FIXED * 4 + ((Math.max(msgLen, 0) + 3) & ~3);
+    if (msgLen < -1 || buf.byteLength !== expected) {
+      throw new Error(`hart snapshot is ${buf.byteLength} bytes, expected ${expected}`);
+    }
+    this.regs.set(w.subarray(2, 34));
+    this.regs[0] = 0;
+    this.pc = w[34] >>> 0;
+    this.icount = (w[35] >>> 0) + (w[36] >>> 0) * 0x1_0000_0000;
+    this.csr.fromWords(w, 37);
+    this.reservation = w[37 + CSR_WORDS];
+    this.tohostAddr = w[2 + STATE_WORDS] === -1 ? -1 : w[2 + STATE_WORDS] >>> 0;
+    this.faultMsg = msgLen < 0 ? null : new TextDecoder().decode(new Uint8Array(buf, SNAP_WORDS_FIXED * 4, msgLen));
+  }
+
+  /** Registers, pc, icount (lo, hi), CSRs and reservation as words for the state hash. */
+  stateWords(): Int32Array {
+    const out = new Int32Array(STATE_WORDS);
+    out.set(this.regs, 0);
+    out[32] = this.pc;
+    out[33] = this.icount % 0x1_0000_0000;
+    out[34] = Math.floor(this.icount / 0x1_0000_0000);
+    this.csr.toWords(out, 35);
+    out[35 + CSR_WORDS] = this.reservation;
+    return out;
+  }
+}
