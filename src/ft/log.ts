@@ -1,0 +1,275 @@
+/**
+ * Log entries and their wire encoding on the logging channel (DESIGN.md §4).
+ *
+ * An entry is `{seq, icount, kind, ...data}`. Entries travel in batches; a batch is one
+ * ArrayBuffer laid out as:
+ *
+ *   words 0..3                 batch header: MAGIC, VERSION, entry count, payload bytes total
+ *   words 4 .. 4+7n            one 7-word header per entry (ENTRY_HEADER_WORDS):
+ *                                seq, icount low, icount high, kind code, arg0, arg1, payload length
+ *   then                       the entries' payloads, each padded to 4 bytes, in entry order
+ *
+ * icount takes two words because a guest passes 2^32 retired instructions in minutes. `decodeBatch`
+ * validates everything (sizes, kinds, per-kind arguments, seq continuity, icount monotonic) before
+ * it returns a single entry, so a malformed batch is rejected whole and never half-applied.
+ */
+import type { NondetKind } from '../machine/types';
+
+export type LogEntry =
+  | { seq: number; icount: number; kind: 'timer' }
+  | { seq: number; icount: number; kind: 'net-rx'; bytes: Uint8Array }
+  | { seq: number; icount: number; kind: 'disk-done'; id: number; data?: Uint8Array }
+  | { seq: number; icount: number; kind: 'nondet'; source: NondetKind; value: number }
+  /** No event up to `icount`: lets the backup advance (and gives held output an entry to ack). */
+  | { seq: number; icount: number; kind: 'progress' }
+  /** The primary's machine.stateHash() at `icount`. */
+  | { seq: number; icount: number; kind: 'hash'; hash: string }
+  /**
+   * Room for control operations carried in the log stream (heartbeats, go-live, VMotion hand-over).
+   * `op` is one of CONTROL_OP_*; the backup acknowledges them like any entry.
+   */
+  | { seq: number; icount: number; kind: 'control'; op: number; bytes: Uint8Array };
+
+export type EntryKind = LogEntry['kind'];
+
+/** An entry before the primary numbers it. */
+export type UnnumberedEntry = LogEntry extends infer E ? (E extends LogEntry ? Omit<E, 'seq'> : never) : never;
+
+export const CONTROL_OP_HEARTBEAT = 1;
+
+export const BATCH_MAGIC = 0x4654_4c47; // 'FTLG'
+export const BATCH_VERSION = 1;
+export const BATCH_HEADER_WORDS = 4;
+export const ENTRY_HEADER_WORDS = 7;
+/** A single entry's payload may not exceed this (a jumbo frame or a 64-block disk read fits). */
+export const ENTRY_PAYLOAD_BYTES_MAX = 64 * 1024;
+export const BATCH_ENTRIES_MAX = 1 << 16;
+
+const KIND_CODES: Record<EntryKind, number> = {
+  timer: 1,
+  'net-rx': 2,
+  'disk-done': 3,
+  nondet: 4,
+  progress: 5,
+  hash: 6,
+  control: 7,
+};
+const KIND_BY_CODE = new Map<number, EntryKind>(Object.entries(KIND_CODES).map(([k, c]) => [c, k as EntryKind]));
+const NONDET_CODES: Record<NondetKind, number> = { 'time-lo': 1, 'time-hi': 2, rng: 3 };
+const NONDET_BY_CODE = new Map<number, NondetKind>(Object.entries(NONDET_CODES).map(([k, c]) => [c, k as NondetKind]));
+
+const TWO32 = 0x1_0000_0000;
+
+export class LogFormatError extends Error {
+  override name = 'LogFormatError';
+}
+
+/** What the receiver already holds, so continuity can be checked across batches. */
+export interface BatchExpectation {
+  nextSeq: number;
+  lastIcount: number;
+}
+
+function pad4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+/** The bytes an entry occupies on the channel (header + padded payload): the flow-control unit. */
+export function entryWireBytes(e: LogEntry): number {
+  return ENTRY_HEADER_WORDS * 4 + pad4(payloadOf(e).length);
+}
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+const EMPTY = new Uint8Array(0);
+
+function payloadOf(e: LogEntry): Uint8Array {
+  switch (e.kind) {
+    case 'net-rx':
+      return e.bytes;
+    case 'disk-done':
+      return e.data ?? EMPTY;
+    case 'hash':
+      return textEncoder.encode(e.hash);
+    case 'control':
+      return e.bytes;
+    case 'timer':
+    case 'progress':
+    case 'nondet':
+      return EMPTY;
+    default:
+      return assertNever(e);
+  }
+}
+
+function argsOf(e: LogEntry): [number, number] {
+  switch (e.kind) {
+    case 'disk-done':
+      return [e.id | 0, e.data ? 1 : 0];
+    case 'nondet':
+      return [NONDET_CODES[e.source], e.value | 0];
+    case 'control':
+      return [e.op | 0, 0];
+    default:
+      return [0, 0];
+  }
+}
+
+export function assertNever(x: never): never {
+  throw new Error(`unexpected value ${JSON.stringify(x)}`);
+}
+
+/** Encodes a batch of entries (consecutive seqs, non-decreasing icounts) into one buffer. */
+export function encodeBatch(entries: readonly LogEntry[]): ArrayBuffer {
+  const payloads = entries.map(payloadOf);
+  const payloadTotal = payloads.reduce((s, p) => s + pad4(p.length), 0);
+  const headerBytes = (BATCH_HEADER_WORDS + ENTRY_HEADER_WORDS * entries.length) * 4;
+  const buf = new ArrayBuffer(headerBytes + payloadTotal);
+  const words = new Int32Array(buf, 0, headerBytes / 4);
+  const bytes = new Uint8Array(buf);
+  words[0] = BATCH_MAGIC;
+  words[1] = BATCH_VERSION;
+  words[2] = entries.length;
+  words[3] = payloadTotal;
+  let off = headerBytes;
+  entries.forEach((e, i) => {
+    const w = BATCH_HEADER_WORDS + i * ENTRY_HEADER_WORDS;
+    const [a0, a1] = argsOf(e);
+    words[w] = e.seq | 0;
+    words[w + 1] = e.icount % TWO32 | 0;
+    words[w + 2] = Math.floor(e.icount / TWO32) | 0;
+    words[w + 3] = KIND_CODES[e.kind];
+    words[w + 4] = a0;
+    words[w + 5] = a1;
+    words[w + 6] = payloads[i].length;
+    bytes.set(payloads[i], off);
+    off += pad4(payloads[i].length);
+  });
+  return buf;
+}
+
+function fail(msg: string): never {
+  throw new LogFormatError(`malformed log batch: ${msg}`);
+}
+
+/**
+ * Decodes and validates a batch. With `expect`, the first seq must be `expect.nextSeq` and the
+ * first icount at least `expect.lastIcount`. Throws LogFormatError; returns nothing partial.
+ */
+export function decodeBatch(buf: ArrayBuffer, expect?: BatchExpectation): LogEntry[] {
+  if (!(buf instanceof ArrayBuffer)) fail('not an ArrayBuffer');
+  if (buf.byteLength < BATCH_HEADER_WORDS * 4 || buf.byteLength % 4 !== 0) fail(`length ${buf.byteLength} is not a whole header`);
+  const head = new Int32Array(buf, 0, BATCH_HEADER_WORDS);
+  if (head[0] !== BATCH_MAGIC) fail(`bad magic 0x${(head[0] >>> 0).toString(16)}`);
+  if (head[1] !== BATCH_VERSION) fail(`unsupported version ${head[1]}`);
+  const count = head[2];
+  const payloadTotal = head[3];
+  if (count < 0 || count > BATCH_ENTRIES_MAX) fail(`entry count ${count} out of range`);
+  const headerBytes = (BATCH_HEADER_WORDS + ENTRY_HEADER_WORDS * count) * 4;
+  if (payloadTotal < 0 || buf.byteLength !== headerBytes + payloadTotal) {
+    fail(`length ${buf.byteLength} != headers ${headerBytes} + payload ${payloadTotal}`);
+  }
+  const words = new Int32Array(buf, 0, headerBytes / 4);
+  const bytes = new Uint8Array(buf);
+  const out: LogEntry[] = [];
+  let off = headerBytes;
+  let prev = expect ? { seq: expect.nextSeq - 1, icount: expect.lastIcount } : null;
+  for (let i = 0; i < count; i++) {
+    const w = BATCH_HEADER_WORDS + i * ENTRY_HEADER_WORDS;
+    const len = words[w + 6];
+    if (len < 0 || len > ENTRY_PAYLOAD_BYTES_MAX) fail(`entry ${i}: payload length ${len} out of range`);
+    if (off + pad4(len) > buf.byteLength) fail(`entry ${i}: payload runs past the end`);
+    const payload = bytes.slice(off, off + len);
+    off += pad4(len);
+    const e = decodeEntry(words, w, payload, i);
+    if (prev && e.seq !== prev.seq + 1) fail(`entry ${i}: seq ${e.seq} does not follow ${prev.seq}`);
+    if (prev && e.icount < prev.icount) fail(`entry ${i}: icount ${e.icount} goes back from ${prev.icount}`);
+    prev = { seq: e.seq, icount: e.icount };
+    out.push(e);
+  }
+  if (off !== buf.byteLength) fail(`payload total ${payloadTotal} does not match entries (${off - headerBytes})`);
+  return out;
+}
+
+function decodeEntry(words: Int32Array, w: number, payload: Uint8Array, i: number): LogEntry {
+  const seq = words[w];
+  const lo = words[w + 1] >>> 0;
+  const hi = words[w + 2];
+  if (seq < 0) fail(`entry ${i}: negative seq ${seq}`);
+  if (hi < 0 || hi >= 1 << 21) fail(`entry ${i}: icount high word ${hi} out of range`);
+  const icount = hi * TWO32 + lo;
+  const kind = KIND_BY_CODE.get(words[w + 3]);
+  if (!kind) fail(`entry ${i}: unknown kind code ${words[w + 3]}`);
+  const a0 = words[w + 4];
+  const a1 = words[w + 5];
+  const needEmpty = (): void => {
+    if (payload.length !== 0) fail(`entry ${i}: ${kind} carries ${payload.length} payload bytes`);
+  };
+  switch (kind) {
+    case 'timer':
+    case 'progress':
+      needEmpty();
+      return { seq, icount, kind };
+    case 'net-rx':
+      return { seq, icount, kind, bytes: payload };
+    case 'disk-done':
+      if (a1 !== 0 && a1 !== 1) fail(`entry ${i}: disk-done data flag ${a1}`);
+      if (a1 === 0) needEmpty();
+      return a1 === 1 ? { seq, icount, kind, id: a0, data: payload } : { seq, icount, kind, id: a0 };
+    case 'nondet': {
+      needEmpty();
+      const source = NONDET_BY_CODE.get(a0);
+      if (!source) fail(`entry ${i}: unknown nondet source code ${a0}`);
+      return { seq, icount, kind, source, value: a1 >>> 0 };
+    }
+    case 'hash':
+      if (payload.length === 0) fail(`entry ${i}: empty hash`);
+      try {
+        return { seq, icount, kind, hash: textDecoder.decode(payload) };
+      } catch {
+        return fail(`entry ${i}: hash is not UTF-8`);
+      }
+    case 'control':
+      return { seq, icount, kind, op: a0, bytes: payload };
+    default:
+      return assertNever(kind);
+  }
+}
+
+/** Backup → primary on the logging channel: cumulative ack plus where the backup is. */
+export interface LogAck {
+  type: 'ack';
+  /** Every entry with seq ≤ ackSeq has been received (0: none yet; seqs start at 1). */
+  ackSeq: number;
+  /** The backup's machine.icount when it sent this ack (for lag). */
+  backupIcount: number;
+}
+
+/** Validates a structured-clone ack from the channel. */
+export function validateAck(m: unknown): LogAck {
+  const a = m as Partial<LogAck> | null;
+  if (!a || typeof a !== 'object' || a.type !== 'ack') throw new LogFormatError('malformed ack: not an ack message');
+  if (!Number.isSafeInteger(a.ackSeq) || (a.ackSeq as number) < 0) throw new LogFormatError(`malformed ack: ackSeq ${a.ackSeq}`);
+  if (!Number.isSafeInteger(a.backupIcount) || (a.backupIcount as number) < 0) {
+    throw new LogFormatError(`malformed ack: backupIcount ${a.backupIcount}`);
+  }
+  return { type: 'ack', ackSeq: a.ackSeq as number, backupIcount: a.backupIcount as number };
+}
+
+/** One line per entry, for traces and error messages. */
+export function describeEntry(e: LogEntry): string {
+  switch (e.kind) {
+    case 'net-rx':
+      return `#${e.seq} @${e.icount} net-rx ${e.bytes.length}B`;
+    case 'disk-done':
+      return `#${e.seq} @${e.icount} disk-done id=${e.id}${e.data ? ` ${e.data.length}B` : ''}`;
+    case 'nondet':
+      return `#${e.seq} @${e.icount} nondet ${e.source}=${e.value}`;
+    case 'hash':
+      return `#${e.seq} @${e.icount} hash ${e.hash.slice(0, 12)}`;
+    case 'control':
+      return `#${e.seq} @${e.icount} control op=${e.op}`;
+    default:
+      return `#${e.seq} @${e.icount} ${e.kind}`;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * FT hypervisor settings: one plain object, units last in every name. `defaultFtSettings` is what
+ * the simulator and the app start from; the UI and the `sim` command override single fields.
+ */
+export interface FtSettings {
+  /**
+   * This host's nominal guest speed. The primary uses it to turn instruction counts into time:
+   * the `time` value a guest reads mid-slice, slice lengths up to the timer deadline, and the
+   * backup's execution lag in µs (the paper measures lag in time, §3.4 / §4).
+   */
+  speedIps: number;
+  /** Longest slice the primary runs between looks at pending events (when nothing is pending). */
+  sliceInstructions: number;
+  /** Send a `progress` entry when nothing else was logged for this many instructions. */
+  progressIntervalInstructions: number;
+  /** Log a `hash` entry (machine.stateHash()) every this many instructions, at a slice boundary. */
+  hashIntervalInstructions: number;
+  /** Flow control: sent-but-unacknowledged log bytes the primary allows before it stops executing. */
+  logBufferBytesMax: number;
+  /** Throttling starts cutting the primary's CPU share when the backup lags more than this. */
+  lagThresholdUs: number;
+  /** How much one throttle adjustment changes the CPU share (a fraction: 0.05 = 5 points). */
+  throttleStep: number;
+  /** At most one throttle adjustment per this much virtual time: a slow feedback loop. */
+  throttleIntervalUs: number;
+  /** The CPU share never falls below this. */
+  cpuShareMin: number;
+  /**
+   * Disk reads change nothing outside the VM, so by default they skip the ack wait (they still keep
+   * their place in the output queue, so output order is production order). true: hold them too,
+   * as the paper holds all output.
+   */
+  holdDiskReads: boolean;
+  /** "Break it" switch for lectures: release output at once, ignoring the Output Rule. */
+  outputRuleEnabled: boolean;
+}
+
+export const defaultFtSettings: Readonly<FtSettings> = Object.freeze({
+  speedIps: 5_000_000,
+  sliceInstructions: 200_000,
+  progressIntervalInstructions: 20_000,
+  hashIntervalInstructions: 1_000_000,
+  logBufferBytesMax: 256 * 1024,
+  lagThresholdUs: 50_000,
+  throttleStep: 0.05,
+  throttleIntervalUs: 10_000,
+  cpuShareMin: 0.05,
+  holdDiskReads: false,
+  outputRuleEnabled: true,
+});
+
+export class FtSettingsError extends Error {
+  override name = 'FtSettingsError';
+}
+
+/** Fills defaults and checks every field; throws FtSettingsError naming the bad one. */
+export function resolveFtSettings(over: Partial<FtSettings> = {}): FtSettings {
+  const s: FtSettings = { ...defaultFtSettings, ...over };
+  const positive: (keyof FtSettings)[] = [
+    'speedIps',
+    'sliceInstructions',
+    'progressIntervalInstructions',
+    'hashIntervalInstructions',
+    'logBufferBytesMax',
+    'lagThresholdUs',
+    'throttleIntervalUs',
+  ];
+  for (const k of positive) {
+    const v = s[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new FtSettingsError(`setting ${k} must be a positive number, got ${String(v)}`);
+  }
+  if (!(s.throttleStep > 0 && s.throttleStep <= 1)) throw new FtSettingsError(`setting throttleStep must be in (0, 1], got ${s.throttleStep}`);
+  if (!(s.cpuShareMin > 0 && s.cpuShareMin <= 1)) throw new FtSettingsError(`setting cpuShareMin must be in (0, 1], got ${s.cpuShareMin}`);
+  return s;
+}
