@@ -57,6 +57,10 @@ export interface NetworkSnapshot {
   delivered: number;
 }
 
+export class NetworkError extends Error {
+  override name = 'NetworkError';
+}
+
 /** The 16-bit dst address at offset 0 of every frame (src/world/wire.ts). */
 const DST_BYTES = 2;
 
@@ -86,7 +90,7 @@ export class Network {
 
   /** The VM that receives SERVICE_ADDR traffic from now on; null: none (requests are dropped). */
   setServing(vm: VmName | null): void {
-    if (vm !== null && !this.vms.has(vm)) throw new Error(`setServing: VM ${vm} is not attached to the network`);
+    if (vm !== null && !this.vms.has(vm)) throw new NetworkError(`setServing: VM ${vm} is not attached to the network`);
     this.serving = vm;
   }
 

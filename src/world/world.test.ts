@@ -119,6 +119,16 @@ describe('World: clients and the network', () => {
     expect(w.history().map((e) => e.client)).toEqual([4]);
   });
 
+  it('under load, a client added later starts at once; load off leaves only the retries', () => {
+    const w = world({ clientCount: 1, loadOn: true });
+    expect(ofKind(w.tick(0), 'client-invoked').map((e) => e.client)).toEqual([1]);
+    w.configure({ clientCount: 2 }, 10);
+    expect(w.nextDeadlineUs()).toBe(10);
+    expect(ofKind(w.tick(10), 'client-invoked').map((e) => e.client)).toEqual([2]);
+    w.setLoad(false, 20);
+    expect(w.nextDeadlineUs()).toBe(1000); // only retries remain
+  });
+
   it('gives up after the configured attempts and reports it', () => {
     const w = world({ giveUpAfterAttempts: 2 });
     w.sendOne(1, 0);
@@ -203,7 +213,7 @@ describe('World: seeded runs', () => {
       drive(a, seed, 0, 20_000, server);
       const snap = a.snapshot();
       const b = new World({ seed, vms: [], serving: null });
-      b.restore(snap);
+      b.restore(structuredClone(snap)); // plain structured-clone data, as it would cross a thread
       const counterAt = server.value;
       const tailA = drive(a, seed + 1, 20_000, 60_000, server);
       server.value = counterAt;

@@ -114,10 +114,10 @@ export class World {
   configure(patch: Partial<WorldSettings>, nowUs: number): void {
     const next = checkWorldSettings({ ...this.settings, ...patch });
     for (const c of this.clients) c.configure(clientSettingsOf(next));
-    const loadStarts = next.loadOn && !this.settings.loadOn;
     this.settings = next;
     this.growClients(next.clientCount);
-    if (loadStarts) this.scheduleIdleClients(nowUs);
+    if (next.loadOn) this.scheduleIdleClients(nowUs);
+    else this.nextInvokeUs.fill(null);
   }
 
   setLoad(on: boolean, nowUs: number): void {
@@ -289,8 +289,11 @@ export class World {
     return Number.isInteger(id) && id >= 1 && id <= this.settings.clientCount ? this.clients[id - 1] : null;
   }
 
+  /** Under load, an idle client with nothing scheduled (load just started, client just added) starts now. */
   private scheduleIdleClients(nowUs: number): void {
-    for (const c of this.activeClients()) if (!c.busy) this.nextInvokeUs[c.id - 1] = nowUs;
+    for (const c of this.activeClients()) {
+      if (!c.busy && this.nextInvokeUs[c.id - 1] === null) this.nextInvokeUs[c.id - 1] = nowUs;
+    }
   }
 
   private invoke(client: Client, nowUs: number): WorldEffect[] {
