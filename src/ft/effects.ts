@@ -17,9 +17,10 @@ export type FtEffect =
   | { kind: 'output-held'; out: MachineOutput }
   /**
    * An output leaves the VM: the host sends the packet / prints the text / issues the disk request
-   * to the disk server. `heldUs` is how long it waited.
+   * to the disk server. `heldUs` is how long it waited; `held`: it waited for an ack (false for
+   * disk reads and with the Output Rule switched off).
    */
-  | { kind: 'release-output'; out: MachineOutput; heldUs: number }
+  | { kind: 'release-output'; out: MachineOutput; heldUs: number; held: boolean }
   /** Backup: an output discarded, as FT does on the backup. */
   | { kind: 'output-suppressed'; out: MachineOutput }
   /** Backup: an entry's event delivered (nondet entries are consumed by reads, not listed). */

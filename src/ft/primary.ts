@@ -242,7 +242,7 @@ export class PrimaryHypervisor {
       st.held.shift();
       const releasedAtUs = Math.max(nowUs, h.heldAtUs);
       if (h.needsAck) st.stalls.push({ icount: h.out.icount, outKind: h.out.kind, heldAtUs: h.heldAtUs, releasedAtUs });
-      this.fx.push({ kind: 'release-output', out: h.out, heldUs: releasedAtUs - h.heldAtUs });
+      this.fx.push({ kind: 'release-output', out: h.out, heldUs: releasedAtUs - h.heldAtUs, held: h.needsAck });
     }
   }
 
