@@ -1,0 +1,137 @@
+/**
+ * The machine state hash: fast, non-cryptographic, 64 bits as two independent 32-bit lanes.
+ *
+ * The FT backup compares it with the primary's at `hash` log entries (DESIGN.md §4), so it must be
+ * cheap enough to take every few million instructions. RAM dominates the state, so each 4 KiB page's
+ * hash is cached and recomputed only when Memory.dirty says the page was written since the last
+ * look (the hart marks pages on stores, DMA marks them through Memory.write). Pages combine in
+ * order, then the cpu words and the device state follow.
+ *
+ * Mixing: each lane folds one 32-bit word per step with a multiply and a rotate (the xxHash32 round
+ * shape, Math.imul for exact 32-bit products), with different primes and seeds per lane so a
+ * collision needs both lanes to collide; murmur3's fmix32 finishes each lane.
+ */
+import { PAGE_SHIFT, type Memory } from './memory';
+
+const PRIME1 = 0x9e37_79b1;
+const PRIME2 = 0x85eb_ca77;
+const PRIME3 = 0xc2b2_ae3d;
+const PRIME4 = 0x27d4_eb2f;
+const SEED_LO = 0x5157_4f31;
+const SEED_HI = 0x0123_4567;
+const PAGE_WORDS = 1 << (PAGE_SHIFT - 2);
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85eb_ca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2_ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** A running two-lane hash over a stream of 32-bit words. */
+export class WordHasher {
+  private lo = SEED_LO;
+  private hi = SEED_HI;
+  private words = 0;
+
+  word(w: number): void {
+    let lo = Math.imul(this.lo ^ w, PRIME1);
+    this.lo = (lo << 13) | (lo >>> 19);
+    lo = Math.imul(this.hi + w, PRIME3);
+    this.hi = ((lo << 17) | (lo >>> 15)) ^ PRIME4;
+    this.words++;
+  }
+
+  words32(ws: ArrayLike<number>): void {
+    for (let i = 0; i < ws.length; i++) this.word(ws[i]);
+  }
+
+  /** Bytes, length first, packed little-endian four to a word. */
+  bytes(b: Uint8Array): void {
+    this.word(b.length);
+    for (let i = 0; i < b.length; i += 4) {
+      this.word(b[i] | ((b[i + 1] ?? 0) << 8) | ((b[i + 2] ?? 0) << 16) | ((b[i + 3] ?? 0) << 24));
+    }
+  }
+
+  digest(): string {
+    const lo = fmix32(this.lo ^ this.words);
+    const hi = fmix32(this.hi ^ Math.imul(this.words, PRIME2));
+    return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+  }
+}
+
+/** Hashes one page of RAM (by word index into Memory.i32) into out[2*page], out[2*page+1]. */
+function hashPage(i32: Int32Array, page: number, out: Uint32Array): void {
+  let lo = SEED_LO ^ page;
+  let hi = SEED_HI + page;
+  const end = (page + 1) * PAGE_WORDS;
+  for (let i = page * PAGE_WORDS; i < end; i++) {
+    const w = i32[i];
+    lo = Math.imul(lo ^ w, PRIME1);
+    lo = (lo << 13) | (lo >>> 19);
+    hi = Math.imul(hi + w, PRIME3);
+    hi = ((hi << 17) | (hi >>> 15)) ^ PRIME4;
+  }
+  out[2 * page] = fmix32(lo);
+  out[2 * page + 1] = fmix32(hi);
+}
+
+/** Feeds plain device state into the hasher in a fixed order (objects by their key order). */
+export function hashValue(h: WordHasher, v: unknown): void {
+  if (v === null || v === undefined) { h.word(0x6e75_6c6c); return; }
+  switch (typeof v) {
+    case 'number':
+      h.word(1);
+      h.word(v % 0x1_0000_0000);
+      h.word(Math.floor(v / 0x1_0000_0000));
+      return;
+    case 'boolean': h.word(v ? 3 : 2); return;
+    case 'string': h.bytes(new TextEncoder().encode(v)); return;
+    case 'object':
+      if (v instanceof Uint8Array) { h.word(4); h.bytes(v); return; }
+      if (Array.isArray(v)) { h.word(5); h.word(v.length); v.forEach((x) => hashValue(h, x)); return; }
+      h.word(6);
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+        hashValue(h, k);
+        hashValue(h, x);
+      }
+      return;
+    default:
+      throw new TypeError(`state hash: cannot hash a ${typeof v}`);
+  }
+}
+
+/** Caches per-page hashes of one Memory and folds them with cpu and device state. */
+export class StateHasher {
+  private readonly pageHashes: Uint32Array;
+  /** Pages rehashed by the last call, for measurements. */
+  lastPagesRehashed = 0;
+
+  constructor(private readonly mem: Memory) {
+    this.pageHashes = new Uint32Array(2 * (mem.size >>> PAGE_SHIFT));
+  }
+
+  hash(cpuWords: Int32Array, devices: Record<string, unknown>): string {
+    const h = new WordHasher();
+    h.words32(this.ramPageHashes());
+    h.words32(cpuWords);
+    hashValue(h, devices);
+    return h.digest();
+  }
+
+  private ramPageHashes(): Uint32Array {
+    const { dirty, i32 } = this.mem;
+    let rehashed = 0;
+    for (let p = 0; p < dirty.length; p++) {
+      if (dirty[p] === 0) continue;
+      hashPage(i32, p, this.pageHashes);
+      dirty[p] = 0;
+      rehashed++;
+    }
+    this.lastPagesRehashed = rehashed;
+    return this.pageHashes;
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * The guest computer: one RV32IMAC hart, RAM, and the devices of memmap.ts on a bus. It implements
+ * GuestMachine (types.ts), the whole contract the FT hypervisor relies on: run exactly N
+ * instructions, take asynchronous input between runs, report nondeterministic reads and outputs
+ * through injected interfaces, snapshot/restore, and hash its state.
+ */
+import { Hart } from './hart';
+import { parseElf, type ElfImage } from './elf';
+import { Memory } from './memory';
+import { RAM_BASE, RAM_SIZE_DEFAULT } from './memmap';
+import type { Mmio, MmioDevice } from './bus';
+import type {
+  GuestMachine, MachineOutput, MachineSnapshot, NondetKind, NondetSource, OutputSink, PacketDelivery,
+  RunResult, DiskRequest,
+} from './types';
+import type { DeviceHost } from './devices/device';
+import { Clint } from './devices/clint';
+import { Uart } from './devices/uart';
+import { Nic } from './devices/nic';
+import { Disk, DISK_BLOCKS_DEFAULT } from './devices/disk';
+import { Rng } from './devices/rng';
+import { StateHasher } from './hash';
+
+/** The ELF does not fit this machine (a segment or the entry point outside RAM). */
+export class LoadError extends Error {
+  override name = 'LoadError';
+}
+
+/** A snapshot that does not fit this machine. */
+export class SnapshotError extends Error {
+  override name = 'SnapshotError';
+}
+
+/** The guest read time or the RNG but nobody told the machine where such values come from. */
+export class NondetUnsetError extends Error {
+  override name = 'NondetUnsetError';
+}
+
+export interface MachineOptions {
+  ramSize?: number;
+  diskBlocks?: number;
+}
+
+const NONDET_UNSET: NondetSource = {
+  read(kind: NondetKind, icount: number): number {
+    throw new NondetUnsetError(`the guest read ${kind} at icount ${icount}, but no nondeterminism source is set (call setNondetSource)`);
+  },
+};
+
+const SINK_DROP: OutputSink = { output(): void {} };
+
+/** Routes hart MMIO accesses to the device whose window holds the whole access. */
+class DeviceBus implements Mmio {
+  constructor(private readonly devices: readonly MmioDevice[]) {}
+
+  load(addr: number, size: 1 | 2 | 4): number | null {
+    const d = this.find(addr >>> 0, size);
+    return d === null ? null : d.load((addr >>> 0) - d.base, size);
+  }
+
+  store(addr: number, size: 1 | 2 | 4, value: number): boolean {
+    const d = this.find(addr >>> 0, size);
+    return d === null ? false : d.store((addr >>> 0) - d.base, size, value);
+  }
+
+  private find(addr: number, size: number): MmioDevice | null {
+    for (const d of this.devices) {
+      if (addr >= d.base && addr + size <= d.base + d.size) return d;
+    }
+    return null;
+  }
+}
+
+export class Machine implements GuestMachine {
+  readonly mem: Memory;
+  readonly hart: Hart;
+  readonly clint: Clint;
+  readonly uart: Uart;
+  readonly nic: Nic;
+  readonly disk: Disk;
+  readonly rng: Rng;
+  private readonly devices: readonly MmioDevice[];
+  private readonly hasher: StateHasher;
+  private nondet: NondetSource = NONDET_UNSET;
+  private sink: OutputSink = SINK_DROP;
+
+  /** An empty machine (zeroed RAM, pc at RAM_BASE). Most callers want `fromElf`. */
+  constructor(opts: MachineOptions = {}) {
+    const ramSize = opts.ramSize ?? RAM_SIZE_DEFAULT;
+    this.mem = new Memory(RAM_BASE, ramSize);
+    const host: DeviceHost = {
+      icount: () => this.hart.icount,
+      readNondet: (kind) => this.nondet.read(kind, this.hart.icount),
+      emit: (out: MachineOutput) => this.sink.output(out),
+      setIrq: (bit, level) => this.hart.setIrq(bit, level),
+    };
+    this.clint = new Clint(host);
+    this.uart = new Uart(host);
+    this.nic = new Nic(this.mem, host);
+    this.disk = new Disk(this.mem, host, opts.diskBlocks ?? DISK_BLOCKS_DEFAULT);
+    this.rng = new Rng(host);
+    this.devices = [this.uart, this.nic, this.disk, this.rng, this.clint];
+    this.hart = new Hart(this.mem, new DeviceBus(this.devices));
+    this.hart.nondet = { read: (kind, icount) => this.nondet.read(kind, icount) };
+    this.mem.onExternalWrite = (offset, length) => this.hart.invalidate(offset, length);
+    this.hasher = new StateHasher(this.mem);
+    this.hart.reset(RAM_BASE);
+  }
+
+  /** Parse, check that everything fits, then build and load: on any error, no machine exists. */
+  static fromElf(bytes: Uint8Array, opts: MachineOptions = {}): Machine {
+    const image = parseElf(bytes);
+    checkFits(image, opts.ramSize ?? RAM_SIZE_DEFAULT);
+    const m = new Machine(opts);
+    for (const seg of image.segments) m.mem.write(seg.vaddr, seg.data); // the rest is already zero
+    m.hart.reset(image.entry);
+    const tohost = image.symbols.get('tohost');
+    m.hart.tohostAddr = tohost === undefined ? -1 : tohost >>> 0;
+    return m;
+  }
+
+  get icount(): number {
+    return this.hart.icount;
+  }
+
+  run(budget: number): RunResult {
+    try {
+      return this.hart.run(budget);
+    } finally {
+      this.uart.flush(); // nothing is held in the UART between host calls
+    }
+  }
+
+  deliverTimer(): void {
+    this.clint.deliverTimer();
+  }
+
+  timerDeadline(): number | null {
+    return this.clint.timerDeadline();
+  }
+
+  deliverPacket(bytes: Uint8Array): PacketDelivery {
+    return this.nic.deliverPacket(bytes);
+  }
+
+  completeDisk(id: number, data?: Uint8Array): void {
+    this.disk.completeDisk(id, data);
+  }
+
+  /** The disk request in flight, for a backup going live to re-issue (DESIGN.md §4). */
+  pendingDiskRequest(): DiskRequest | null {
+    return this.disk.pendingRequest();
+  }
+
+  deliverUart(bytes: Uint8Array): void {
+    this.uart.deliverUart(bytes);
+  }
+
+  setNondetSource(src: NondetSource): void {
+    this.nondet = src;
+  }
+
+  setOutputSink(sink: OutputSink): void {
+    this.sink = sink;
+  }
+
+  stateHash(): string {
+    return this.hasher.hash(this.hart.stateWords(), this.deviceStates());
+  }
+
+  /** Pages the last stateHash() had to reread (the rest came from the per-page cache). */
+  get pagesRehashedLast(): number {
+    return this.hasher.lastPagesRehashed;
+  }
+
+  snapshot(): MachineSnapshot {
+    return {
+      icount: this.hart.icount,
+      ram: this.mem.buffer.slice(0),
+      cpu: this.hart.snapshot(),
+      devices: this.deviceStates(),
+      config: { ramSize: this.mem.size, tohostAddr: this.hart.tohostAddr === -1 ? null : this.hart.tohostAddr },
+    };
+  }
+
+  /** Validates everything first; a snapshot that does not fit throws and changes nothing. */
+  restore(snap: MachineSnapshot): void {
+    if (snap.config.ramSize !== this.mem.size || snap.ram.byteLength !== this.mem.size) {
+      throw new SnapshotError(`snapshot RAM is ${snap.ram.byteLength} bytes (config ${snap.config.ramSize}), this machine has ${this.mem.size}`);
+    }
+    const states = snap.devices as Record<string, Record<string, unknown> | undefined>;
+    const parsed = {
+      clint: Clint.parse(deviceState(states, 'clint')),
+      uart: Uart.parse(deviceState(states, 'uart')),
+      nic: Nic.parse(deviceState(states, 'nic')),
+      disk: Disk.parse(deviceState(states, 'disk')),
+    };
+    if (parsed.disk.blocks !== this.disk.blocks) {
+      throw new SnapshotError(`snapshot disk has ${parsed.disk.blocks} blocks, this machine ${this.disk.blocks}`);
+    }
+    const probe = new Hart(new Memory(RAM_BASE, 4096), { load: () => null, store: () => false });
+    try {
+      probe.restore(snap.cpu); // validate the cpu image before touching this machine
+    } catch (e) {
+      throw new SnapshotError(`snapshot cpu state: ${(e as Error).message}`);
+    }
+    if (probe.icount !== snap.icount) throw new SnapshotError(`snapshot icount ${snap.icount} disagrees with its cpu state (${probe.icount})`);
+    this.hart.restore(snap.cpu);
+    this.mem.replace(snap.ram);
+    for (const d of this.devices) d.restore(deviceState(states, d.name)); // parsed above: cannot throw
+  }
+
+  private deviceStates(): Record<string, Record<string, unknown>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const d of this.devices) out[d.name] = d.snapshot();
+    return out;
+  }
+}
+
+function deviceState(states: Record<string, Record<string, unknown> | undefined>, name: string): Record<string, unknown> {
+  const s = states[name];
+  if (typeof s !== 'object' || s === null) throw new SnapshotError(`snapshot has no state for device ${name}`);
+  return s;
+}
+
+/** Every segment and the entry point must lie in RAM. */
+function checkFits(image: ElfImage, ramSize: number): void {
+  const inRam = (addr: number, len: number): boolean => {
+    const off = ((addr >>> 0) - RAM_BASE) >>> 0;
+    return off < ramSize && len <= ramSize - off;
+  };
+  for (const seg of image.segments) {
+    if (seg.data.length > seg.memsz) throw new LoadError(`segment at 0x${hex(seg.vaddr)} has ${seg.data.length} file bytes but memsz ${seg.memsz}`);
+    if (!inRam(seg.vaddr, seg.memsz)) {
+      throw new LoadError(`segment 0x${hex(seg.vaddr)}+${seg.memsz} does not fit RAM 0x${hex(RAM_BASE)}+${ramSize}`);
+    }
+  }
+  if (!inRam(image.entry, 2)) throw new LoadError(`entry point 0x${hex(image.entry)} is outside RAM`);
+}
+
+function hex(n: number): string {
+  return (n >>> 0).toString(16);
+}
