@@ -3,7 +3,8 @@
  * primary's log: it runs the guest only up to the icount of the next buffered entry and delivers
  * that entry's event exactly there; it answers nondet reads from `nondet` entries, never from its
  * own hardware; it never delivers its own timer; it discards output (keeping a list, so checkers
- * can compare it with what the primary released); it acks every batch on receipt; and it compares
+ * can compare it with what the primary released); it acks every batch on receipt (the Output Rule
+ * needs receipt only) and again as replay drains its log buffer (flow control); and it compares
  * `hash` entries with its own state, reporting the first divergence with its icount.
  *
  * Note the run limit: a nondet read happens mid-run at the icount of the reading instruction, so
@@ -31,6 +32,7 @@ export interface BackupState {
   lastReceivedIcount: number;
   appliedSeq: number;
   lastAckIcount: number;
+  lastAckAppliedSeq: number;
   suppressed: MachineOutput[];
   hashesChecked: number;
   divergence: Divergence | null;
@@ -51,6 +53,7 @@ export class BackupHypervisor {
       lastReceivedIcount: machine.icount,
       appliedSeq: 0,
       lastAckIcount: -1,
+      lastAckAppliedSeq: 0,
       suppressed: [],
       hashesChecked: 0,
       divergence: null,
@@ -77,7 +80,8 @@ export class BackupHypervisor {
 
   private ack(): FtEffect {
     this.st.lastAckIcount = this.machine.icount;
-    const ack: LogAck = { type: 'ack', ackSeq: this.st.receivedSeq, backupIcount: this.machine.icount };
+    this.st.lastAckAppliedSeq = this.st.appliedSeq;
+    const ack: LogAck = { type: 'ack', ackSeq: this.st.receivedSeq, appliedSeq: this.st.appliedSeq, backupIcount: this.machine.icount };
     return { kind: 'send-ack', ack };
   }
 
@@ -107,7 +111,9 @@ export class BackupHypervisor {
     }
     if (this.st.divergence) waiting = true;
     this.compact();
-    if (waiting && this.machine.icount !== this.st.lastAckIcount) this.fx.push(this.ack());
+    // Tell the primary what left the log buffer (flow control) and where we are (lag).
+    const moved = this.machine.icount !== this.st.lastAckIcount;
+    if (this.st.appliedSeq !== this.st.lastAckAppliedSeq || (waiting && moved)) this.fx.push(this.ack());
     const effects = this.fx;
     this.fx = [];
     return { retired, waiting, effects };

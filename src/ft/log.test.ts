@@ -92,8 +92,10 @@ describe('log batch encoding', () => {
 
 describe('acks', () => {
   it('accepts a well-formed ack and rejects junk', () => {
-    expect(validateAck({ type: 'ack', ackSeq: 3, backupIcount: 99 })).toEqual({ type: 'ack', ackSeq: 3, backupIcount: 99 });
-    expect(() => validateAck({ type: 'ack', ackSeq: -1, backupIcount: 0 })).toThrow(/ackSeq/);
+    const ok = { type: 'ack', ackSeq: 3, appliedSeq: 2, backupIcount: 99 };
+    expect(validateAck(ok)).toEqual(ok);
+    expect(() => validateAck({ ...ok, ackSeq: -1 })).toThrow(/ackSeq/);
+    expect(() => validateAck({ ...ok, appliedSeq: 4 })).toThrow(/appliedSeq/);
     expect(() => validateAck({ type: 'nope' })).toThrow(LogFormatError);
     expect(() => validateAck(null)).toThrow(LogFormatError);
   });

@@ -239,8 +239,13 @@ function decodeEntry(words: Int32Array, w: number, payload: Uint8Array, i: numbe
 /** Backup → primary on the logging channel: cumulative ack plus where the backup is. */
 export interface LogAck {
   type: 'ack';
-  /** Every entry with seq ≤ ackSeq has been received (0: none yet; seqs start at 1). */
+  /** Every entry with seq ≤ ackSeq has been received (0: none yet; seqs start at 1). The Output Rule waits on this. */
   ackSeq: number;
+  /**
+   * Every entry with seq ≤ appliedSeq has been replayed and left the backup's log buffer. Flow
+   * control counts bytes above this: in flight plus waiting in the backup's buffer (paper §3.4).
+   */
+  appliedSeq: number;
   /** The backup's machine.icount when it sent this ack (for lag). */
   backupIcount: number;
 }
@@ -250,10 +255,13 @@ export function validateAck(m: unknown): LogAck {
   const a = m as Partial<LogAck> | null;
   if (!a || typeof a !== 'object' || a.type !== 'ack') throw new LogFormatError('malformed ack: not an ack message');
   if (!Number.isSafeInteger(a.ackSeq) || (a.ackSeq as number) < 0) throw new LogFormatError(`malformed ack: ackSeq ${a.ackSeq}`);
+  if (!Number.isSafeInteger(a.appliedSeq) || (a.appliedSeq as number) < 0 || (a.appliedSeq as number) > (a.ackSeq as number)) {
+    throw new LogFormatError(`malformed ack: appliedSeq ${a.appliedSeq} (ackSeq ${a.ackSeq})`);
+  }
   if (!Number.isSafeInteger(a.backupIcount) || (a.backupIcount as number) < 0) {
     throw new LogFormatError(`malformed ack: backupIcount ${a.backupIcount}`);
   }
-  return { type: 'ack', ackSeq: a.ackSeq as number, backupIcount: a.backupIcount as number };
+  return { type: 'ack', ackSeq: a.ackSeq as number, appliedSeq: a.appliedSeq as number, backupIcount: a.backupIcount as number };
 }
 
 /** One line per entry, for traces and error messages. */

@@ -9,7 +9,8 @@
  *  - Output Rule (§2.2): an output produced at icount X is held until the backup has acked an
  *    entry at icount > X (so every entry ≤ X). The slice that produced it ends with a `progress`
  *    entry at the slice-end icount E > X: that is the entry whose ack releases it.
- *  - Flow control (§3.4): no execution while sent-but-unacked bytes ≥ logBufferBytesMax.
+ *  - Flow control (§3.4): no execution while log bytes sent but not yet replayed by the backup
+ *    (in flight or in its log buffer; the ack's appliedSeq) reach logBufferBytesMax.
  *  - Throttling (§3.4): CPU share steps down while the backup lags past lagThresholdUs, up again
  *    when it does not; the host honours `cpuShare` when it schedules slices.
  */
@@ -43,6 +44,7 @@ export interface PrimaryStepResult {
 export interface PrimaryState {
   nextSeq: number;
   ackedSeq: number;
+  appliedSeq: number;
   backupIcount: number;
   lastLoggedIcount: number;
   inflight: { seq: number; icount: number; bytes: number }[];
@@ -54,6 +56,7 @@ export interface PrimaryState {
   nextHashIcount: number;
   cpuShare: number;
   lastThrottleUs: number;
+  lastLagUs: number;
   blockedSinceUs: number | null;
   stalls: OutputStall[];
   logFullStallsUs: number[];
@@ -101,9 +104,10 @@ export class PrimaryHypervisor {
     const st = this.st;
     if (ack.ackSeq >= st.nextSeq) throw new LogFormatError(`ack for seq ${ack.ackSeq} beyond the last sent ${st.nextSeq - 1}`);
     if (ack.ackSeq > st.ackedSeq) st.ackedSeq = ack.ackSeq;
+    if (ack.appliedSeq > st.appliedSeq) st.appliedSeq = ack.appliedSeq;
     st.backupIcount = Math.max(st.backupIcount, ack.backupIcount);
     st.maxLagUs = Math.max(st.maxLagUs, this.lagUs());
-    while (st.inflight.length > 0 && st.inflight[0].seq <= st.ackedSeq) st.inflightBytes -= (st.inflight.shift() as { bytes: number }).bytes;
+    while (st.inflight.length > 0 && st.inflight[0].seq <= st.appliedSeq) st.inflightBytes -= (st.inflight.shift() as { bytes: number }).bytes;
     this.releaseCovered(nowUs);
     if (st.blockedSinceUs !== null && st.inflightBytes < this.settings.logBufferBytesMax) {
       st.logFullStallsUs.push(nowUs - st.blockedSinceUs);
@@ -278,14 +282,28 @@ export class PrimaryHypervisor {
     return (behind * 1e6) / this.settings.speedIps;
   }
 
+  /**
+   * One step of the slow feedback loop (§3.4), at most once per throttleIntervalUs. Above the
+   * threshold the share is cut while the lag still grows and held while it shrinks; below it, the
+   * share is restored, pausing while the lag grows in the upper half of the band. Watching the
+   * trend keeps the loop from winding down to the floor while a lag already on its way back
+   * decays (a plain "above → cut" rule oscillates between the floor and full speed).
+   */
   private updateThrottle(nowUs: number): void {
     const st = this.st;
     const s = this.settings;
     if (nowUs - st.lastThrottleUs < s.throttleIntervalUs) return;
     st.lastThrottleUs = nowUs;
     const lagUs = this.lagUs();
+    const rising = lagUs > st.lastLagUs;
+    st.lastLagUs = lagUs;
     st.maxLagUs = Math.max(st.maxLagUs, lagUs);
-    const next = lagUs > s.lagThresholdUs ? Math.max(s.cpuShareMin, st.cpuShare - s.throttleStep) : Math.min(1, st.cpuShare + s.throttleStep);
+    let next = st.cpuShare;
+    if (lagUs > s.lagThresholdUs) {
+      if (rising) next = Math.max(s.cpuShareMin, st.cpuShare - s.throttleStep);
+    } else if (!(rising && lagUs > s.lagThresholdUs / 2)) {
+      next = Math.min(1, st.cpuShare + s.throttleStep);
+    }
     if (next !== st.cpuShare) {
       st.cpuShare = Math.round(next * 1e6) / 1e6;
       this.fx.push({ kind: 'cpu-share', share: st.cpuShare, lagUs });
@@ -353,6 +371,7 @@ function initialState(s: FtSettings, icount: number): PrimaryState {
   return {
     nextSeq: 1,
     ackedSeq: 0,
+    appliedSeq: 0,
     backupIcount: icount,
     lastLoggedIcount: icount,
     inflight: [],
@@ -364,6 +383,7 @@ function initialState(s: FtSettings, icount: number): PrimaryState {
     nextHashIcount: icount + s.hashIntervalInstructions,
     cpuShare: 1,
     lastThrottleUs: -Infinity,
+    lastLagUs: 0,
     blockedSinceUs: null,
     stalls: [],
     logFullStallsUs: [],

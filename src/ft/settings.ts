@@ -15,7 +15,10 @@ export interface FtSettings {
   progressIntervalInstructions: number;
   /** Log a `hash` entry (machine.stateHash()) every this many instructions, at a slice boundary. */
   hashIntervalInstructions: number;
-  /** Flow control: sent-but-unacknowledged log bytes the primary allows before it stops executing. */
+  /**
+   * Flow control: log bytes sent but not yet replayed by the backup (in flight plus waiting in the
+   * backup's log buffer, the paper's §3.4 picture) that the primary allows before it stops executing.
+   */
   logBufferBytesMax: number;
   /** Throttling starts cutting the primary's CPU share when the backup lags more than this. */
   lagThresholdUs: number;

@@ -45,8 +45,6 @@ export function outputDigest(out: MachineOutput): string {
   };
   const eatBytes = (bytes: Uint8Array): void => bytes.forEach(eat);
   switch (out.kind) {
-    case 'console':
-      break;
     case 'net-tx':
       eatBytes(out.bytes);
       break;
