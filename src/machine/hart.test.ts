@@ -418,3 +418,60 @@ describe('csr module', () => {
     expect([h.regs[2], h.regs[3]]).toEqual([-3, -3]);
   });
 });
+
+describe('decoded-instruction cache stays coherent', () => {
+  it('a store over an already executed instruction takes effect the next time it runs', () => {
+    // loop: addi x5, x5, 1 at index 4 is overwritten with addi x5, x5, 100 after the first pass.
+    const target = RAM_BASE + 4 * 6;
+    const prog = [...A.li(10, target), ...A.li(11, A.addi(5, 5, 100)), A.NOP, A.NOP, A.addi(5, 5, 1), A.sw(11, 10, 0), A.jal(0, -8)];
+    const rig = rigWithProgram(prog);
+    rig.hart.run(7 + 3); // first pass: +1, store, jump back; second pass: +100
+    expect(rig.hart.regs[5]).toBe(101);
+  });
+
+  it('a halfword store into the upper half of a 32-bit instruction is seen', () => {
+    const target = RAM_BASE + 4 * 5;
+    // addi x5, x0, 1 → change imm to 0x7ff by rewriting bits 31:16 only.
+    const newInst = A.addi(5, 0, 0x7ff);
+    const prog = [...A.li(10, target + 2), ...A.li(11, newInst >>> 16), A.sh(11, 10, 0), A.addi(5, 0, 1)];
+    const rig = rigWithProgram(prog);
+    // Run the last instruction once first so it is cached, then rewrite it and run it again.
+    rig.hart.pc = target;
+    rig.hart.run(1);
+    expect(rig.hart.regs[5]).toBe(1);
+    rig.hart.pc = RAM_BASE;
+    rig.hart.run(6);
+    expect(rig.hart.regs[5]).toBe(0x7ff);
+  });
+
+  it('an external write (DMA, loader) over cached code is seen', () => {
+    const rig = rigWithProgram([A.addi(5, 0, 1), A.jal(0, -4)]);
+    rig.hart.run(4);
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setUint32(0, A.addi(5, 5, 3), true);
+    rig.mem.write(RAM_BASE, bytes);
+    rig.hart.run(4);
+    expect(rig.hart.regs[5]).toBe(1 + 3 + 3);
+  });
+
+  it('replacing all of RAM (snapshot restore) drops every cached instruction', () => {
+    const rig = rigWithProgram([A.addi(5, 5, 1), A.jal(0, -4)]);
+    rig.hart.run(4);
+    const image = new Uint8Array(rig.mem.size);
+    new DataView(image.buffer).setUint32(0, A.addi(5, 5, 10), true);
+    new DataView(image.buffer).setUint32(4, A.jal(0, -4), true);
+    rig.mem.replace(image.buffer);
+    rig.hart.run(2);
+    expect(rig.hart.regs[5]).toBe(12);
+  });
+
+  it('a 32-bit instruction whose second half lies past the end of RAM is a fetch access fault', () => {
+    const rig = rigWithProgram([A.NOP], 4096);
+    const end = RAM_BASE + 4096 - 2;
+    rig.mem.write(end, new Uint8Array([0x13, 0x00]));
+    rig.hart.pc = end;
+    const r = rig.hart.run(1);
+    expect(r.reason).toBe('fault');
+    expect(r.fault).toMatch(/instruction access fault \(mtval 0x80001000\) at pc 0x80000ffe/);
+  });
+});

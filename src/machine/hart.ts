@@ -78,11 +78,54 @@ export class Hart {
   private readonly mem: Memory;
   private readonly mmio: Mmio;
   private readonly rvc: Int32Array;
+  /**
+   * Decoded-instruction cache, one entry per RAM halfword: 0 = not decoded yet; otherwise the
+   * 32-bit instruction to execute, with bits [1:0] = 11 for a 32-bit instruction and 01 for an
+   * expanded compressed one (the expansion's own low bits are always 11, so nothing is lost). An
+   * illegal compressed encoding is cached as (bits << 16) | 0x7d: major opcode 0x1f is illegal.
+   * It saves the RVC lookup and the alignment and straddle checks on every fetch. The typed
+   * array is zero-filled lazily by the OS, so only pages that hold code cost memory.
+   */
+  private readonly icache: Int32Array;
+  /** 1 for each RAM page whose cache entries may be nonzero: stores there must invalidate. */
+  private readonly codePages: Uint8Array;
 
   constructor(mem: Memory, mmio: Mmio) {
     this.mem = mem;
     this.mmio = mmio;
     this.rvc = rvcTable();
+    this.icache = new Int32Array(mem.size >>> 1);
+    this.codePages = new Uint8Array(mem.size >>> 12);
+    mem.onExternalWrite ??= (offset, length) => this.invalidate(offset, length);
+  }
+
+  /**
+   * Decode the instruction at RAM offset `off` into the cache and return it, or 0 when a 32-bit
+   * instruction runs past the end of RAM (fetch access fault; not cached).
+   */
+  private fetchSlow(off: number): number {
+    const lo = this.mem.u16[off >>> 1];
+    let inst: number;
+    if ((lo & 3) !== 3) {
+      const e = this.rvc[lo];
+      inst = e === 0 ? ((lo << 16) | 0x7d) : (e & ~3) | 1;
+    } else {
+      if (off + 2 >= this.mem.size) return 0;
+      inst = lo | (this.mem.u16[(off + 2) >>> 1] << 16);
+      this.codePages[(off + 2) >>> 12] = 1;
+    }
+    this.codePages[off >>> 12] = 1;
+    this.icache[off >>> 1] = inst;
+    return inst;
+  }
+
+  /** The hart stored to RAM offset `a` on a page holding decoded code: drop overlapping entries. */
+  private codeWritten(a: number): void {
+    const h = a >>> 1;
+    const icache = this.icache;
+    if (h > 0) icache[h - 1] = 0; // a 32-bit instruction starting 2 bytes earlier
+    icache[h] = 0;
+    if (h + 1 < icache.length) icache[h + 1] = 0; // the second halfword of a word store
   }
 
   get nondet(): NondetSource {
@@ -111,8 +154,17 @@ export class Hart {
 
   /** A write from outside the hart (DMA, loader) touched RAM [offset, offset+length). */
   invalidate(offset: number, length: number): void {
-    // No decoded-instruction cache yet. A write by another agent to the reservation set breaks the
-    // LR/SC reservation (unprivileged spec §8.2).
+    if (length <= 0) return;
+    if (offset === 0 && length >= this.mem.size) {
+      this.icache.fill(0);
+      this.codePages.fill(0);
+    } else {
+      // From the halfword before (a 32-bit instruction may start there) to the end of the range.
+      const first = Math.max(0, (offset >>> 1) - 1);
+      const end = Math.min(this.icache.length, (offset + length + 1) >>> 1);
+      if (first < end) this.icache.fill(0, first, end);
+    }
+    // A write by another agent to the reservation set breaks the LR/SC reservation (§8.2).
     if (this.reservation !== NO_RESERVATION) {
       const resOff = ((this.reservation >>> 0) - this.mem.base) >>> 0;
       if (resOff + 4 > offset && resOff < offset + length) this.reservation = NO_RESERVATION;
@@ -130,7 +182,8 @@ export class Hart {
   }
 
   /**
-   * Enter the trap handler (privileged spec §3.1.6-3.1.7, §3.3.1): returns the handler pc, or -1
+   * Enter the trap handler (privileged spec §3.1.6-3.1.7, §3.3.1): returns the handler pc as an
+   * int32, or -1
    * when it is not in RAM (or is the very instruction that trapped: a loop that never retires),
    * in which case the hart records a fault and nothing changes.
    */
@@ -152,7 +205,7 @@ export class Hart {
     csr.mtval = tval | 0;
     const mie = csr.mstatus & MSTATUS_MIE;
     csr.mstatus = (csr.mstatus & ~(MSTATUS_MIE | MSTATUS_MPIE)) | (mie ? MSTATUS_MPIE : 0);
-    return target;
+    return target | 0; // int32 like the loop's pc; -1 is never a (4-aligned) handler address
   }
 
   private stop(retired: number, reason: StopReason): RunResult {
@@ -193,16 +246,19 @@ export class Hart {
     const csr = this.csr;
     const mem = this.mem;
     const mmio = this.mmio;
-    const rvc = this.rvc;
+    const icache = this.icache;
+    const codePages = this.codePages;
     const u8 = mem.u8;
     const u16 = mem.u16;
     const i32 = mem.i32;
     const dirty = mem.dirty;
-    const base = mem.base;
+    // pc and base stay int32 in the loop (addresses >= 2^31 are negative) so V8 keeps them in
+    // registers as machine words; offsets are (addr - base) >>> 0.
+    const base = mem.base | 0;
     const size = mem.size;
     const tohost = this.tohostAddr === -1 ? -1 : this.tohostAddr >>> 0;
     const icount0 = this.icount;
-    let pc = this.pc;
+    let pc = this.pc | 0;
     let count = 0;
     let reason: StopReason = 'budget';
 
@@ -210,39 +266,29 @@ export class Hart {
       // Interrupt check (privileged spec §3.1.9): before the next instruction, not an instruction.
       if ((csr.mstatus & MSTATUS_MIE) !== 0 && (csr.mip & csr.mie) !== 0) {
         const target = this.trap(pc, CAUSE_INTERRUPT | this.pendingInterrupt(), 0);
-        if (target < 0) { reason = 'fault'; break; }
+        if (target === -1) { reason = 'fault'; break; }
         pc = target;
       }
       while (count < budget) {
         const off = (pc - base) >>> 0;
         if (off >= size) {
           const t = this.trap(pc, CAUSE_FETCH_ACCESS, pc);
-          if (t < 0) { reason = 'fault'; break outer; }
+          if (t === -1) { reason = 'fault'; break outer; }
           pc = t;
           continue;
         }
-        let inst = u16[off >>> 1];
-        let next: number;
-        if ((inst & 3) !== 3) {
-          const raw = inst;
-          inst = rvc[raw];
-          if (inst === 0) {
-            const t = this.trap(pc, CAUSE_ILLEGAL, raw);
-            if (t < 0) { reason = 'fault'; break outer; }
-            pc = t;
-            continue;
-          }
-          next = (pc + 2) | 0;
-        } else {
-          if (off + 2 >= size) {
+        let inst = icache[off >>> 1];
+        if (inst === 0) {
+          inst = this.fetchSlow(off);
+          if (inst === 0) { // a 32-bit instruction whose second half lies past the end of RAM
             const t = this.trap(pc, CAUSE_FETCH_ACCESS, (pc + 2) | 0);
-            if (t < 0) { reason = 'fault'; break outer; }
+            if (t === -1) { reason = 'fault'; break outer; }
             pc = t;
             continue;
           }
-          inst = inst | (u16[(off + 2) >>> 1] << 16);
-          next = (pc + 4) | 0;
         }
+        // Bit 1 of a cached word is 1 for a 32-bit instruction, 0 for an expanded compressed one.
+        const next = (pc + 2 + (inst & 2)) | 0;
         const rd = (inst >>> 7) & 31;
         let cause = CAUSE_ILLEGAL;
         let tval = inst;
@@ -337,9 +383,10 @@ export class Hart {
                 case 2: regs[rd] = mulhsu(a, b); break;
                 case 3: regs[rd] = mulhu(a, b); break;
                 case 4: regs[rd] = b === 0 ? -1 : (a === -0x8000_0000 && b === -1) ? a : (a / b) | 0; break;
-                case 5: regs[rd] = b === 0 ? -1 : ((a >>> 0) / (b >>> 0)) | 0; break;
+                case 5: // int32 fast path when both are below 2^31: V8 then divides in integer registers
+                  regs[rd] = b === 0 ? -1 : (a >= 0 && b > 0) ? (a / b) | 0 : ((a >>> 0) / (b >>> 0)) | 0; break;
                 case 6: regs[rd] = b === 0 ? a : b === -1 ? 0 : (a % b) | 0; break;
-                default: regs[rd] = b === 0 ? a : ((a >>> 0) % (b >>> 0)) | 0; break;
+                default: regs[rd] = b === 0 ? a : (a >= 0 && b > 0) ? a % b : ((a >>> 0) % (b >>> 0)) | 0; break;
               }
             } else if (f7 === 0x20) {
               const f3 = (inst >>> 12) & 7;
@@ -411,6 +458,7 @@ export class Hart {
               else if (width === 1) u8[a] = v;
               else u16[a >>> 1] = v;
               dirty[a >>> 12] = 1;
+              if (codePages[a >>> 12] !== 0) this.codeWritten(a);
               pc = next; count++;
               if ((addr >>> 0) === tohost && width === 4 && v !== 0) {
                 this.tohostValue = v >>> 0;
@@ -453,7 +501,11 @@ export class Hart {
             if (f5 === 3) { // SC.W: succeeds only with a live reservation on this address
               const ok = this.reservation === addr;
               this.reservation = NO_RESERVATION;
-              if (ok) { i32[w] = b; dirty[a >>> 12] = 1; }
+              if (ok) {
+                i32[w] = b;
+                dirty[a >>> 12] = 1;
+                if (codePages[a >>> 12] !== 0) this.codeWritten(a);
+              }
               regs[rd] = ok ? 0 : 1;
               regs[0] = 0;
               pc = next; count++;
@@ -475,12 +527,15 @@ export class Hart {
             }
             i32[w] = nv;
             dirty[a >>> 12] = 1;
+            if (codePages[a >>> 12] !== 0) this.codeWritten(a);
             regs[rd] = old;
             regs[0] = 0;
             pc = next; count++;
             continue;
           }
-          case 0x03: { // MISC-MEM: FENCE (no-op on one hart), FENCE.I (no decode cache to drop)
+          // MISC-MEM: FENCE is a no-op on one hart. FENCE.I has nothing to drop either: the decoded
+          // instruction cache is kept coherent on every store, so it never holds stale code.
+          case 0x03: {
             const f3 = (inst >>> 12) & 7;
             if (f3 !== 0 && f3 !== 1) break;
             pc = next; count++;
@@ -493,15 +548,16 @@ export class Hart {
               pc = next; count++;
               continue outer; // mstatus/mie may now allow an interrupt
             }
-            if (inst === 0x00000073) { cause = CAUSE_ECALL_M; tval = 0; break; }
-            if (inst === 0x00100073) { cause = CAUSE_BREAKPOINT; tval = pc; break; }
-            if (inst === 0x30200073) { // MRET (privileged §3.3.2): MIE = MPIE, MPIE = 1, MPP stays M
+            const sys = inst | 3; // c.ebreak arrives with its low bits marked compressed
+            if (sys === 0x00000073) { cause = CAUSE_ECALL_M; tval = 0; break; }
+            if (sys === 0x00100073) { cause = CAUSE_BREAKPOINT; tval = pc; break; }
+            if (sys === 0x30200073) { // MRET (privileged §3.3.2): MIE = MPIE, MPIE = 1, MPP stays M
               const mpie = csr.mstatus & MSTATUS_MPIE;
               csr.mstatus = (csr.mstatus & ~MSTATUS_MIE) | MSTATUS_MPIE | (mpie ? MSTATUS_MIE : 0);
               pc = csr.mepc; count++;
               continue outer;
             }
-            if (inst === 0x10500073) { // WFI: retires; stops the run unless an interrupt is already waiting
+            if (sys === 0x10500073) { // WFI: retires; stops the run unless an interrupt is already waiting
               pc = next; count++;
               if ((csr.mip & csr.mie) === 0) { reason = 'wfi'; break outer; }
               continue outer;
@@ -512,9 +568,9 @@ export class Hart {
             break;
         }
         // Synchronous exception: the instruction does not retire (privileged §3.1.15).
-        if (cause === CAUSE_ILLEGAL && (u16[off >>> 1] & 3) !== 3) tval = u16[off >>> 1];
+        if (cause === CAUSE_ILLEGAL) tval = (inst & 3) === 3 ? inst : inst >>> 16;
         const t = this.trap(pc, cause, tval);
-        if (t < 0) { reason = 'fault'; break outer; }
+        if (t === -1) { reason = 'fault'; break outer; }
         pc = t;
       }
     }
