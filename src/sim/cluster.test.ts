@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Cluster } from './cluster';
 import { checkHashes, checkOutputRule, checkSuppressedMatchesReleased, checkEveryOutputHeld } from './checkers';
 import { GUEST_NAMES, guestClusterConfig, type GuestName } from './guests';
-import { readGuestElf } from './guests.node';
+import { readGuestElf } from './guest-files';
 import { serializeTrace, type TraceEvent } from './trace';
 
 const elfs = new Map<GuestName, Uint8Array>(GUEST_NAMES.map((g) => [g, readGuestElf(g)]));
