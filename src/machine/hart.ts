@@ -164,11 +164,8 @@ export class Hart {
       const end = Math.min(this.icache.length, (offset + length + 1) >>> 1);
       if (first < end) this.icache.fill(0, first, end);
     }
-    // A write by another agent to the reservation set breaks the LR/SC reservation (§8.2).
-    if (this.reservation !== NO_RESERVATION) {
-      const resOff = ((this.reservation >>> 0) - this.mem.base) >>> 0;
-      if (resOff + 4 > offset && resOff < offset + length) this.reservation = NO_RESERVATION;
-    }
+    // The LR reservation is left alone: a snapshot restore replaces RAM after restoring the hart,
+    // and must not lose the restored reservation (a DMA write is not a store by another hart).
   }
 
   /** Pending and enabled interrupt bit by priority, or -1. */
