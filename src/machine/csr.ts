@@ -85,10 +85,6 @@ export function causeName(cause: number): string {
 /** Number of 32-bit words `CsrFile.toWords` produces. */
 export const CSR_WORDS = 8;
 
-function hex(v: number): string {
-  return '0x' + (v >>> 0).toString(16).padStart(8, '0');
-}
-
 export class CsrFile {
   mstatus = MSTATUS_MPP;
   mie = 0;
@@ -187,9 +183,5 @@ export class CsrFile {
     this.mcause = words[at + 5];
     this.mtval = words[at + 6];
     this.mscratch = words[at + 7];
-  }
-
-  describe(): string {
-    return `mstatus=${hex(this.mstatus)} mie=${hex(this.mie)} mip=${hex(this.mip)} mtvec=${hex(this.mtvec)}`;
   }
 }

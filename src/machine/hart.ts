@@ -547,7 +547,7 @@ export class Hart {
             }
             const sys = inst | 3; // c.ebreak arrives with its low bits marked compressed
             if (sys === 0x00000073) { cause = CAUSE_ECALL_M; tval = 0; break; }
-            if (sys === 0x00100073) { cause = CAUSE_BREAKPOINT; tval = pc; break; }
+            if (sys === 0x00100073) { cause = CAUSE_BREAKPOINT; tval = pc; break; } // mtval = pc (§3.1.16 allows it)
             if (sys === 0x30200073) { // MRET (privileged §3.3.2): MIE = MPIE, MPIE = 1, MPP stays M
               const mpie = csr.mstatus & MSTATUS_MPIE;
               csr.mstatus = (csr.mstatus & ~MSTATUS_MIE) | MSTATUS_MPIE | (mpie ? MSTATUS_MIE : 0);
