@@ -145,4 +145,65 @@ describe('primary/backup replay on the toy machine', () => {
     a.run(60_000, { packetEveryUs: 4_000 });
     expect(a.backup.divergence).toBeNull();
   });
+
+  it('a nondet entry out of step is a divergence at the reading instruction', () => {
+    const primary = new PrimaryHypervisor(new ToyMachine(), new XorShift32(1), { speedIps: 1_000_000 });
+    const backup = new BackupHypervisor(new ToyMachine());
+    let tampered = -1;
+    let diverged = null as null | { icount: number; reason: string };
+    for (let t = 0; t < 10_000 && !diverged; t += 1000) {
+      for (const e of primary.step(t, 1000).effects) {
+        if (e.kind !== 'send-log') continue;
+        const entries = decodeBatch(e.bytes).map((x) => {
+          if (tampered < 0 && x.kind === 'nondet' && x.source === 'rng') {
+            tampered = x.icount;
+            return { ...x, source: 'time-hi' as const };
+          }
+          return x;
+        });
+        for (const a of backup.onLog(encodeBatch(entries))) if (a.kind === 'send-ack') primary.onAck(a.ack, t);
+      }
+      for (const e of backup.step(1000).effects) if (e.kind === 'divergence') diverged = e;
+    }
+    expect(tampered).toBeGreaterThan(0);
+    expect(diverged?.icount).toBe(tampered);
+    expect(diverged?.reason).toMatch(/read rng/);
+  });
+
+  it('the backup never delivers its own timer and never runs ahead of the log', () => {
+    const m = new ToyMachine();
+    const backup = new BackupHypervisor(m);
+    expect(m.timerDeadline()).toBe(0); // armed and due
+    const r = backup.step(10_000);
+    expect(r.waiting).toBe(true);
+    expect(r.retired).toBe(0);
+    expect(m.timerDeadline()).toBe(0); // not delivered (delivery disarms it)
+    backup.onLog(encodeBatch([{ seq: 1, icount: 500, kind: 'progress' }]));
+    const r2 = backup.step(10_000);
+    expect(m.icount).toBe(500);
+    expect(r2.waiting).toBe(true);
+  });
+});
+
+describe('throttling', () => {
+  it('cuts the CPU share in small steps while the lag grows, restores it when the lag falls', () => {
+    const s = { speedIps: 1_000_000, lagThresholdUs: 5_000, throttleStep: 0.05, throttleIntervalUs: 1_000, progressIntervalInstructions: 100 };
+    const p = new PrimaryHypervisor(new ToyMachine(), new XorShift32(1), s);
+    const shares: number[] = [];
+    let t = 0;
+    for (; t < 40_000; t += 1000) {
+      p.step(t, 1000);
+      p.onAck({ type: 'ack', ackSeq: p.lastSentSeq, appliedSeq: p.lastSentSeq, backupIcount: 0 }, t); // backup stuck
+      shares.push(p.cpuShare);
+    }
+    const low = p.cpuShare;
+    expect(low).toBeLessThan(0.8);
+    for (let i = 1; i < shares.length; i++) expect(shares[i - 1] - shares[i]).toBeLessThanOrEqual(0.05 + 1e-9);
+    for (; t < 60_000; t += 1000) {
+      p.step(t, 1000);
+      p.onAck({ type: 'ack', ackSeq: p.lastSentSeq, appliedSeq: p.lastSentSeq, backupIcount: p.machine.icount }, t); // caught up
+    }
+    expect(p.cpuShare).toBeGreaterThan(low);
+    expect(p.stats().maxLagUs).toBeGreaterThan(5_000);
+  });
 });

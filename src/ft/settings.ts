@@ -42,9 +42,9 @@ export const defaultFtSettings: Readonly<FtSettings> = Object.freeze({
   speedIps: 5_000_000,
   sliceInstructions: 200_000,
   progressIntervalInstructions: 20_000,
-  // A hash costs ~1 ms on a 16 MiB guest with few dirty pages: every 10M instructions keeps it
-  // under 1% of the time at browser speeds (~50M instructions/s). Tests hash far more often.
-  hashIntervalInstructions: 10_000_000,
+  // A hash costs ~1 ms on a 16 MiB guest with few dirty pages: every 50M instructions (about a
+  // second at browser speeds) keeps it well under 1% of the time. Tests hash far more often.
+  hashIntervalInstructions: 50_000_000,
   logBufferBytesMax: 256 * 1024,
   lagThresholdUs: 50_000,
   throttleStep: 0.05,

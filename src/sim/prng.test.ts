@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { Prng } from './prng';
+
+describe('Prng (sfc32)', () => {
+  it('same seed → same stream; different seeds → different streams', () => {
+    const draw = (seed: number): number[] => {
+      const r = new Prng(seed);
+      return Array.from({ length: 8 }, () => r.nextU32());
+    };
+    expect(draw(7)).toEqual(draw(7));
+    expect(draw(7)).not.toEqual(draw(8));
+    expect(draw(0).every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32)).toBe(true);
+  });
+
+  it('snapshot/restore replays the stream', () => {
+    const r = new Prng(3);
+    r.nextU32();
+    const snap = r.snapshot();
+    const a = [r.nextU32(), r.nextU32()];
+    r.restore(snap);
+    expect([r.nextU32(), r.nextU32()]).toEqual(a);
+  });
+
+  it('int(n) is roughly uniform', () => {
+    const r = new Prng(99);
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 40_000; i++) counts[r.int(4)]++;
+    for (const c of counts) expect(Math.abs(c - 10_000)).toBeLessThan(500);
+  });
+});
