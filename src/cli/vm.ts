@@ -127,6 +127,7 @@ function main(): void {
   const t0 = process.hrtime.bigint();
   const finish: (code: number, msg: string) => never = (code, msg) => {
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    m.flushConsole();
     tracer?.dump();
     process.stderr.write(`vm: ${msg}\nvm: ${m.icount} instructions in ${s.toFixed(3)} s, ${(m.icount / s / 1e6).toFixed(1)} MIPS\n`);
     process.exit(code);

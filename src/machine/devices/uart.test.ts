@@ -32,6 +32,19 @@ describe('Uart', () => {
     expect(host.outputs).toHaveLength(2);
   });
 
+  it('keeps an unterminated line as state: it survives snapshot/restore and leaves with its newline', () => {
+    const { host, uart } = setup();
+    send(host, uart, 'par', 10);
+    expect(host.outputs).toHaveLength(0);
+    const other = setup();
+    other.uart.restore(structuredClone(uart.snapshot()));
+    send(other.host, other.uart, 't\n', 13);
+    expect(other.host.outputs).toHaveLength(1);
+    expect(other.host.outputs[0]).toMatchObject({ kind: 'console', icount: 14 });
+    expect(text((other.host.outputs[0] as { bytes: Uint8Array }).bytes)).toBe('part\n');
+    expect(() => other.uart.restore({ ...uart.snapshot(), tx: new Uint8Array(CONSOLE_BATCH_BYTES) })).toThrow(DeviceStateError);
+  });
+
   it('emits a full batch without waiting for a newline', () => {
     const { host, uart } = setup();
     send(host, uart, 'x'.repeat(CONSOLE_BATCH_BYTES + 1), 0);

@@ -14,9 +14,11 @@
  *   7    SCR       rw  scratch
  *
  * Transmit batching: bytes are collected and handed to the sink as one {kind:'console'} output at
- * a '\n', when CONSOLE_BATCH_BYTES are pending, or when the run ends (Machine.run calls `flush`),
- * so no byte is ever held across a call from the host and the UART has no transmit state in its
- * snapshot. The output carries the icount of its LAST byte: every byte of the batch was produced by
+ * a '\n' or when CONSOLE_BATCH_BYTES are pending: points fixed by the guest's instruction stream,
+ * never by where the host happens to end a run, so a primary and a backup that split their runs
+ * differently still cut the console into the same outputs at the same icounts. Bytes waiting for
+ * their newline are device state (snapshot, hash). A host that stops for good (the `vm` command)
+ * calls `flush` to see a last unterminated line. The output carries the icount of its LAST byte: every byte of the batch was produced by
  * then, so an FT primary that holds the output until the log is acknowledged up to that icount
  * never releases text that depended on a nondeterministic event the backup has not yet seen
  * (DESIGN.md §4, Output Rule).
@@ -26,7 +28,7 @@ import {
   UART_LSR_TEMT, UART_LSR_THRE, UART_MCR, UART_RBR, UART_SCR, UART_SIZE,
 } from '../memmap';
 import type { MmioDevice } from '../bus';
-import { bytesField, countField, u32Field, type DeviceHost } from './device';
+import { bytesField, countField, DeviceStateError, u32Field, type DeviceHost } from './device';
 
 const NAME = 'uart';
 const UART_LCR_DLAB = 0x80;
@@ -106,7 +108,7 @@ export class Uart implements MmioDevice {
     this.updateIrq();
   }
 
-  /** Host: hand any pending transmit bytes to the sink (called at the end of every run). */
+  /** Hand pending transmit bytes to the sink: at a newline, a full batch, or a host's final stop. */
   flush(): void {
     if (this.txLength === 0) return;
     const bytes = this.tx.slice(0, this.txLength);
@@ -115,12 +117,18 @@ export class Uart implements MmioDevice {
   }
 
   snapshot(): Record<string, unknown> {
-    return { ...this.s, rx: this.s.rx.slice() };
+    return { ...this.s, rx: this.s.rx.slice(), tx: this.tx.slice(0, this.txLength), txLastIcount: this.txLastIcount };
   }
 
   restore(state: Record<string, unknown>): void {
-    this.s = Uart.parse(state);
-    this.txLength = 0;
+    const s = Uart.parse(state);
+    const tx = bytesField(NAME, state, 'tx');
+    if (tx.length >= CONSOLE_BATCH_BYTES) throw new DeviceStateError(`${NAME} state: tx holds ${tx.length} bytes, at most ${CONSOLE_BATCH_BYTES - 1} wait`);
+    const txLastIcount = countField(NAME, state, 'txLastIcount');
+    this.s = s;
+    this.tx.set(tx);
+    this.txLength = tx.length;
+    this.txLastIcount = txLastIcount;
     this.updateIrq();
   }
 
