@@ -19,7 +19,8 @@ function run(cmd, args, env = {}) {
 function check(name, cmd, args) {
   console.log(`\n=== ${name}`);
   const ok = run(cmd, args) === 0;
-  ok ? totals.passed++ : totals.failed++;
+  if (ok) totals.passed++;
+  else totals.failed++;
   lines.push(`${name}: ${ok ? 'passed' : 'FAILED'}`);
 }
 
