@@ -26,8 +26,9 @@ describe('every guest, 5 virtual seconds under FT', () => {
       const seed = 7;
       const c = guestCluster(guest, seed);
       c.run(5_000_000);
-      expect(c.drain(), `seed ${seed}: drained`).toBe(true);
-      const s = c.summary();
+      const s = c.finish();
+      expect(s.drained, `seed ${seed}: drained`).toBe(true);
+      expect(c.trace[c.trace.length - 1].ev).toBe('summary');
       const where = `guest ${guest} seed ${seed}`;
       expect(checkHashes(c.trace), where).toEqual([]);
       expect(checkSuppressedMatchesReleased(c.trace), where).toEqual([]);

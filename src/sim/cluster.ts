@@ -207,6 +207,14 @@ export class Cluster {
     return done();
   }
 
+  /** drain(), then the summary, recorded as the trace's last event. */
+  finish(maxUs?: number): ClusterSummary & { drained: boolean } {
+    const drained = this.drain(maxUs);
+    const summary = { ...this.summary(), drained };
+    this.record({ tUs: this.now, vm: 'sim', ev: 'summary', summary: { ...summary } });
+    return summary;
+  }
+
   private scheduleStep(h: Host, atUs: number): void {
     const gen = ++h.gen;
     h.state = 'running';

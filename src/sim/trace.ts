@@ -28,7 +28,9 @@ export type TraceEvent =
   | { tUs: number; vm: VmName; ev: 'divergence'; icount: number; reason: string }
   | { tUs: number; vm: VmName; ev: 'guest-stopped'; reason: string }
   | { tUs: number; vm: 'world'; ev: 'client-done'; client: number; seq: number; result: number; latencyUs: number }
-  | { tUs: number; vm: 'sim'; ev: 'sample'; icounts: number[]; lagUs: number; share: number };
+  | { tUs: number; vm: 'sim'; ev: 'sample'; icounts: number[]; lagUs: number; share: number }
+  /** The run's final summary (ClusterSummary as plain data), recorded by Cluster.finish(). */
+  | { tUs: number; vm: 'sim'; ev: 'summary'; summary: Record<string, unknown> };
 
 export type TraceEv = TraceEvent['ev'];
 
@@ -90,6 +92,8 @@ export function formatEvent(e: TraceEvent): string {
       return `${t}DIVERGED @${e.icount}: ${e.reason}`;
     case 'client-done':
       return `${t}client ${e.client} seq ${e.seq} → ${e.result} (${(e.latencyUs / 1000).toFixed(2)} ms)`;
+    case 'summary':
+      return `${t}summary ${JSON.stringify(e.summary)}`;
     case 'sample':
       return `${t}sample icounts ${e.icounts.join('/')} lag ${(e.lagUs / 1000).toFixed(1)} ms share ${(e.share * 100).toFixed(0)}%`;
     default:
