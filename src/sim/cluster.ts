@@ -270,12 +270,15 @@ export class Cluster {
   private backupStep(): void {
     const h = this.hostB;
     const budget = Math.max(1, Math.floor((h.speedIps * this.cfg.hostSliceUs) / 1e6));
+    const receivedBefore = this.backup.receivedSeq;
     const res = this.backup.step(budget);
     const durUs = this.sliceDurationUs(h, res.retired, 1);
     this.sched.at(this.now + durUs, 'slice end B', () => {
       this.dispatch('B', res.effects);
+      // A batch that arrived during the slice found the host busy: it counts now.
+      const arrived = this.backup.receivedSeq !== receivedBefore;
       if (this.backup.divergence) h.state = 'stopped';
-      else if (res.waiting) h.state = 'idle';
+      else if (res.waiting && !arrived) h.state = 'idle';
       else this.scheduleStep(h, this.now);
     });
   }
