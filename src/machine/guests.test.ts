@@ -10,9 +10,8 @@ import { MemDisk, TestHost } from './testing/test-host';
 import { guestElf } from './testing/guest-elf';
 import {
   CLIENT_ADDR_BASE, MSG_REPLY, MSG_REQUEST, OP_COUNTER_GET, OP_COUNTER_INC, OP_KV_GET, OP_KV_PUT,
-  SERVICE_ADDR, STATUS_NOT_FOUND, STATUS_OK, decodeFrame as decodeMessage, encodeFrame as encodeMessage,
-  type Frame as ServiceMessage,
-} from './testing/frames';
+  SERVICE_ADDR, STATUS_NOT_FOUND, STATUS_OK, decodeMessage, encodeMessage, type ServiceMessage,
+} from '../world/wire'; // the guests' service protocol: a test-only edge (eslint.config.js)
 
 function request(client: number, seq: number, op: number, key = 0, value = 0): Uint8Array {
   return encodeMessage({ dst: SERVICE_ADDR, src: CLIENT_ADDR_BASE + client, type: MSG_REQUEST, op, client, seq, key, value, status: 0 });
