@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Client } from './client';
+import { Client, DROPS_KEPT, MALFORMED_KEPT } from './client';
 import {
   CLIENT_ADDR_BASE, FRAME_BYTES, MSG_REPLY, MSG_REQUEST, OP_COUNTER_INC, OP_KV_GET, OP_KV_PUT,
   SERVICE_ADDR, STATUS_OK, decodeMessage, encodeMessage,
@@ -116,6 +116,44 @@ describe('Client', () => {
     expect(m.recent[m.recent.length - 1].atUs).toBe(99);
   });
 
+  it('counts every dropped reply by reason but keeps only the most recent DROPS_KEPT records', () => {
+    const c = new Client(1, 1, { retryTimeoutUs: 100, giveUpAfterAttempts: 1 });
+    const done = c.invoke(0)!;
+    c.onReply(replyTo(done, 7), 1);
+    const abandoned = c.invoke(2)!;
+    c.due(102); // gives up on seq 2
+    const drops = 2 * DROPS_KEPT + 11; // the last one (i % 3 === 0) is stale
+    for (let i = 0; i < drops; i++) {
+      const reply = i % 3 === 0 ? replyTo(abandoned, 1) : replyTo(done, i % 3 === 1 ? 7 : 8);
+      c.onReply(reply, 200 + i);
+    }
+    const third = Math.ceil(drops / 3);
+    expect(c.dropCounts()).toEqual({ duplicate: drops - third, stale: third, duplicateDiffering: Math.floor(drops / 3) });
+    const recent = c.dropped();
+    expect(recent).toHaveLength(DROPS_KEPT);
+    expect(recent[0].atUs).toBe(200 + drops - DROPS_KEPT);
+    expect(recent[DROPS_KEPT - 1]).toEqual({ seq: 2, atUs: 200 + drops - 1, reason: 'stale', value: 1, status: STATUS_OK, sameResult: null });
+    const restored = new Client(1, 1);
+    restored.restore(structuredClone(c.snapshot()));
+    expect(restored.dropCounts()).toEqual(c.dropCounts());
+    expect(restored.dropped()).toEqual(recent);
+  });
+
+  it('counts malformed frames by cause', () => {
+    const c = new Client(1, 1);
+    const req = c.invoke(0)!;
+    for (let i = 0; i < MALFORMED_KEPT + 5; i++) c.onReply(new Uint8Array(3), i);
+    c.onReply(req, 100);
+    c.onReply(replyTo(req, 1, { seq: 9 }), 101);
+    const m = c.malformedReplies();
+    expect(m.count).toBe(MALFORMED_KEPT + 7);
+    expect(m.byCause).toEqual({
+      length: MALFORMED_KEPT + 5, undecodable: 0, 'not-reply': 1, 'wrong-dst': 0, 'wrong-client': 0, 'unissued-seq': 1, 'wrong-op': 0,
+    });
+    expect(m.recent).toHaveLength(MALFORMED_KEPT);
+    expect(m.recent[MALFORMED_KEPT - 1]).toEqual({ atUs: 101, cause: 'unissued-seq', reason: 'reply for seq 9, never issued' });
+  });
+
   for (const seed of [1, 2, 0xdeadbeef]) {
     it(`kv workload: keys in range, put values unique, same seed same operations (seed ${seed})`, () => {
       const run = (s: number) => {
@@ -160,9 +198,13 @@ describe('Client', () => {
     }
     expect(b.snapshot()).toEqual(a.snapshot());
     // later changes to the original do not reach the snapshot
-    expect(snap.records).toHaveLength(6);
-    expect(snap.records[5].attempts).toBe(1);
+    expect(snap.ops.op).toHaveLength(6);
+    expect(snap.ops.attempts[5]).toBe(1);
     expect(() => new Client(2, 1).restore(snap)).toThrow(/client 1 restored into client 2/);
+    // a snapshot whose outstanding operation has already returned is refused, and changes nothing
+    const c = new Client(1, 1);
+    expect(() => c.restore({ ...snap, outstandingSeq: 1 })).toThrow(/outstanding seq 1/);
+    expect(c.operationCount()).toBe(0);
   });
 
   it('rejects bad settings with a clear error', () => {

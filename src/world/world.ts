@@ -29,7 +29,7 @@ import type { DiskRequest } from '../machine/types';
 import { Client, CLIENT_SETTINGS_DEFAULT, type ClientSettings, type ClientSnapshot, type DropReason, type WorkloadKind } from './client';
 import { DiskServer, DISK_SERVER_BLOCKS_DEFAULT, type DiskServerSnapshot } from './disk-server';
 import { diskRequestFromMachine, validateDiskRequest, type DiskReplyMsg, type DiskRequestMsg } from './disk-messages';
-import { mergeHistories, type HistoryEntry } from './history';
+import { mergeOwnedHistories, type HistoryEntry } from './history';
 import { Network, type LinkSpec, type NetDropReason, type NetworkSnapshot, type NodeRef, type VmName } from './network';
 import { deriveSeed } from './prng';
 import { CLIENT_ADDR_BASE } from './wire';
@@ -175,7 +175,12 @@ export class World {
 
   /** Every client's operations merged in invocation order, for the linearizability checker. */
   history(): HistoryEntry[] {
-    return mergeHistories(this.clients.map((c) => c.history()));
+    return mergeOwnedHistories(this.clients.map((c) => c.history()));
+  }
+
+  /** Bytes the clients' operation logs hold: what the world keeps per operation (Client.retainedBytes). */
+  retainedBytes(): number {
+    return this.clients.reduce((n, c) => n + c.retainedBytes(), 0);
   }
 
   client(id: number): Client | null {
