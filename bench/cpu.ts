@@ -4,7 +4,7 @@
  * One shortened warm-up run, then RUNS timed runs; prints MIPS (median and best). Also times the
  * state hash on the default 16 MiB machine: once cold (every page), then after each further few
  * million instructions (only the pages written since). Appends both figures to bench/results.md
- * (`--no-write` to skip).
+ * with `--record`.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -92,7 +92,7 @@ console.log(`bench.elf: median ${medianMips.toFixed(1)} MIPS, best ${bestMips.to
 const hash = measureHash();
 console.log(`state hash, 16 MiB RAM: cold ${hash.coldMs.toFixed(2)} ms (all 4096 pages); after each ${HASH_STEP_INSTRUCTIONS / 1e6} M instructions ${hash.warmMs.toFixed(3)} ms median (${hash.pages} dirty pages)`);
 
-if (!process.argv.includes('--no-write')) {
+if (process.argv.includes('--record')) {
   const date = new Date().toISOString().slice(0, 10);
   const where = machineLine();
   appendFileSync(resultsPath,

@@ -36,8 +36,8 @@ function timePrimary(m: Machine): number {
   while (m.icount < TRIAL_INSTRUCTIONS) {
     const r = p.step(nowUs, Math.min(SLICE, TRIAL_INSTRUCTIONS - m.icount));
     nowUs += (r.retired * 1e6) / speedIps;
-    if (r.effects.some((e) => e.kind === 'send-log')) {
-      p.onAck({ type: 'ack', ackSeq: p.lastSentSeq, appliedSeq: p.lastSentSeq, backupIcount: m.icount }, nowUs);
+    if (r.effects.some((e) => e.ev === 'log-sent')) {
+      p.onLoggingMsg({ type: 'ack', ackSeq: p.lastSentSeq, appliedSeq: p.lastSentSeq, backupIcount: m.icount, replayIps: 0 }, nowUs);
     }
   }
   return performance.now() - t0;
@@ -94,7 +94,7 @@ function perSliceOverheadUs(): number {
     for (let i = 0; i < calls; i++) {
       p.step(nowUs, 100);
       nowUs += 0.5;
-      p.onAck({ type: 'ack', ackSeq: p.lastSentSeq, appliedSeq: p.lastSentSeq, backupIcount: m.icount }, nowUs);
+      p.onLoggingMsg({ type: 'ack', ackSeq: p.lastSentSeq, appliedSeq: p.lastSentSeq, backupIcount: m.icount, replayIps: 0 }, nowUs);
     }
     best = Math.min(best, ((performance.now() - t0 - aloneMs) / calls) * 1000);
   }

@@ -1,150 +1,260 @@
 /**
- * `npm run sim -- --guest counter --seed 7 --clients 3 --duration 5s [--trace]`
+ * `npm run sim -- --guest counter --seed 7 --clients 3 --duration 5s [--trace] [--script "…"]`
  *
- * Runs a primary/backup pair in the deterministic simulator and prints a summary (and with
- * --trace, the timeline). Same flags → same output, byte for byte. Bad flags: one line, exit 2.
+ * Runs a primary/backup pair in the deterministic simulator, checks every invariant while it runs,
+ * and prints a summary (with --trace, the timeline as it goes; with --console, the console text the
+ * primary released). Same flags → same output, byte for byte. Exit 0 when every checker (liveness
+ * included) holds, 1 when one fails (naming it), 2 on a usage error or an unreadable ELF.
  */
-import { Cluster, CLUSTER_DEFAULTS, type ClusterSummary } from '../sim/cluster';
-import { GUEST_NAMES, guestClusterConfig, guestWorkload, isGuestName, type GuestName } from '../sim/guests';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Cluster, CLUSTER_DEFAULTS, type ClusterConfig, type ClusterSummary } from '../sim/cluster';
+import { GUEST_NAMES, guestClusterConfig, isGuestName, machineFactory, type GuestName } from '../sim/guests';
 import { readGuestElf } from '../sim/guest-files';
-import { checkAll } from '../sim/checkers';
-import { formatEvent } from '../sim/trace';
-import type { FtSettings } from '../ft/settings';
+import { formatEvent, type TraceEvent } from '../sim/trace';
+import { parseScript, parseTimeUs, ScriptError, SCRIPT_ACTIONS_HELP } from '../sim/script';
+import { FtSettingsError, LOG_BUFFER_BYTES_MIN, resolveFtSettings, type FtSettings } from '../ft/settings';
+import { Machine } from '../machine/machine';
+import type { WorkloadKind } from '../world/client';
 
-const USAGE = `usage: npm run sim -- --guest ${GUEST_NAMES.join('|')} [--seed N] [--clients N] [--duration 5s]
-  [--trace] [--speed 4M] [--backup-speed 0.5] [--log-buffer-bytes N] [--lag-threshold-ms N]
-  [--hash-interval N] [--progress-interval N] [--logging-delay-us N] [--output-rule on|off]`;
+const USAGE = `usage: npm run sim -- [options]
+  --guest ${GUEST_NAMES.join('|')}   a shipped guest (default counter)
+  --elf FILE                any RV32 ELF instead (no clients unless --workload counter|kv)
+  --workload counter|kv     the client workload talking to --elf
+  --seed N                  0 … 4294967295 (default 1)
+  --clients N               0 … ${1000} (default 3)
+  --duration T              virtual time, e.g. 5s, 250ms (default 5s, at most 1h)
+  --script "ACTION at T; …" faults at virtual times; actions: ${SCRIPT_ACTIONS_HELP}
+  --trace                   print the timeline as it runs
+  --console                 print the console text the primary released
+  --speed N                 primary instructions per second, e.g. 4M (default 4M)
+  --backup-speed F          backup speed as a fraction of the primary's (default 1)
+  --log-buffer-bytes N      flow control: log bytes not yet replayed (min ${LOG_BUFFER_BYTES_MIN})
+  --lag-threshold-ms N      throttling starts above this backup lag
+  --lag-cap-ms N            the primary stops when the backup lags this much
+  --hash-interval N         instructions between hash entries
+  --progress-interval N     instructions between progress entries when nothing else is logged
+  --logging-delay-us N      one-way delay of the logging channel
+  --log-loss P              probability a log batch is lost (primary → backup)
+  --ack-loss P              probability an ack, resend request or heartbeat is lost (backup → primary)
+  --log-reorder             the logging channel may reorder messages
+  --output-rule on|off      the Output Rule ("off" breaks it, for lectures)
+  --help                    this text`;
 
 class UsageError extends Error {}
 
 interface Options {
-  guest: GuestName;
+  guest: GuestName | null;
+  elfPath: string | null;
+  workload: WorkloadKind | null;
   seed: number;
   clients: number;
   durationUs: number;
   trace: boolean;
+  console: boolean;
   speedIps: number;
   backupSpeedFraction: number;
-  loggingDelayUs: number;
+  logging: { delayUs: number; logLoss: number; ackLoss: number; reorder: boolean };
+  script: string;
   ft: Partial<FtSettings>;
 }
 
-/** "5s", "250ms", "1500us", "2" (seconds) → µs. */
-function parseDurationUs(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(s|ms|us)?$/.exec(v);
-  if (!m) throw new UsageError(`--duration ${v}: expected a number with s, ms or us (e.g. 5s)`);
-  const n = Number(m[1]) * ({ s: 1e6, ms: 1e3, us: 1 } as const)[(m[2] ?? 's') as 's' | 'ms' | 'us'];
-  if (n <= 0 || n > 3600e6) throw new UsageError(`--duration ${v}: must be between 0 and 1 hour`);
-  return Math.round(n);
-}
+const OPTIONS = {
+  guest: { type: 'string' },
+  elf: { type: 'string' },
+  workload: { type: 'string' },
+  seed: { type: 'string' },
+  clients: { type: 'string' },
+  duration: { type: 'string' },
+  script: { type: 'string' },
+  trace: { type: 'boolean' },
+  console: { type: 'boolean' },
+  speed: { type: 'string' },
+  'backup-speed': { type: 'string' },
+  'log-buffer-bytes': { type: 'string' },
+  'lag-threshold-ms': { type: 'string' },
+  'lag-cap-ms': { type: 'string' },
+  'hash-interval': { type: 'string' },
+  'progress-interval': { type: 'string' },
+  'logging-delay-us': { type: 'string' },
+  'log-loss': { type: 'string' },
+  'ack-loss': { type: 'string' },
+  'log-reorder': { type: 'boolean' },
+  'output-rule': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
-/** "4M", "500k", "2000000" → number. */
-function parseCount(flag: string, v: string, min: number): number {
+/** "4M", "500k", "2000000" → number, within [min, max]. */
+function count(flag: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(v);
-  if (!m) throw new UsageError(`${flag} ${v}: expected a number (k and M suffixes allowed)`);
+  if (!m) throw new UsageError(`--${flag} ${v}: expected a number (k and M suffixes allowed)`);
   const n = Number(m[1]) * (m[2] === '' ? 1 : m[2].toLowerCase() === 'k' ? 1e3 : 1e6);
-  if (!(n >= min)) throw new UsageError(`${flag} ${v}: must be at least ${min}`);
+  if (!(n >= min && n <= max)) throw new UsageError(`--${flag} ${v}: must be between ${min} and ${max}`);
   return n;
 }
 
-function parseArgs(argv: string[]): Options {
-  const o: Options = {
-    guest: 'counter',
-    seed: 1,
-    clients: 3,
-    durationUs: 5e6,
-    trace: false,
-    speedIps: CLUSTER_DEFAULTS.primarySpeedIps,
-    backupSpeedFraction: 1,
-    loggingDelayUs: CLUSTER_DEFAULTS.loggingLink.delayUs ?? 50,
-    ft: {},
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === '--trace') {
-      o.trace = true;
-      continue;
-    }
-    if (flag === '--help' || flag === '-h') throw new UsageError(USAGE);
-    const v = argv[++i];
-    if (v === undefined) throw new UsageError(`${flag}: missing value`);
-    switch (flag) {
-      case '--guest':
-        if (!isGuestName(v)) throw new UsageError(`--guest ${v}: expected one of ${GUEST_NAMES.join(', ')}`);
-        o.guest = v;
-        break;
-      case '--seed':
-        o.seed = parseCount(flag, v, 0) >>> 0;
-        break;
-      case '--clients':
-        o.clients = Math.floor(parseCount(flag, v, 0));
-        break;
-      case '--duration':
-        o.durationUs = parseDurationUs(v);
-        break;
-      case '--speed':
-        o.speedIps = parseCount(flag, v, 1000);
-        break;
-      case '--backup-speed': {
-        const f = Number(v);
-        if (!(f > 0 && f <= 10)) throw new UsageError(`--backup-speed ${v}: expected a fraction of the primary's speed in (0, 10]`);
-        o.backupSpeedFraction = f;
-        break;
-      }
-      case '--log-buffer-bytes':
-        o.ft.logBufferBytesMax = parseCount(flag, v, 64);
-        break;
-      case '--lag-threshold-ms':
-        o.ft.lagThresholdUs = parseCount(flag, v, 0.001) * 1000;
-        break;
-      case '--hash-interval':
-        o.ft.hashIntervalInstructions = parseCount(flag, v, 1);
-        break;
-      case '--progress-interval':
-        o.ft.progressIntervalInstructions = parseCount(flag, v, 1);
-        break;
-      case '--logging-delay-us':
-        o.loggingDelayUs = parseCount(flag, v, 0);
-        break;
-      case '--output-rule':
-        if (v !== 'on' && v !== 'off') throw new UsageError(`--output-rule ${v}: expected on or off`);
-        o.ft.outputRuleEnabled = v === 'on';
-        break;
-      default:
-        throw new UsageError(`unknown flag ${flag} (try --help)`);
-    }
+function integer(flag: string, v: string, min: number, max: number): number {
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${flag} ${v}: expected a whole number`);
+  const n = Number(v);
+  if (!(n >= min && n <= max)) throw new UsageError(`--${flag} ${v}: must be between ${min} and ${max}`);
+  return n;
+}
+
+function probability(flag: string, v: string): number {
+  const p = Number(v);
+  if (v.trim() === '' || !(p >= 0 && p <= 1)) throw new UsageError(`--${flag} ${v}: expected a probability between 0 and 1`);
+  return p;
+}
+
+function parseOptions(argv: string[]): Options | 'help' {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }).values;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.split('\n')[0]} (try --help)`);
   }
+  if (values.help) return 'help';
+  const str = (k: string): string | undefined => values[k] as string | undefined;
+  const o: Options = {
+    guest: null, elfPath: null, workload: null, seed: 1, clients: 3, durationUs: 5e6, trace: values.trace === true,
+    console: values.console === true, speedIps: CLUSTER_DEFAULTS.primarySpeedIps, backupSpeedFraction: 1,
+    logging: { delayUs: CLUSTER_DEFAULTS.loggingLink.delayUs ?? 50, logLoss: 0, ackLoss: 0, reorder: values['log-reorder'] === true },
+    script: str('script') ?? '', ft: {},
+  };
+  const guest = str('guest');
+  o.elfPath = str('elf') ?? null;
+  if (guest !== undefined && o.elfPath !== null) throw new UsageError('--guest and --elf: give one of them');
+  if (o.elfPath === null) {
+    const g = guest ?? 'counter';
+    if (!isGuestName(g)) throw new UsageError(`--guest ${g}: expected one of ${GUEST_NAMES.join(', ')}`);
+    o.guest = g;
+  }
+  const wl = str('workload');
+  if (wl !== undefined) {
+    if (wl !== 'counter' && wl !== 'kv') throw new UsageError(`--workload ${wl}: expected counter or kv`);
+    if (o.elfPath === null) throw new UsageError('--workload goes with --elf (a shipped guest has its own workload)');
+    o.workload = wl;
+  }
+  const v = (k: string, f: (s: string) => void): void => {
+    const s = str(k);
+    if (s !== undefined) f(s);
+  };
+  v('seed', (s) => (o.seed = integer('seed', s, 0, 0xffff_ffff)));
+  v('clients', (s) => (o.clients = integer('clients', s, 0, 1000)));
+  v('duration', (s) => (o.durationUs = duration(s)));
+  v('speed', (s) => (o.speedIps = count('speed', s, 1000, 1e10)));
+  v('backup-speed', (s) => {
+    const f = Number(s);
+    if (!(f > 0 && f <= 10)) throw new UsageError(`--backup-speed ${s}: expected a fraction of the primary's speed in (0, 10]`);
+    o.backupSpeedFraction = f;
+  });
+  v('log-buffer-bytes', (s) => (o.ft.logBufferBytesMax = count('log-buffer-bytes', s, LOG_BUFFER_BYTES_MIN)));
+  v('lag-threshold-ms', (s) => (o.ft.lagThresholdUs = count('lag-threshold-ms', s, 0.001) * 1000));
+  v('lag-cap-ms', (s) => (o.ft.lagCapUs = count('lag-cap-ms', s, 0.001) * 1000));
+  v('hash-interval', (s) => (o.ft.hashIntervalInstructions = count('hash-interval', s, 1)));
+  v('progress-interval', (s) => (o.ft.progressIntervalInstructions = count('progress-interval', s, 1)));
+  v('logging-delay-us', (s) => (o.logging.delayUs = count('logging-delay-us', s, 0, 10e6)));
+  v('log-loss', (s) => (o.logging.logLoss = probability('log-loss', s)));
+  v('ack-loss', (s) => (o.logging.ackLoss = probability('ack-loss', s)));
+  v('output-rule', (s) => {
+    if (s !== 'on' && s !== 'off') throw new UsageError(`--output-rule ${s}: expected on or off`);
+    o.ft.outputRuleEnabled = s === 'on';
+  });
   return o;
+}
+
+function duration(s: string): number {
+  const withUnit = /^\d+(\.\d+)?$/.test(s) ? `${s}s` : s;
+  let us: number;
+  try {
+    us = parseTimeUs(withUnit);
+  } catch {
+    throw new UsageError(`--duration ${s}: expected a number with s, ms or us (e.g. 5s)`);
+  }
+  if (us <= 0 || us > 3600e6) throw new UsageError(`--duration ${s}: must be more than 0 and at most 1 hour`);
+  return us;
 }
 
 function ms(us: number): string {
   return `${(us / 1000).toFixed(2)} ms`;
 }
 
-function printSummary(o: Options, s: ClusterSummary, violations: string[]): void {
-  const clients = guestWorkload(o.guest) ? o.clients : 0;
-  const lines = [
-    `guest ${o.guest}, seed ${s.seed}, ${clients} clients, ${(o.durationUs / 1e6).toFixed(3)} s virtual (drained to ${(s.virtualUs / 1e6).toFixed(3)} s)`,
+/** The cluster the options describe; throws UsageError for a bad ELF, script or setting. */
+function buildCluster(o: Options): Cluster {
+  let base: Partial<ClusterConfig> & Pick<ClusterConfig, 'seed' | 'makeMachine'>;
+  if (o.guest) {
+    base = guestClusterConfig(o.guest, readGuestElf(o.guest), o.seed, o.clients);
+  } else {
+    const path = o.elfPath as string;
+    let elf: Uint8Array;
+    try {
+      elf = new Uint8Array(readFileSync(path));
+      Machine.fromElf(elf); // reject a malformed ELF here, with its own message
+    } catch (err) {
+      throw new UsageError(`--elf ${path}: ${(err as Error).message}`);
+    }
+    base = { seed: o.seed, makeMachine: machineFactory(elf), workload: o.workload, clients: o.workload ? o.clients : 0, ft: { hashIntervalInstructions: 100_000 } };
+  }
+  let script;
+  try {
+    script = parseScript(o.script);
+  } catch (err) {
+    if (err instanceof ScriptError) throw new UsageError(`--script: ${err.message}`);
+    throw err;
+  }
+  const ft = { ...base.ft, ...o.ft };
+  try {
+    resolveFtSettings({ speedIps: o.speedIps, ...ft });
+  } catch (err) {
+    if (err instanceof FtSettingsError) throw new UsageError(err.message);
+    throw err;
+  }
+  return new Cluster({
+    ...base,
+    primarySpeedIps: o.speedIps,
+    backupSpeedIps: o.speedIps * o.backupSpeedFraction,
+    loggingLink: {
+      ...CLUSTER_DEFAULTS.loggingLink,
+      delayUs: o.logging.delayUs,
+      inOrder: !o.logging.reorder,
+      lossRateFrom: { A: o.logging.logLoss, B: o.logging.ackLoss },
+    },
+    ft,
+    keepTrace: false,
+    script,
+  });
+}
+
+function summaryLines(o: Options, s: ClusterSummary & { drained: boolean }, clients: number, violations: string[]): string[] {
+  const name = o.guest ?? o.elfPath;
+  return [
+    `guest ${name}, seed ${s.seed}, ${clients} clients, ${(o.durationUs / 1e6).toFixed(3)} s virtual (drained to ${(s.virtualUs / 1e6).toFixed(3)} s)`,
     `speeds: primary ${o.speedIps} ips, backup ${o.speedIps * o.backupSpeedFraction} ips`,
     `instructions: primary ${s.icounts.primary}, backup ${s.icounts.backup}`,
-    `log: ${s.entriesSent} entries, ${s.logBytesSent} bytes sent`,
+    `log: ${s.entriesSent} entries, ${s.logBytesSent} bytes sent, ${s.resends} batches resent, ${s.messagesLost} messages lost on links`,
     `client ops completed: ${s.clientOps}` + (s.clientOps > 0 ? ` (${(s.logBytesSent / s.clientOps).toFixed(0)} log bytes per op)` : ''),
     `output stalls: ${s.outputStalls.count}, median hold ${ms(s.outputStalls.medianUs)}, max ${ms(s.outputStalls.maxUs)}`,
-    `log-full stalls: ${s.logFullStalls.count}, median ${ms(s.logFullStalls.medianUs)}, max ${ms(s.logFullStalls.maxUs)}`,
+    `primary stopped (log full or lag cap): ${s.blockedStalls.count} times, median ${ms(s.blockedStalls.medianUs)}, max ${ms(s.blockedStalls.maxUs)}`,
     `max lag: ${ms(s.maxLagUs)} (as the primary measured it: ${ms(s.maxLagMeasuredUs)})`,
+    `failover catch-up: up to ${ms(s.maxCatchUpUs)} of replay (received log not yet replayed)`,
     `primary CPU share: mean ${(s.cpuShareMean * 100).toFixed(1)}%, min ${(s.cpuShareMin * 100).toFixed(0)}%, final ${(s.cpuShareFinal * 100).toFixed(0)}%`,
     `outputs: ${s.released} released by the primary, ${s.suppressed} suppressed by the backup`,
     `sync: ${s.sync} (${s.hashesChecked} hashes checked)` + (s.divergence ? ` — ${s.divergence}` : ''),
     `checkers: ${violations.length === 0 ? 'all hold' : `${violations.length} violation(s)`}`,
     ...violations.slice(0, 10).map((v) => `  ${v}`),
   ];
-  console.log(lines.join('\n'));
 }
 
 function main(): number {
-  let o: Options;
+  let o: Options | 'help';
+  let cluster: Cluster;
   try {
-    o = parseArgs(process.argv.slice(2));
+    o = parseOptions(process.argv.slice(2));
+    if (o === 'help') {
+      console.log(USAGE);
+      return 0;
+    }
+    cluster = buildCluster(o);
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(err.message);
@@ -152,20 +262,23 @@ function main(): number {
     }
     throw err;
   }
-  const base = guestClusterConfig(o.guest, readGuestElf(o.guest), o.seed, o.clients);
-  const cluster = new Cluster({
-    ...base,
-    primarySpeedIps: o.speedIps,
-    backupSpeedIps: o.speedIps * o.backupSpeedFraction,
-    loggingLink: { ...CLUSTER_DEFAULTS.loggingLink, delayUs: o.loggingDelayUs },
-    ft: { ...base.ft, ...o.ft },
+  const out: string[] = [];
+  const flush = (): void => {
+    if (out.length > 0) process.stdout.write(out.join(''));
+    out.length = 0;
+  };
+  const opts = o;
+  cluster.listeners.push((e: TraceEvent) => {
+    if (opts.trace && e.ev !== 'summary') out.push(formatEvent(e) + '\n');
+    else if (opts.console && e.ev === 'output-released' && e.vm === 'A' && e.out === 'console') out.push(e.digest);
+    if (out.length >= 4096) flush();
   });
   cluster.run(o.durationUs);
   const summary = cluster.finish();
-  if (o.trace) for (const e of cluster.trace) if (e.ev !== 'summary') console.log(formatEvent(e));
-  const violations = checkAll(cluster.trace).map((v) => `${Number.isFinite(v.tUs) ? ms(v.tUs) : 'end'}: ${v.what}`);
-  if (!summary.drained) violations.push('the run did not drain (outputs still held or the backup still busy after 5 s more)');
-  printSummary(o, summary, violations);
+  flush();
+  const violations = cluster.violations().map((v) => `${Number.isFinite(v.tUs) ? ms(v.tUs) : 'end'}: ${v.what}`);
+  const clients = cluster.cfg.workload ? cluster.cfg.clients : 0;
+  console.log(summaryLines(o, summary, clients, violations).join('\n'));
   return violations.length === 0 ? 0 : 1;
 }
 

@@ -1,18 +1,23 @@
 /**
- * The backup's FT hypervisor (DESIGN.md §4, "Backup"; the paper §2.1, §3.4). It replays the
+ * The backup's FT hypervisor (docs/design.md §4 "Backup"; the paper §2.1, §3.4). It replays the
  * primary's log: it runs the guest only up to the icount of the next buffered entry and delivers
  * that entry's event exactly there; it answers nondet reads from `nondet` entries, never from its
- * own hardware; it never delivers its own timer; it discards output (keeping a list, so checkers
- * can compare it with what the primary released); it acks every batch on receipt (the Output Rule
- * needs receipt only) and again as replay drains its log buffer (flow control); and it compares
- * `hash` entries with its own state, reporting the first divergence with its icount.
+ * own hardware; it never delivers its own timer; it discards output (counting it); it acks every
+ * batch on receipt (the Output Rule needs receipt only), again as replay drains its log buffer
+ * (flow control), and periodically (a lost ack is repaired); and it compares `hash` entries with
+ * its own state, reporting the first divergence with its icount. Batches arrive through the
+ * LogReceiver (reliable.ts): in order, gaps asked for, duplicates dropped.
  *
- * Note the run limit: a nondet read happens mid-run at the icount of the reading instruction, so
- * the backup never runs past the icount of the last entry it holds — it lags by at least one entry.
+ * The run limit: a nondet read happens mid-run at the icount of the reading instruction, so the
+ * backup never runs past the icount of the last entry it holds — it lags by at least one entry.
  */
 import type { GuestMachine, MachineOutput, NondetKind } from '../machine/types';
-import { assertNever, decodeBatch, describeEntry, type LogAck, type LogEntry } from './log';
+import type { LogAck, LogBatchMsg } from './channels';
+import { assertNever, describeEntry, LogFormatError, type LogEntry } from './log';
 import type { FtEffect } from './effects';
+import { resolveFtSettings, type FtSettings } from './settings';
+import { LogReceiver, type LogReceiverState } from './reliable';
+import { Ring } from './stats';
 
 export interface Divergence {
   icount: number;
@@ -26,67 +31,108 @@ export interface BackupStepResult {
   effects: FtEffect[];
 }
 
-export interface BackupState {
+interface BackupCore {
   queue: LogEntry[];
-  receivedSeq: number;
-  lastReceivedIcount: number;
   appliedSeq: number;
-  lastAckIcount: number;
-  lastAckAppliedSeq: number;
-  suppressed: MachineOutput[];
+  lastAck: { ackSeq: number; appliedSeq: number; icount: number; atUs: number } | null;
+  replayIps: number;
+  suppressed: number;
   hashesChecked: number;
   divergence: Divergence | null;
   entriesReceived: number;
 }
 
+export interface BackupState {
+  core: BackupCore;
+  receiver: LogReceiverState;
+}
+
+export const RECENT_SUPPRESSED = 64;
+
 export class BackupHypervisor {
   readonly role = 'backup' as const;
-  private st: BackupState;
+  readonly settings: FtSettings;
+  private st: BackupCore;
+  private readonly receiver: LogReceiver;
   private fx: FtEffect[] = [];
   /** Index of the first unapplied entry in st.queue (compacted now and then). */
   private head = 0;
+  /** The most recent suppressed outputs, for the UI. */
+  readonly recentSuppressed = new Ring<MachineOutput>(RECENT_SUPPRESSED);
 
-  constructor(readonly machine: GuestMachine) {
+  constructor(
+    readonly machine: GuestMachine,
+    settings: Partial<FtSettings> = {},
+  ) {
+    this.settings = resolveFtSettings(settings);
     this.st = {
-      queue: [],
-      receivedSeq: 0,
-      lastReceivedIcount: machine.icount,
-      appliedSeq: 0,
-      lastAckIcount: -1,
-      lastAckAppliedSeq: 0,
-      suppressed: [],
-      hashesChecked: 0,
-      divergence: null,
-      entriesReceived: 0,
+      queue: [], appliedSeq: 0, lastAck: null, replayIps: 0, suppressed: 0, hashesChecked: 0, divergence: null, entriesReceived: 0,
     };
+    this.receiver = new LogReceiver(machine.icount, this.settings.resendTimeoutUs);
     machine.setNondetSource({ read: (kind, icount) => this.replayNondet(kind, icount) });
     machine.setOutputSink({ output: (out) => this.suppress(out) });
   }
 
   /**
-   * A batch arrived on the logging channel. Validated whole (LogFormatError on any fault, nothing
-   * applied); then buffered and acknowledged at once, cumulatively.
+   * A batch arrived on the logging channel: validated whole (a malformed one is dropped with a
+   * `log-rejected` effect and changes nothing), placed in order, and acknowledged at once.
    */
-  onLog(bytes: ArrayBuffer): FtEffect[] {
-    const entries = decodeBatch(bytes, { nextSeq: this.st.receivedSeq + 1, lastIcount: this.st.lastReceivedIcount });
-    if (entries.length === 0) return [];
-    this.st.queue.push(...entries);
-    const last = entries[entries.length - 1];
-    this.st.receivedSeq = last.seq;
-    this.st.lastReceivedIcount = last.icount;
-    this.st.entriesReceived += entries.length;
-    return [this.ack()];
+  onLoggingMsg(msg: LogBatchMsg, nowUs: number): FtEffect[] {
+    this.fx = [];
+    let outcome;
+    try {
+      outcome = this.receiver.receive(msg.bytes, nowUs);
+    } catch (err) {
+      if (!(err instanceof LogFormatError)) throw err;
+      return [{ ev: 'log-rejected', error: err.message }];
+    }
+    switch (outcome.kind) {
+      case 'accepted':
+        this.st.queue.push(...outcome.entries);
+        this.st.entriesReceived += outcome.entries.length;
+        this.ack(nowUs);
+        break;
+      case 'duplicate':
+        this.fx.push({ ev: 'log-duplicate', first: outcome.first, last: outcome.last });
+        this.ack(nowUs);
+        break;
+      case 'gap':
+        this.fx.push({ ev: 'log-gap', expected: outcome.expected, first: outcome.first });
+        if (outcome.askFrom !== null) this.fx.push({ ev: 'resend-requested', fromSeq: outcome.askFrom });
+        break;
+      default:
+        assertNever(outcome);
+    }
+    return this.takeEffects();
   }
 
-  private ack(): FtEffect {
-    this.st.lastAckIcount = this.machine.icount;
-    this.st.lastAckAppliedSeq = this.st.appliedSeq;
-    const ack: LogAck = { type: 'ack', ackSeq: this.st.receivedSeq, appliedSeq: this.st.appliedSeq, backupIcount: this.machine.icount };
-    return { kind: 'send-ack', ack };
+  /** The host's measured replay speed (instructions per second of its time), reported in acks. */
+  setReplayIps(ips: number): void {
+    if (Number.isFinite(ips) && ips > 0) this.st.replayIps = ips;
+  }
+
+  private ack(nowUs: number): void {
+    const icount = this.machine.icount;
+    const ack: LogAck = { type: 'ack', ackSeq: this.receiver.receivedSeq, appliedSeq: this.st.appliedSeq, backupIcount: icount, replayIps: this.st.replayIps };
+    this.st.lastAck = { ackSeq: ack.ackSeq, appliedSeq: ack.appliedSeq, icount, atUs: nowUs };
+    this.fx.push({ ev: 'ack-sent', ack });
+  }
+
+  /** Timers: repeats the cumulative ack every ackRepeatIntervalUs, so a lost ack is repaired. */
+  due(nowUs: number): FtEffect[] {
+    this.fx = [];
+    const due = this.nextDueUs();
+    if (due !== null && nowUs >= due) this.ack(nowUs);
+    return this.takeEffects();
+  }
+
+  nextDueUs(): number | null {
+    const a = this.st.lastAck;
+    return a === null ? null : a.atUs + this.settings.ackRepeatIntervalUs;
   }
 
   /** Replays buffered entries, running at most `budgetInstructions` guest instructions. */
-  step(budgetInstructions: number): BackupStepResult {
+  step(budgetInstructions: number, nowUs: number): BackupStepResult {
     this.fx = [];
     let retired = 0;
     let waiting = false;
@@ -102,21 +148,22 @@ export class BackupHypervisor {
       if (retired >= budgetInstructions) break;
       const res = this.machine.run(Math.min(target - ic, budgetInstructions - retired));
       retired += res.retired;
+      const at = this.machine.icount;
       if (res.reason === 'exit' || res.reason === 'fault') {
-        this.diverge(this.machine.icount, `guest stopped (${res.reason}${res.fault ? `: ${res.fault}` : ''}) before entry at ${target}`);
-      } else if (res.reason === 'wfi' && res.retired === 0) {
-        // The primary ran on from here, so it took an interrupt we have not been given.
-        this.diverge(this.machine.icount, `guest idles at ${this.machine.icount} but the log runs to ${target}`);
+        this.diverge(at, `guest stopped (${res.reason}${res.fault ? `: ${res.fault}` : ''}) before entry at ${target}`);
+      } else if (res.reason === 'wfi' && at < target && !this.entryAt(at)) {
+        // The primary's guest sleeps at a wfi until an event, logged at that icount, wakes it.
+        this.diverge(at, `guest sleeps at wfi at ${at} but the primary ran on to ${target} with no event here`);
       }
     }
     if (this.st.divergence) waiting = true;
     this.compact();
-    // Tell the primary what left the log buffer (flow control) and where we are (lag).
-    const moved = this.machine.icount !== this.st.lastAckIcount;
-    if (this.st.appliedSeq !== this.st.lastAckAppliedSeq || (waiting && moved)) this.fx.push(this.ack());
-    const effects = this.fx;
-    this.fx = [];
-    return { retired, waiting, effects };
+    const a = this.st.lastAck;
+    const moved = a === null || this.machine.icount !== a.icount;
+    if (a === null || this.st.appliedSeq !== a.appliedSeq || (waiting && moved)) {
+      if (this.receiver.receivedSeq > 0) this.ack(nowUs);
+    }
+    return { retired, waiting, effects: this.takeEffects() };
   }
 
   /**
@@ -128,6 +175,11 @@ export class BackupHypervisor {
     if (this.head >= q.length) return null;
     for (let i = this.head; i < q.length; i++) if (q[i].kind !== 'nondet') return q[i].icount;
     return q[q.length - 1].icount;
+  }
+
+  private entryAt(icount: number): boolean {
+    const e = this.st.queue[this.head];
+    return e !== undefined && e.icount === icount;
   }
 
   /** Applies every entry due at the current icount (nondet entries wait for their read). */
@@ -154,26 +206,26 @@ export class BackupHypervisor {
         m.deliverPacket(e.bytes);
         break;
       case 'disk-done':
-        m.completeDisk(e.id, e.data);
+        m.completeDisk(e.id, e.data, e.failed === true);
         break;
       case 'hash':
         return this.checkHash(e);
       case 'progress':
-      case 'control': // control operations (heartbeat, go-live, VMotion) are handled by later roles
+      case 'control':
         break;
       case 'nondet':
         throw new Error('nondet entries are consumed by reads');
       default:
         assertNever(e);
     }
-    this.fx.push({ kind: 'entry-applied', entry: e });
+    this.fx.push({ ev: 'entry-applied', entry: e });
   }
 
   private checkHash(e: Extract<LogEntry, { kind: 'hash' }>): void {
-    const mine = this.machine.stateHash();
+    const mine = this.machine.stateHash(e.full ? { full: true } : undefined);
     this.st.hashesChecked++;
     if (mine !== e.hash) return this.diverge(e.icount, `state hash ${short(mine)} != primary's ${short(e.hash)}`);
-    this.fx.push({ kind: 'hash-ok', icount: e.icount, hash: e.hash });
+    this.fx.push({ ev: 'hash-ok', icount: e.icount, hash: e.hash });
   }
 
   private replayNondet(kind: NondetKind, icount: number): number {
@@ -188,14 +240,15 @@ export class BackupHypervisor {
   }
 
   private suppress(out: MachineOutput): void {
-    this.st.suppressed.push(out);
-    this.fx.push({ kind: 'output-suppressed', out });
+    this.st.suppressed++;
+    this.recentSuppressed.push(out);
+    this.fx.push({ ev: 'output-suppressed', out });
   }
 
   private diverge(icount: number, reason: string): void {
     if (this.st.divergence) return;
     this.st.divergence = { icount, reason };
-    this.fx.push({ kind: 'divergence', icount, reason });
+    this.fx.push({ ev: 'divergence', icount, reason });
   }
 
   private compact(): void {
@@ -205,13 +258,19 @@ export class BackupHypervisor {
     }
   }
 
+  private takeEffects(): FtEffect[] {
+    const fx = this.fx;
+    this.fx = [];
+    return fx;
+  }
+
   // ---- observation ----
 
   get divergence(): Divergence | null {
     return this.st.divergence;
   }
   get receivedSeq(): number {
-    return this.st.receivedSeq;
+    return this.receiver.receivedSeq;
   }
   get appliedSeq(): number {
     return this.st.appliedSeq;
@@ -219,25 +278,28 @@ export class BackupHypervisor {
   get bufferedEntries(): number {
     return this.st.queue.length - this.head;
   }
+  /** Icount of the last entry received: how far the backup could replay with what it holds. */
+  get lastReceivedIcount(): number {
+    const q = this.st.queue;
+    return q.length > this.head ? q[q.length - 1].icount : this.machine.icount;
+  }
   get hashesChecked(): number {
     return this.st.hashesChecked;
   }
   get suppressedCount(): number {
-    return this.st.suppressed.length;
-  }
-  /** Every output the backup discarded, in order (for checkers). */
-  suppressedOutputs(): readonly MachineOutput[] {
     return this.st.suppressed;
   }
   entriesReceived(): number {
     return this.st.entriesReceived;
   }
 
+  /** Hypervisor state as plain data: what is buffered, bounded by the log buffer. */
   snapshot(): BackupState {
-    return structuredClone({ ...this.st, queue: this.st.queue.slice(this.head) });
+    return { core: structuredClone({ ...this.st, queue: this.st.queue.slice(this.head) }), receiver: this.receiver.snapshot() };
   }
   restore(snap: BackupState): void {
-    this.st = structuredClone(snap);
+    this.st = structuredClone(snap.core);
+    this.receiver.restore(snap.receiver);
     this.head = 0;
   }
 }

@@ -1,58 +1,60 @@
 /**
- * What the hypervisor's protocol steps return (STYLE.md 5): messages to send and things that
- * happened, as plain data. The host (the simulator, or a worker in src/runtime) carries out the
- * sends; the trace and the UI draw all of them.
+ * What the hypervisors and the VM host return (STYLE.md 5, 12): one event vocabulary. Each effect
+ * is plain data; the host's transport carries out the ones that are messages (`outbound` in
+ * host.ts), the simulator records every one in its trace under the same name, and the UI draws
+ * them. Nothing here has a parallel name elsewhere.
  */
 import type { MachineOutput } from '../machine/types';
-import type { LogAck, LogEntry } from './log';
+import type { Heartbeat, LogAck } from './channels';
+import type { BlockReason } from './flow-control';
+import type { LogEntry } from './log';
 
 export type Role = 'primary' | 'backup' | 'live' | 'halted' | 'crashed';
 
 export type FtEffect =
-  /** Primary → backup on the logging channel: one encoded batch (and its entries, for drawing). */
-  | { kind: 'send-log'; bytes: ArrayBuffer; entries: LogEntry[] }
-  /** Backup → primary on the logging channel. */
-  | { kind: 'send-ack'; ack: LogAck }
-  /** An output the Output Rule holds until the backup acknowledges the log up to its icount. */
-  | { kind: 'output-held'; out: MachineOutput }
+  /** Primary → backup: one encoded batch (and its entries, for drawing); `resent` on a resend. */
+  | { ev: 'log-sent'; bytes: ArrayBuffer; first: number; last: number; entries: LogEntry[]; resent: boolean }
+  /** Backup: a batch failed validation and was dropped whole (the resend brings it again). */
+  | { ev: 'log-rejected'; error: string }
+  /** Backup: a batch it already had (a resend, or a duplicate on the link); answered with an ack. */
+  | { ev: 'log-duplicate'; first: number; last: number }
+  /** Backup: a batch arrived after a gap; it is held until the missing seqs arrive. */
+  | { ev: 'log-gap'; expected: number; first: number }
+  /** Backup → primary: please resend from this seq. */
+  | { ev: 'resend-requested'; fromSeq: number }
+  /** Backup → primary: cumulative ack. */
+  | { ev: 'ack-sent'; ack: LogAck }
+  /** Primary: an ack arrived and was applied (before any release it causes). */
+  | { ev: 'ack-received'; ack: LogAck }
+  /** Either way on the logging channel: a heartbeat. */
+  | { ev: 'heartbeat-sent'; hb: Heartbeat }
+  /** Primary: an output the Output Rule holds until the backup acknowledges the log up to it. */
+  | { ev: 'output-held'; out: MachineOutput }
   /**
-   * An output leaves the VM: the host sends the packet / prints the text / issues the disk request
-   * to the disk server. `heldUs` is how long it waited; `held`: it waited for an ack (false for
-   * disk reads and with the Output Rule switched off).
+   * Primary: an output leaves the VM — the packet is sent, the text printed, the disk request
+   * issued. `heldUs`: how long it waited; `held`: it waited for an ack (false for disk reads by
+   * default, and for everything with the Output Rule switched off).
    */
-  | { kind: 'release-output'; out: MachineOutput; heldUs: number; held: boolean }
+  | { ev: 'output-released'; out: MachineOutput; heldUs: number; held: boolean }
   /** Backup: an output discarded, as FT does on the backup. */
-  | { kind: 'output-suppressed'; out: MachineOutput }
-  /** Backup: an entry's event delivered (nondet entries are consumed by reads, not listed). */
-  | { kind: 'entry-applied'; entry: LogEntry }
-  /** Primary: flow control stopped (full) or resumed (drained) execution. */
-  | { kind: 'log-full'; inflightBytes: number }
-  | { kind: 'log-drained'; stalledUs: number }
+  | { ev: 'output-suppressed'; out: MachineOutput }
+  /** Backup: an entry's event delivered at its icount (nondet entries are consumed by reads). */
+  | { ev: 'entry-applied'; entry: LogEntry }
+  /** Primary: execution stopped: the log buffer is full, or the backup's backlog reached the cap. */
+  | { ev: 'blocked'; why: BlockReason; inflightBytes: number; lagUs: number }
+  /** Primary: execution resumes after `stalledUs`. */
+  | { ev: 'unblocked'; why: BlockReason; stalledUs: number }
   /** Primary: throttling changed the CPU share. */
-  | { kind: 'cpu-share'; share: number; lagUs: number }
+  | { ev: 'cpu-share'; share: number; lagUs: number }
   /** Backup: a hash entry matched. */
-  | { kind: 'hash-ok'; icount: number; hash: string }
+  | { ev: 'hash-ok'; icount: number; hash: string }
   /** Backup: the first divergence (hash mismatch, nondet read out of step, guest stopped early). */
-  | { kind: 'divergence'; icount: number; reason: string };
+  | { ev: 'divergence'; icount: number; reason: string }
+  /** The guest stopped for good (exit or fault). */
+  | { ev: 'guest-stopped'; reason: string; detail: string }
+  /** A message on one of the host's channels failed validation and changed nothing. */
+  | { ev: 'message-rejected'; channel: string; error: string }
+  /** The NIC refused a packet (no free receive descriptor, receiver off, oversize). */
+  | { ev: 'packet-dropped'; reason: string };
 
-/** One held output's life: produced at `icount`, held from `heldAtUs` until `releasedAtUs`. */
-export interface OutputStall {
-  icount: number;
-  outKind: MachineOutput['kind'];
-  heldAtUs: number;
-  releasedAtUs: number;
-}
-
-export interface StallSummary {
-  count: number;
-  medianUs: number;
-  maxUs: number;
-}
-
-export function summarizeDurations(durationsUs: readonly number[]): StallSummary {
-  if (durationsUs.length === 0) return { count: 0, medianUs: 0, maxUs: 0 };
-  const sorted = [...durationsUs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const medianUs = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return { count: sorted.length, medianUs, maxUs: sorted[sorted.length - 1] };
-}
+export type FtEv = FtEffect['ev'];

@@ -4,7 +4,6 @@ import {
   encodeBatch,
   entryWireBytes,
   LogFormatError,
-  validateAck,
   BATCH_HEADER_WORDS,
   ENTRY_HEADER_WORDS,
   type LogEntry,
@@ -90,13 +89,16 @@ describe('log batch encoding', () => {
   });
 });
 
-describe('acks', () => {
-  it('accepts a well-formed ack and rejects junk', () => {
-    const ok = { type: 'ack', ackSeq: 3, appliedSeq: 2, backupIcount: 99 };
-    expect(validateAck(ok)).toEqual(ok);
-    expect(() => validateAck({ ...ok, ackSeq: -1 })).toThrow(/ackSeq/);
-    expect(() => validateAck({ ...ok, appliedSeq: 4 })).toThrow(/appliedSeq/);
-    expect(() => validateAck({ type: 'nope' })).toThrow(LogFormatError);
-    expect(() => validateAck(null)).toThrow(LogFormatError);
+describe('disk-done and hash flags', () => {
+  it('a failed disk completion and a full hash round-trip; an unknown flag is rejected', () => {
+    const entries: LogEntry[] = [
+      { seq: 1, icount: 5, kind: 'disk-done', id: 3, failed: true },
+      { seq: 2, icount: 6, kind: 'hash', hash: 'abc', full: true },
+      { seq: 3, icount: 7, kind: 'disk-done', id: 4 },
+    ];
+    expect(decodeBatch(encodeBatch(entries))).toEqual(entries);
+    const bad = new Int32Array(encodeBatch(entries.slice(0, 1)));
+    bad[BATCH_HEADER_WORDS + 5] = 7;
+    expect(() => decodeBatch(bad.buffer)).toThrow(/disk-done flag 7/);
   });
 });

@@ -18,15 +18,20 @@ import type { NondetKind } from '../machine/types';
 export type LogEntry =
   | { seq: number; icount: number; kind: 'timer' }
   | { seq: number; icount: number; kind: 'net-rx'; bytes: Uint8Array }
-  | { seq: number; icount: number; kind: 'disk-done'; id: number; data?: Uint8Array }
+  /** A disk request finished: `data` for a read; `failed` when the disk server answered an error. */
+  | { seq: number; icount: number; kind: 'disk-done'; id: number; data?: Uint8Array; failed?: true }
   | { seq: number; icount: number; kind: 'nondet'; source: NondetKind; value: number }
   /** No event up to `icount`: lets the backup advance (and gives held output an entry to ack). */
   | { seq: number; icount: number; kind: 'progress' }
-  /** The primary's machine.stateHash() at `icount`. */
-  | { seq: number; icount: number; kind: 'hash'; hash: string }
   /**
-   * Room for control operations carried in the log stream (heartbeats, go-live, VMotion hand-over).
-   * `op` is one of CONTROL_OP_*; the backup acknowledges them like any entry.
+   * The primary's machine.stateHash() at `icount`. `full`: computed over every page, not from the
+   * per-page cache (a run's last check: nothing that bypassed dirty tracking can hide).
+   */
+  | { seq: number; icount: number; kind: 'hash'; hash: string; full?: true }
+  /**
+   * Control operations carried in the log stream, at an icount (e.g. a VMotion hand-over point).
+   * Heartbeats are never log entries: they are their own channel messages (channels.ts), so flow
+   * control cannot starve them. The backup acknowledges control entries like any entry.
    */
   | { seq: number; icount: number; kind: 'control'; op: number; bytes: Uint8Array };
 
@@ -34,8 +39,6 @@ export type EntryKind = LogEntry['kind'];
 
 /** An entry before the primary numbers it. */
 export type UnnumberedEntry = LogEntry extends infer E ? (E extends LogEntry ? Omit<E, 'seq'> : never) : never;
-
-export const CONTROL_OP_HEARTBEAT = 1;
 
 export const BATCH_MAGIC = 0x4654_4c47; // 'FTLG'
 export const BATCH_VERSION = 1;
@@ -59,6 +62,11 @@ const NONDET_CODES: Record<NondetKind, number> = { 'time-lo': 1, 'time-hi': 2, r
 const NONDET_BY_CODE = new Map<number, NondetKind>(Object.entries(NONDET_CODES).map(([k, c]) => [c, k as NondetKind]));
 
 const TWO32 = 0x1_0000_0000;
+
+/** disk-done's arg1: no payload (a write), a read's data, or the request failed (no payload). */
+const DISK_DONE_PLAIN = 0;
+const DISK_DONE_DATA = 1;
+const DISK_DONE_FAILED = 2;
 
 export class LogFormatError extends Error {
   override name = 'LogFormatError';
@@ -105,11 +113,13 @@ function payloadOf(e: LogEntry): Uint8Array {
 function argsOf(e: LogEntry): [number, number] {
   switch (e.kind) {
     case 'disk-done':
-      return [e.id | 0, e.data ? 1 : 0];
+      return [e.id | 0, e.failed ? DISK_DONE_FAILED : e.data ? DISK_DONE_DATA : DISK_DONE_PLAIN];
     case 'nondet':
       return [NONDET_CODES[e.source], e.value | 0];
     case 'control':
       return [e.op | 0, 0];
+    case 'hash':
+      return [e.full ? 1 : 0, 0];
     default:
       return [0, 0];
   }
@@ -213,9 +223,10 @@ function decodeEntry(words: Int32Array, w: number, payload: Uint8Array, i: numbe
     case 'net-rx':
       return { seq, icount, kind, bytes: payload };
     case 'disk-done':
-      if (a1 !== 0 && a1 !== 1) fail(`entry ${i}: disk-done data flag ${a1}`);
-      if (a1 === 0) needEmpty();
-      return a1 === 1 ? { seq, icount, kind, id: a0, data: payload } : { seq, icount, kind, id: a0 };
+      if (a1 === DISK_DONE_DATA) return { seq, icount, kind, id: a0, data: payload };
+      if (a1 !== DISK_DONE_PLAIN && a1 !== DISK_DONE_FAILED) fail(`entry ${i}: disk-done flag ${a1}`);
+      needEmpty();
+      return a1 === DISK_DONE_FAILED ? { seq, icount, kind, id: a0, failed: true } : { seq, icount, kind, id: a0 };
     case 'nondet': {
       needEmpty();
       const source = NONDET_BY_CODE.get(a0);
@@ -224,8 +235,10 @@ function decodeEntry(words: Int32Array, w: number, payload: Uint8Array, i: numbe
     }
     case 'hash':
       if (payload.length === 0) fail(`entry ${i}: empty hash`);
+      if (a0 !== 0 && a0 !== 1) fail(`entry ${i}: hash full flag ${a0}`);
       try {
-        return { seq, icount, kind, hash: textDecoder.decode(payload) };
+        const hash = textDecoder.decode(payload);
+        return a0 === 1 ? { seq, icount, kind, hash, full: true } : { seq, icount, kind, hash };
       } catch {
         return fail(`entry ${i}: hash is not UTF-8`);
       }
@@ -236,41 +249,13 @@ function decodeEntry(words: Int32Array, w: number, payload: Uint8Array, i: numbe
   }
 }
 
-/** Backup → primary on the logging channel: cumulative ack plus where the backup is. */
-export interface LogAck {
-  type: 'ack';
-  /** Every entry with seq ≤ ackSeq has been received (0: none yet; seqs start at 1). The Output Rule waits on this. */
-  ackSeq: number;
-  /**
-   * Every entry with seq ≤ appliedSeq has been replayed and left the backup's log buffer. Flow
-   * control counts bytes above this: in flight plus waiting in the backup's buffer (paper §3.4).
-   */
-  appliedSeq: number;
-  /** The backup's machine.icount when it sent this ack (for lag). */
-  backupIcount: number;
-}
-
-/** Validates a structured-clone ack from the channel. */
-export function validateAck(m: unknown): LogAck {
-  const a = m as Partial<LogAck> | null;
-  if (!a || typeof a !== 'object' || a.type !== 'ack') throw new LogFormatError('malformed ack: not an ack message');
-  if (!Number.isSafeInteger(a.ackSeq) || (a.ackSeq as number) < 0) throw new LogFormatError(`malformed ack: ackSeq ${a.ackSeq}`);
-  if (!Number.isSafeInteger(a.appliedSeq) || (a.appliedSeq as number) < 0 || (a.appliedSeq as number) > (a.ackSeq as number)) {
-    throw new LogFormatError(`malformed ack: appliedSeq ${a.appliedSeq} (ackSeq ${a.ackSeq})`);
-  }
-  if (!Number.isSafeInteger(a.backupIcount) || (a.backupIcount as number) < 0) {
-    throw new LogFormatError(`malformed ack: backupIcount ${a.backupIcount}`);
-  }
-  return { type: 'ack', ackSeq: a.ackSeq as number, appliedSeq: a.appliedSeq as number, backupIcount: a.backupIcount as number };
-}
-
 /** One line per entry, for traces and error messages. */
 export function describeEntry(e: LogEntry): string {
   switch (e.kind) {
     case 'net-rx':
       return `#${e.seq} @${e.icount} net-rx ${e.bytes.length}B`;
     case 'disk-done':
-      return `#${e.seq} @${e.icount} disk-done id=${e.id}${e.data ? ` ${e.data.length}B` : ''}`;
+      return `#${e.seq} @${e.icount} disk-done id=${e.id}${e.data ? ` ${e.data.length}B` : ''}${e.failed ? ' FAILED' : ''}`;
     case 'nondet':
       return `#${e.seq} @${e.icount} nondet ${e.source}=${e.value}`;
     case 'hash':

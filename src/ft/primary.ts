@@ -1,75 +1,70 @@
 /**
- * The primary's FT hypervisor (DESIGN.md §4, "Primary"; the paper §2.1–2.2, §3.4). Pure and
- * transport-free: the host passes `nowUs` in, calls `step` to run one slice, hands in packets,
- * disk completions and acks, and carries out the effects each call returns.
+ * The primary's FT hypervisor (docs/design.md §4 "Primary"; the paper §2.1–2.2, §3.4). Pure and
+ * transport-free: the VM host (host.ts) passes `nowUs` in, calls `step` to run one slice, hands in
+ * packets, disk completions and logging-channel messages, and carries out the effects returned.
  *
  *  - Async events wait in a bounce buffer and are delivered between slices at the exact icount,
- *    each logged with that icount (§2.1 deterministic replay).
+ *    each logged with that icount (§2.1 deterministic replay; §3.4 no DMA race).
  *  - Nondet reads are answered from the host clock / injected PRNG and logged at their icount.
- *  - Output Rule (§2.2): an output produced at icount X is held until the backup has acked an
- *    entry at icount > X (so every entry ≤ X). The slice that produced it ends with a `progress`
- *    entry at the slice-end icount E > X: that is the entry whose ack releases it.
- *  - Flow control (§3.4): no execution while log bytes sent but not yet replayed by the backup
- *    (in flight or in its log buffer; the ack's appliedSeq) reach logBufferBytesMax.
- *  - Throttling (§3.4): CPU share steps down while the backup lags past lagThresholdUs, up again
- *    when it does not; the host honours `cpuShare` when it schedules slices.
+ *  - The Output Rule (output-rule.ts), flow control and the lag cap (flow-control.ts), throttling
+ *    (throttle.ts) and the reliable logging channel (reliable.ts) each live in their own file.
  */
 import type { GuestMachine, MachineOutput, NondetKind, RunResult } from '../machine/types';
-import { encodeBatch, entryWireBytes, LogFormatError, type LogAck, type LogEntry, type UnnumberedEntry } from './log';
-import { summarizeDurations, type FtEffect, type OutputStall, type StallSummary } from './effects';
+import type { LogAck, LogResend } from './channels';
+import { encodeBatch, entryWireBytes, LogFormatError, type LogEntry, type UnnumberedEntry } from './log';
+import type { FtEffect } from './effects';
 import { resolveFtSettings, type FtSettings } from './settings';
+import { OutputRule, type OutputRuleState, type OutputStall } from './output-rule';
+import { FlowControl, type FlowControlState } from './flow-control';
+import { Throttle, type ThrottleState } from './throttle';
+import { LogSender, type LogSenderState } from './reliable';
+import type { StallSummary } from './stats';
 
 /** The injected PRNG behind the guest's hardware RNG. */
 export interface RandomSource {
   nextU32(): number;
 }
 
-type BounceEvent = { kind: 'net-rx'; bytes: Uint8Array } | { kind: 'disk-done'; id: number; data?: Uint8Array };
-
-interface HeldOutput {
-  out: MachineOutput;
-  heldAtUs: number;
-  needsAck: boolean;
-  /** The seq whose ack releases it (an entry at icount > out.icount); null until assigned. */
-  coverSeq: number | null;
-}
+type BounceEvent = { kind: 'net-rx'; bytes: Uint8Array } | { kind: 'disk-done'; id: number; data?: Uint8Array; failed?: true };
 
 export interface PrimaryStepResult {
   retired: number;
-  /** 'log-full': flow control stopped it; else the machine's stop reason. */
-  reason: RunResult['reason'] | 'log-full';
+  /** 'blocked': flow control or the lag cap stopped it; else the machine's stop reason. */
+  reason: RunResult['reason'] | 'blocked';
+  /** The machine's fault or exit detail, when it stopped. */
+  detail?: string;
   effects: FtEffect[];
 }
 
-export interface PrimaryState {
+interface PrimaryCore {
   nextSeq: number;
-  ackedSeq: number;
-  appliedSeq: number;
-  backupIcount: number;
-  lastLoggedIcount: number;
-  inflight: { seq: number; icount: number; bytes: number }[];
-  inflightBytes: number;
-  held: HeldOutput[];
+  lastLogged: { icount: number; kind: LogEntry['kind'] };
   bounce: BounceEvent[];
-  timerDeliveredForUs: number | null;
   lastTimeUs: number;
   nextHashIcount: number;
-  cpuShare: number;
-  lastThrottleUs: number;
-  lastLagUs: number;
-  blockedSinceUs: number | null;
-  stalls: OutputStall[];
-  logFullStallsUs: number[];
+  /** The last slice stopped at wfi: the guest sleeps until an event is delivered. */
+  idle: boolean;
   entriesSent: number;
   bytesSent: number;
-  maxLagUs: number;
+}
+
+export interface PrimaryState {
+  core: PrimaryCore;
+  rule: OutputRuleState;
+  flow: FlowControlState;
+  throttle: ThrottleState;
+  sender: LogSenderState;
 }
 
 export class PrimaryHypervisor {
   readonly role = 'primary' as const;
   readonly settings: FtSettings;
-  private st: PrimaryState;
-  /** Per-step scratch: effects of the call in progress, entries logged but not yet sent. */
+  private st: PrimaryCore;
+  private readonly rule: OutputRule;
+  private readonly flow: FlowControl;
+  private readonly throttle: Throttle;
+  private readonly sender: LogSender;
+  /** Per-call scratch: effects of the call in progress, entries logged but not yet sent. */
   private fx: FtEffect[] = [];
   private pending: LogEntry[] = [];
   private sliceStartUs = 0;
@@ -81,7 +76,16 @@ export class PrimaryHypervisor {
     settings: Partial<FtSettings> = {},
   ) {
     this.settings = resolveFtSettings(settings);
-    this.st = initialState(this.settings, machine.icount);
+    const s = this.settings;
+    const ic = machine.icount;
+    this.st = {
+      nextSeq: 1, lastLogged: { icount: ic, kind: 'progress' }, bounce: [], lastTimeUs: 0,
+      nextHashIcount: ic + s.hashIntervalInstructions, idle: false, entriesSent: 0, bytesSent: 0,
+    };
+    this.rule = new OutputRule(s);
+    this.flow = new FlowControl(s, ic);
+    this.throttle = new Throttle(s);
+    this.sender = new LogSender(s.resendTimeoutUs);
     machine.setNondetSource({ read: (kind, icount) => this.answerNondet(kind, icount) });
     machine.setOutputSink({ output: (out) => this.holdOutput(out) });
   }
@@ -93,92 +97,130 @@ export class PrimaryHypervisor {
     this.st.bounce.push({ kind: 'net-rx', bytes: bytes.slice() });
   }
 
-  /** The disk server completed request `id` (with the data, for reads). */
-  onDiskDone(id: number, data?: Uint8Array): void {
-    this.st.bounce.push(data ? { kind: 'disk-done', id, data: data.slice() } : { kind: 'disk-done', id });
+  /** The disk server completed request `id` (with the data, for reads), or failed it. */
+  onDiskDone(id: number, data?: Uint8Array, failed = false): void {
+    if (failed) this.st.bounce.push({ kind: 'disk-done', id, failed: true });
+    else this.st.bounce.push(data ? { kind: 'disk-done', id, data: data.slice() } : { kind: 'disk-done', id });
   }
 
-  /** A cumulative ack from the backup: frees log buffer, releases covered output, adjusts CPU share. */
-  onAck(ack: LogAck, nowUs: number): FtEffect[] {
+  /** An ack or a resend request from the backup. */
+  onLoggingMsg(msg: LogAck | LogResend, nowUs: number): FtEffect[] {
     this.fx = [];
-    const st = this.st;
-    if (ack.ackSeq >= st.nextSeq) throw new LogFormatError(`ack for seq ${ack.ackSeq} beyond the last sent ${st.nextSeq - 1}`);
-    if (ack.ackSeq > st.ackedSeq) st.ackedSeq = ack.ackSeq;
-    if (ack.appliedSeq > st.appliedSeq) st.appliedSeq = ack.appliedSeq;
-    st.backupIcount = Math.max(st.backupIcount, ack.backupIcount);
-    st.maxLagUs = Math.max(st.maxLagUs, this.lagUs());
-    while (st.inflight.length > 0 && st.inflight[0].seq <= st.appliedSeq) st.inflightBytes -= (st.inflight.shift() as { bytes: number }).bytes;
-    this.releaseCovered(nowUs);
-    if (st.blockedSinceUs !== null && st.inflightBytes < this.settings.logBufferBytesMax) {
-      st.logFullStallsUs.push(nowUs - st.blockedSinceUs);
-      this.fx.push({ kind: 'log-drained', stalledUs: nowUs - st.blockedSinceUs });
-      st.blockedSinceUs = null;
+    if (msg.type === 'resend') {
+      for (const b of this.sender.resendFrom(msg.fromSeq, nowUs)) this.fx.push({ ev: 'log-sent', bytes: b.bytes, first: b.first, last: b.last, entries: [], resent: true });
+    } else {
+      this.onAck(msg, nowUs);
     }
-    this.updateThrottle(nowUs);
     return this.takeEffects();
+  }
+
+  private onAck(ack: LogAck, nowUs: number): void {
+    if (ack.ackSeq >= this.st.nextSeq) throw new LogFormatError(`ack for seq ${ack.ackSeq} beyond the last sent ${this.st.nextSeq - 1}`);
+    this.fx.push({ ev: 'ack-received', ack });
+    this.flow.onAck(ack, this.machine.icount);
+    this.sender.acked(ack.ackSeq, nowUs);
+    this.rule.release(this.flow.ackedSeq, nowUs, this.fx);
+    this.maybeUnblock(nowUs);
+    this.adjustThrottle(nowUs);
+  }
+
+  /** Timers: resends after the resend timeout. */
+  due(nowUs: number): FtEffect[] {
+    this.fx = [];
+    for (const b of this.sender.due(nowUs)) this.fx.push({ ev: 'log-sent', bytes: b.bytes, first: b.first, last: b.last, entries: [], resent: true });
+    return this.takeEffects();
+  }
+
+  /** When `due` has work next (µs), or null. */
+  nextDueUs(): number | null {
+    return this.sender.nextDueUs();
   }
 
   // ---- one slice ----
 
   /**
    * Delivers pending events at the current icount, runs one slice of at most `budgetInstructions`
-   * (trimmed to the timer deadline and the next hash point), then logs hash/progress entries and
-   * sends the slice's batch. Stops without running while the log buffer is full.
+   * (trimmed to the timer deadline, the next hash point and the lag cap), then logs hash/progress
+   * entries and sends the slice's batch. Does not run while flow control or the lag cap blocks it.
    */
   step(nowUs: number, budgetInstructions = this.settings.sliceInstructions): PrimaryStepResult {
     this.fx = [];
-    const st = this.st;
-    this.updateThrottle(nowUs);
-    if (st.inflightBytes >= this.settings.logBufferBytesMax) {
-      if (st.blockedSinceUs === null) {
-        st.blockedSinceUs = nowUs;
-        this.fx.push({ kind: 'log-full', inflightBytes: st.inflightBytes });
+    this.adjustThrottle(nowUs);
+    this.maybeUnblock(nowUs);
+    const why = this.flow.blockReason(this.machine.icount);
+    if (why !== null) {
+      if (this.flow.block(why, nowUs)) {
+        // The backup must be able to replay to exactly here, or nothing would ever unblock us.
+        this.logProgressIfBehind();
+        this.flush(nowUs);
+        this.fx.push({ ev: 'blocked', why, inflightBytes: this.flow.inflightBytes, lagUs: this.flow.lagUs(this.machine.icount) });
       }
-      return { retired: 0, reason: 'log-full', effects: this.takeEffects() };
+      return { retired: 0, reason: 'blocked', effects: this.takeEffects() };
     }
-    this.deliverEvents(nowUs);
+    // A sleeping guest wakes only with an event, logged at this icount: the backup, which stops at
+    // the same wfi, then knows the primary did not run on from there (a divergence if it did).
+    if (!this.deliverEvents(nowUs) && this.st.idle) return { retired: 0, reason: 'wfi', effects: this.takeEffects() };
     this.sliceStartUs = nowUs;
     this.sliceStartIcount = this.machine.icount;
     const res = this.machine.run(this.sliceBudget(nowUs, budgetInstructions));
     this.endSlice(res, nowUs);
-    return { retired: res.retired, reason: res.reason, effects: this.takeEffects() };
+    const detail = res.fault ?? (res.tohost !== undefined ? `tohost ${res.tohost}` : undefined);
+    return { retired: res.retired, reason: res.reason, detail, effects: this.takeEffects() };
   }
 
-  /** When the guest's timer wants attention (µs), so an idle host knows when to step again. */
+  /**
+   * The end of a run: logs a `hash` entry over every page (not the per-page cache) at the current
+   * icount and sends it, so the backup replays to exactly here and compares whole states.
+   */
+  checkpoint(nowUs: number): FtEffect[] {
+    this.fx = [];
+    this.log({ icount: this.machine.icount, kind: 'hash', hash: this.machine.stateHash({ full: true }), full: true });
+    this.flush(nowUs);
+    return this.takeEffects();
+  }
+
+  /** When the guest's timer wants attention (µs): the host wakes an idle guest then. */
   nextDeadlineUs(): number | null {
-    const d = this.machine.timerDeadline();
-    return d === null || d === this.st.timerDeliveredForUs ? null : d;
+    return this.machine.timerDeadline();
   }
 
   hasPendingEvents(): boolean {
     return this.st.bounce.length > 0;
   }
 
-  private deliverEvents(nowUs: number): void {
+  /**
+   * Delivers the timer and everything in the bounce buffer now, at this icount. MTIP is a level
+   * (privileged spec §3.2.1): the machine reports a deadline only while the timer is armed and not
+   * already pending, so a guest that re-arms a past deadline is interrupted again.
+   */
+  private deliverEvents(nowUs: number): boolean {
     const m = this.machine;
+    const seqBefore = this.st.nextSeq;
     const deadline = m.timerDeadline();
-    if (deadline !== null && deadline <= nowUs && deadline !== this.st.timerDeliveredForUs) {
-      this.st.timerDeliveredForUs = deadline;
+    if (deadline !== null && deadline <= nowUs) {
       m.deliverTimer();
       this.log({ icount: m.icount, kind: 'timer' });
     }
     for (const ev of this.st.bounce) {
-      // Copy out of the bounce buffer into guest memory now, at this icount (§3.4: no DMA race).
       if (ev.kind === 'net-rx') {
-        m.deliverPacket(ev.bytes);
+        const r = m.deliverPacket(ev.bytes);
+        if (r !== 'delivered') this.fx.push({ ev: 'packet-dropped', reason: r });
         this.log({ icount: m.icount, kind: 'net-rx', bytes: ev.bytes });
       } else {
-        m.completeDisk(ev.id, ev.data);
-        this.log(ev.data ? { icount: m.icount, kind: 'disk-done', id: ev.id, data: ev.data } : { icount: m.icount, kind: 'disk-done', id: ev.id });
+        m.completeDisk(ev.id, ev.data, ev.failed === true);
+        this.log({ icount: m.icount, kind: 'disk-done', id: ev.id, ...(ev.data ? { data: ev.data } : {}), ...(ev.failed ? { failed: true } : {}) });
       }
     }
     this.st.bounce = [];
+    if (this.st.nextSeq === seqBefore) return false;
+    this.st.idle = false;
+    return true;
   }
 
   private sliceBudget(nowUs: number, budget: number): number {
     const ic = this.machine.icount;
     let b = Math.max(1, Math.floor(budget));
-    b = Math.min(b, this.st.nextHashIcount - ic);
+    b = Math.min(b, this.st.nextHashIcount - ic, this.flow.budgetUnderCap(ic));
     const deadline = this.nextDeadlineUs();
     if (deadline !== null && deadline > nowUs) {
       b = Math.min(b, Math.ceil(((deadline - nowUs) * this.effectiveIps()) / 1e6));
@@ -193,15 +235,25 @@ export class PrimaryHypervisor {
       this.log({ icount: ic, kind: 'hash', hash: this.machine.stateHash() });
       while (st.nextHashIcount <= ic) st.nextHashIcount += this.settings.hashIntervalInstructions;
     }
-    const uncovered = st.held.some((h) => h.coverSeq === null && h.out.icount < ic);
-    const quiet = ic - st.lastLoggedIcount >= this.settings.progressIntervalInstructions;
-    const idle = res.reason === 'wfi' && st.lastLoggedIcount < ic;
-    if (uncovered || quiet || idle) {
-      const seq = this.log({ icount: ic, kind: 'progress' });
-      for (const h of st.held) if (h.coverSeq === null && h.out.icount < ic) h.coverSeq = seq;
-    }
-    this.flush();
-    this.releaseCovered(nowUs);
+    const quiet = ic - st.lastLogged.icount >= this.settings.progressIntervalInstructions;
+    st.idle = res.reason === 'wfi';
+    const idle = st.idle && st.lastLogged.icount < ic;
+    // A trailing nondet entry can only be consumed by a backup that runs past its icount.
+    const trailingRead = st.lastLogged.kind === 'nondet' && st.lastLogged.icount < ic;
+    if (this.rule.needsCover(ic) || quiet || idle || trailingRead) this.log({ icount: ic, kind: 'progress' });
+    this.flush(nowUs);
+    this.rule.release(this.flow.ackedSeq, nowUs, this.fx);
+  }
+
+  private logProgressIfBehind(): void {
+    if (this.st.lastLogged.icount < this.machine.icount) this.log({ icount: this.machine.icount, kind: 'progress' });
+  }
+
+  private maybeUnblock(nowUs: number): void {
+    const why = this.flow.blocked;
+    if (why === null || this.flow.blockReason(this.machine.icount) !== null) return;
+    const stalledUs = this.flow.unblock(nowUs);
+    if (stalledUs !== null) this.fx.push({ ev: 'unblocked', why, stalledUs });
   }
 
   // ---- nondeterminism and output, called by the machine mid-run ----
@@ -226,88 +278,50 @@ export class PrimaryHypervisor {
   }
 
   private effectiveIps(): number {
-    return this.settings.speedIps * this.st.cpuShare;
+    return this.settings.speedIps * this.throttle.cpuShare;
   }
 
   private holdOutput(out: MachineOutput): void {
-    const isRead = out.kind === 'disk' && out.req.op === 'read';
-    const needsAck = this.settings.outputRuleEnabled && (!isRead || this.settings.holdDiskReads);
-    this.st.held.push({ out, heldAtUs: this.clockAt(out.icount), needsAck, coverSeq: null });
-    if (needsAck) this.fx.push({ kind: 'output-held', out });
-    else this.releaseCovered(this.clockAt(out.icount));
-  }
-
-  /** Releases held outputs in production order while the front one is covered by an ack. */
-  private releaseCovered(nowUs: number): void {
-    const st = this.st;
-    while (st.held.length > 0) {
-      const h = st.held[0];
-      if (h.needsAck && (h.coverSeq === null || st.ackedSeq < h.coverSeq)) break;
-      st.held.shift();
-      const releasedAtUs = Math.max(nowUs, h.heldAtUs);
-      if (h.needsAck) st.stalls.push({ icount: h.out.icount, outKind: h.out.kind, heldAtUs: h.heldAtUs, releasedAtUs });
-      this.fx.push({ kind: 'release-output', out: h.out, heldUs: releasedAtUs - h.heldAtUs, held: h.needsAck });
-    }
+    this.rule.hold(out, this.clockAt(out.icount), this.fx);
+    if (!this.rule.needsAck(out)) this.rule.release(this.flow.ackedSeq, this.clockAt(out.icount), this.fx);
   }
 
   // ---- logging ----
 
   private log(e: UnnumberedEntry): number {
+    const last = this.st.lastLogged;
+    if (e.icount < last.icount) throw new Error(`log: entry at icount ${e.icount} after one at ${last.icount}`);
     const entry = { ...e, seq: this.st.nextSeq++ } as LogEntry;
     this.pending.push(entry);
-    this.st.lastLoggedIcount = entry.icount;
+    this.st.lastLogged = { icount: entry.icount, kind: entry.kind };
+    if (entry.kind !== 'nondet') this.rule.cover(entry.seq, entry.icount);
     return entry.seq;
   }
 
-  private flush(): void {
+  private flush(nowUs: number): void {
     if (this.pending.length === 0) return;
     const entries = this.pending;
     this.pending = [];
     const bytes = encodeBatch(entries);
-    for (const e of entries) {
-      const b = entryWireBytes(e);
-      this.st.inflight.push({ seq: e.seq, icount: e.icount, bytes: b });
-      this.st.inflightBytes += b;
-    }
+    this.flow.sent(entries.map((e) => ({ seq: e.seq, icount: e.icount, bytes: entryWireBytes(e) })));
+    this.sender.sent({ first: entries[0].seq, last: entries[entries.length - 1].seq, bytes }, nowUs);
     this.st.entriesSent += entries.length;
     this.st.bytesSent += bytes.byteLength;
-    this.fx.push({ kind: 'send-log', bytes, entries });
+    this.fx.push({ ev: 'log-sent', bytes, first: entries[0].seq, last: entries[entries.length - 1].seq, entries, resent: false });
   }
 
   // ---- throttling ----
 
-  /** Backup execution lag in µs: instructions behind, at this host's nominal speed (§3.4). */
+  /** Backup lag in µs: its replay backlog at its measured replay speed (flow-control.ts). */
   lagUs(): number {
-    const behind = Math.max(0, this.machine.icount - this.st.backupIcount);
-    return (behind * 1e6) / this.settings.speedIps;
+    return this.flow.lagUs(this.machine.icount);
   }
 
-  /**
-   * One step of the slow feedback loop (§3.4), at most once per throttleIntervalUs. Above the
-   * threshold the share is cut while the lag still grows and held while it shrinks; below it, the
-   * share is restored, pausing while the lag grows in the upper half of the band. Watching the
-   * trend keeps the loop from winding down to the floor while a lag already on its way back
-   * decays (a plain "above → cut" rule oscillates between the floor and full speed).
-   */
-  private updateThrottle(nowUs: number): void {
-    const st = this.st;
-    const s = this.settings;
-    if (nowUs - st.lastThrottleUs < s.throttleIntervalUs) return;
-    st.lastThrottleUs = nowUs;
+  private adjustThrottle(nowUs: number): void {
     const lagUs = this.lagUs();
-    const rising = lagUs > st.lastLagUs;
-    st.lastLagUs = lagUs;
-    st.maxLagUs = Math.max(st.maxLagUs, lagUs);
-    let next = st.cpuShare;
-    if (lagUs > s.lagThresholdUs) {
-      if (rising) next = Math.max(s.cpuShareMin, st.cpuShare - s.throttleStep);
-    } else if (!(rising && lagUs > s.lagThresholdUs / 2)) {
-      next = Math.min(1, st.cpuShare + s.throttleStep);
-    }
-    if (next !== st.cpuShare) {
-      st.cpuShare = Math.round(next * 1e6) / 1e6;
-      this.fx.push({ kind: 'cpu-share', share: st.cpuShare, lagUs });
-    }
+    this.flow.noteLag(this.machine.icount);
+    const share = this.throttle.update(nowUs, lagUs);
+    if (share !== null) this.fx.push({ ev: 'cpu-share', share, lagUs });
   }
 
   private takeEffects(): FtEffect[] {
@@ -319,76 +333,71 @@ export class PrimaryHypervisor {
   // ---- observation ----
 
   get cpuShare(): number {
-    return this.st.cpuShare;
+    return this.throttle.cpuShare;
   }
   get inflightBytes(): number {
-    return this.st.inflightBytes;
+    return this.flow.inflightBytes;
   }
   get blocked(): boolean {
-    return this.st.blockedSinceUs !== null;
+    return this.flow.blocked !== null;
   }
   get heldCount(): number {
-    return this.st.held.length;
+    return this.rule.heldCount;
   }
   get ackedSeq(): number {
-    return this.st.ackedSeq;
+    return this.flow.ackedSeq;
+  }
+  get appliedSeq(): number {
+    return this.flow.appliedSeq;
   }
   get lastSentSeq(): number {
     return this.st.nextSeq - 1;
   }
+  get unackedBatches(): number {
+    return this.sender.unackedBatches;
+  }
+  oldestHeldAgeUs(nowUs: number): number {
+    return this.rule.oldestHeldAgeUs(nowUs);
+  }
   stats(): {
     entriesSent: number;
     bytesSent: number;
+    resends: number;
     stalls: StallSummary;
-    logFullStalls: StallSummary;
+    blockedStalls: StallSummary;
     maxLagUs: number;
     cpuShare: number;
   } {
-    const st = this.st;
     return {
-      entriesSent: st.entriesSent,
-      bytesSent: st.bytesSent,
-      stalls: summarizeDurations(st.stalls.map((s) => s.releasedAtUs - s.heldAtUs)),
-      logFullStalls: summarizeDurations(st.logFullStallsUs),
-      maxLagUs: st.maxLagUs,
-      cpuShare: st.cpuShare,
+      entriesSent: this.st.entriesSent,
+      bytesSent: this.st.bytesSent,
+      resends: this.sender.resends,
+      stalls: this.rule.summary(),
+      blockedStalls: this.flow.summary(),
+      maxLagUs: this.flow.maxLagUs,
+      cpuShare: this.throttle.cpuShare,
     };
   }
-  outputStalls(): readonly OutputStall[] {
-    return this.st.stalls;
+  /** The most recent output stalls (bounded), oldest first. */
+  recentStalls(): OutputStall[] {
+    return this.rule.recent.toArray();
   }
 
-  /** Hypervisor state as plain data (the machine snapshots itself). */
+  /** Hypervisor state as plain data, bounded by what is in flight (the machine snapshots itself). */
   snapshot(): PrimaryState {
-    return structuredClone(this.st);
+    return {
+      core: structuredClone(this.st),
+      rule: this.rule.snapshot(),
+      flow: this.flow.snapshot(),
+      throttle: this.throttle.snapshot(),
+      sender: this.sender.snapshot(),
+    };
   }
   restore(snap: PrimaryState): void {
-    this.st = structuredClone(snap);
+    this.st = structuredClone(snap.core);
+    this.rule.restore(snap.rule);
+    this.flow.restore(snap.flow);
+    this.throttle.restore(snap.throttle);
+    this.sender.restore(snap.sender);
   }
-}
-
-function initialState(s: FtSettings, icount: number): PrimaryState {
-  return {
-    nextSeq: 1,
-    ackedSeq: 0,
-    appliedSeq: 0,
-    backupIcount: icount,
-    lastLoggedIcount: icount,
-    inflight: [],
-    inflightBytes: 0,
-    held: [],
-    bounce: [],
-    timerDeliveredForUs: null,
-    lastTimeUs: 0,
-    nextHashIcount: icount + s.hashIntervalInstructions,
-    cpuShare: 1,
-    lastThrottleUs: -Infinity,
-    lastLagUs: 0,
-    blockedSinceUs: null,
-    stalls: [],
-    logFullStallsUs: [],
-    entriesSent: 0,
-    bytesSent: 0,
-    maxLagUs: 0,
-  };
 }

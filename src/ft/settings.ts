@@ -20,6 +20,17 @@ export interface FtSettings {
    * backup's log buffer, the paper's §3.4 picture) that the primary allows before it stops executing.
    */
   logBufferBytesMax: number;
+  /**
+   * The hard cap on the backup's lag (its replay backlog, in its own replay time): past it the
+   * primary stops as with a full log buffer, so a failover never has to replay for longer.
+   */
+  lagCapUs: number;
+  /** The primary resends unacknowledged log batches when no ack advanced for this long (doubling while nothing gets through). */
+  resendTimeoutUs: number;
+  /** The backup repeats its cumulative ack this often, so a lost ack never leaves the primary waiting. */
+  ackRepeatIntervalUs: number;
+  /** Each side sends a heartbeat on the logging channel this often (its own message, never a log entry). */
+  heartbeatIntervalUs: number;
   /** Throttling starts cutting the primary's CPU share when the backup lags more than this. */
   lagThresholdUs: number;
   /** How much one throttle adjustment changes the CPU share (a fraction: 0.05 = 5 points). */
@@ -46,6 +57,10 @@ export const defaultFtSettings: Readonly<FtSettings> = Object.freeze({
   // second at browser speeds) keeps it well under 1% of the time. Tests hash far more often.
   hashIntervalInstructions: 50_000_000,
   logBufferBytesMax: 256 * 1024,
+  lagCapUs: 500_000,
+  resendTimeoutUs: 20_000,
+  ackRepeatIntervalUs: 50_000,
+  heartbeatIntervalUs: 50_000,
   lagThresholdUs: 50_000,
   throttleStep: 0.05,
   throttleIntervalUs: 10_000,
@@ -53,6 +68,12 @@ export const defaultFtSettings: Readonly<FtSettings> = Object.freeze({
   holdDiskReads: false,
   outputRuleEnabled: true,
 });
+
+/**
+ * The smallest log buffer accepted: two entry headers. Any buffer works (the primary always logs
+ * an entry the backup can replay to before it stops), but a smaller one is surely a mistake.
+ */
+export const LOG_BUFFER_BYTES_MIN = 64;
 
 export class FtSettingsError extends Error {
   override name = 'FtSettingsError';
@@ -68,11 +89,20 @@ export function resolveFtSettings(over: Partial<FtSettings> = {}): FtSettings {
     'hashIntervalInstructions',
     'logBufferBytesMax',
     'lagThresholdUs',
+    'lagCapUs',
+    'resendTimeoutUs',
+    'ackRepeatIntervalUs',
+    'heartbeatIntervalUs',
     'throttleIntervalUs',
   ];
   for (const k of positive) {
     const v = s[k];
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new FtSettingsError(`setting ${k} must be a positive number, got ${String(v)}`);
+  }
+  if (s.logBufferBytesMax < LOG_BUFFER_BYTES_MIN) throw new FtSettingsError(`setting logBufferBytesMax must be at least ${LOG_BUFFER_BYTES_MIN} bytes, got ${s.logBufferBytesMax}`);
+  if (s.lagCapUs < s.lagThresholdUs) throw new FtSettingsError(`setting lagCapUs (${s.lagCapUs}) must be at least lagThresholdUs (${s.lagThresholdUs})`);
+  for (const k of ['outputRuleEnabled', 'holdDiskReads'] as const) {
+    if (typeof s[k] !== 'boolean') throw new FtSettingsError(`setting ${k} must be true or false, got ${String(s[k])}`);
   }
   if (!(s.throttleStep > 0 && s.throttleStep <= 1)) throw new FtSettingsError(`setting throttleStep must be in (0, 1], got ${s.throttleStep}`);
   if (!(s.cpuShareMin > 0 && s.cpuShareMin <= 1)) throw new FtSettingsError(`setting cpuShareMin must be in (0, 1], got ${s.cpuShareMin}`);

@@ -1,30 +1,33 @@
 /**
- * A simulated FT cluster: the World (clients, network, disk server) and two VMs — each a guest
- * machine under a hypervisor — wired by SimLinks and driven by the discrete-event scheduler in
- * virtual time. Each VM is a host with a speed (instructions per virtual second); the primary's
- * slices are spread out by its CPU share (throttling, §3.4). Everything random comes from one seed.
+ * A simulated FT cluster: the World (clients, network, disk server) and the VM hosts (src/ft/host.ts)
+ * wired by SimLinks, run in virtual time from one seed. The cluster decides nothing about when a VM
+ * runs — each host says when it wants to be stepped — it only wires hosts and links, applies the
+ * fault script, feeds the checkers and samples what the summary reports.
  *
- * VM A is the primary, VM B the backup (roles as data: `roles`). Failures (heartbeats, go-live,
- * VMotion) plug in here next: the logging links can already be partitioned.
+ * One run is a sequence of events in a total order that does not depend on how it was computed:
+ * (time, rank, index) — script actions, then link deliveries (by link, then message id), then the
+ * world's tick, then host steps (by name), then samples. The browser's lockstep conductor orders
+ * simultaneous events by the same rule, so the same seed, settings and script give the same run.
  */
 import type { GuestMachine } from '../machine/types';
-import { PrimaryHypervisor } from '../ft/primary';
-import { BackupHypervisor } from '../ft/backup';
-import type { FtEffect, Role, StallSummary } from '../ft/effects';
-import type { FtSettings } from '../ft/settings';
-import { LogFormatError, type LogAck } from '../ft/log';
+import { VmHost, outbound } from '../ft/host';
+import type { HostResult } from '../ft/host';
+import type { FtEffect, Role } from '../ft/effects';
+import { resolveFtSettings, type FtSettings } from '../ft/settings';
+import type { ChannelName } from '../ft/channels';
+import type { StallSummary } from '../ft/stats';
 import { World, type WorldEffect } from '../world/world';
 import type { WorkloadKind } from '../world/client';
-import type { DiskReplyMsg } from '../world/disk-messages';
-import type { DiskRequest } from '../machine/types';
+import { validateDiskMessage } from '../world/disk-messages';
 import { Prng } from './prng';
-import { Scheduler } from './scheduler';
 import { SimLink, type SimLinkSettings } from './link';
-import { outputDigest, type TraceEvent } from './trace';
+import { traceOf, type TraceEvent } from './trace';
+import { standardCheckers, type Checker, type Violation } from './checkers';
+import type { ScriptStep, FaultAction } from './script';
 
 export interface ClusterConfig {
   seed: number;
-  /** Builds one guest machine; called once per VM, so both start identical. */
+  /** Builds one guest machine; called once per VM, so all start identical. */
   makeMachine: () => GuestMachine;
   /** Client workload, or null for a guest without clients. */
   workload: WorkloadKind | null;
@@ -38,11 +41,17 @@ export interface ClusterConfig {
   loggingLink: Partial<SimLinkSettings>;
   netLink: Partial<SimLinkSettings>;
   diskLink: Partial<SimLinkSettings>;
-  /** Host scheduling quantum: one step runs at most this much virtual time of instructions. */
+  /** Host scheduling quantum: one slice runs at most this much virtual time of instructions. */
   hostSliceUs: number;
   /** Each slice takes ±this fraction longer or shorter, as real hosts do (seeded). */
   hostSpeedJitter: number;
   sampleEveryUs: number;
+  /** Keep every event in `trace` (tests). Off, events only stream to the checkers and `onEvent`. */
+  keepTrace: boolean;
+  /** The primary wanting to run but making no progress this long, with nothing cut, is a wedge. */
+  livenessLimitUs: number;
+  /** Fault script (script.ts), applied at its virtual times. */
+  script: ScriptStep[];
 }
 
 export const CLUSTER_DEFAULTS: Omit<ClusterConfig, 'seed' | 'makeMachine'> = {
@@ -58,16 +67,10 @@ export const CLUSTER_DEFAULTS: Omit<ClusterConfig, 'seed' | 'makeMachine'> = {
   hostSliceUs: 1_000,
   hostSpeedJitter: 0.02,
   sampleEveryUs: 20_000,
+  keepTrace: true,
+  livenessLimitUs: 1_000_000,
+  script: [],
 };
-
-type HostState = 'running' | 'idle' | 'blocked' | 'stopped';
-
-interface Host {
-  name: string;
-  state: HostState;
-  gen: number;
-  speedIps: number;
-}
 
 export interface ClusterSummary {
   seed: number;
@@ -75,10 +78,15 @@ export interface ClusterSummary {
   icounts: { primary: number; backup: number };
   entriesSent: number;
   logBytesSent: number;
+  resends: number;
   outputStalls: StallSummary;
-  logFullStalls: StallSummary;
+  blockedStalls: StallSummary;
+  /** Largest backup lag at the samples: the primary's icount minus the backup's, in backup time. */
   maxLagUs: number;
+  /** Largest lag as the primary measured it from acks. */
   maxLagMeasuredUs: number;
+  /** Largest replay backlog of received log, in backup time: what a failover would replay. */
+  maxCatchUpUs: number;
   cpuShareFinal: number;
   cpuShareMin: number;
   cpuShareMean: number;
@@ -86,319 +94,381 @@ export interface ClusterSummary {
   suppressed: number;
   released: number;
   clientOps: number;
+  messagesLost: number;
   sync: 'in-sync' | 'diverged';
   divergence: string | null;
 }
 
+type Channel = ChannelName;
+
+interface Wire {
+  link: SimLink<unknown>;
+  channel: Channel;
+}
+
+const RANK_SCRIPT = 0;
+const RANK_LINK = 1;
+const RANK_WORLD = 2;
+const RANK_HOST = 3;
+const RANK_SAMPLE = 4;
+
 export class Cluster {
   readonly cfg: ClusterConfig;
-  readonly sched = new Scheduler();
+  readonly ft: FtSettings;
   readonly world: World;
-  readonly primary: PrimaryHypervisor;
-  readonly backup: BackupHypervisor;
+  readonly hosts: VmHost[];
   readonly trace: TraceEvent[] = [];
-  readonly roles: Record<string, Role> = { A: 'primary', B: 'backup' };
+  /** Extra listeners: the `sim` command prints the timeline as it goes. */
+  readonly listeners: ((e: TraceEvent) => void)[] = [];
+  readonly checkers: Checker[];
+  private readonly wires: Wire[] = [];
+  private readonly ends = new Map<string, Record<Channel, SimLink<unknown>>>();
+  private readonly wakeUs: (number | null)[];
   private readonly rng: Prng;
-  private readonly hostRng: Prng;
-  private readonly hostA: Host;
-  private readonly hostB: Host;
-  private readonly logAB: SimLink<ArrayBuffer>;
-  private readonly logBA: SimLink<LogAck>;
-  private readonly netIn: SimLink<Uint8Array>;
-  private readonly netOut: SimLink<Uint8Array>;
-  private readonly diskOut: SimLink<DiskRequest>;
-  private readonly diskIn: SimLink<DiskReplyMsg>;
-  private worldGen = 0;
-  private paused = false;
+  private nowUs = 0;
+  private worldWakeUs: number | null = null;
+  private nextSampleUs = 0;
+  private scriptIndex = 0;
+  private started = false;
+  eventsRun = 0;
+  // Running figures for the summary (bounded: no lists that grow with the run).
   private released = 0;
   private clientOps = 0;
-  private shareSamples: number[] = [];
-  private maxTrueLagUs = 0;
+  private messagesLost = 0;
+  private maxLagUs = 0;
+  private maxCatchUpUs = 0;
+  private shareMin = 1;
+  private shareSum = 0;
+  private shareSamples = 0;
+  private progress = { icount: -1, sinceUs: 0 };
+  private readonly livenessViolations: Violation[] = [];
+  private verdict: Violation[] | null = null;
 
   constructor(config: Partial<ClusterConfig> & Pick<ClusterConfig, 'seed' | 'makeMachine'>) {
     const cfg: ClusterConfig = { ...CLUSTER_DEFAULTS, ...config };
     this.cfg = cfg;
+    this.ft = resolveFtSettings({ speedIps: cfg.primarySpeedIps, ...cfg.ft });
     this.rng = new Prng(cfg.seed);
-    const guestRng = this.rng.fork();
-    this.hostRng = this.rng.fork();
-    this.primary = new PrimaryHypervisor(cfg.makeMachine(), guestRng, { speedIps: cfg.primarySpeedIps, ...cfg.ft });
-    this.backup = new BackupHypervisor(cfg.makeMachine());
-    this.hostA = { name: 'A', state: 'idle', gen: 0, speedIps: cfg.primarySpeedIps };
-    this.hostB = { name: 'B', state: 'idle', gen: 0, speedIps: cfg.backupSpeedIps };
+    this.hosts = [this.makeHost('A', 'primary', cfg.primarySpeedIps), this.makeHost('B', 'backup', cfg.backupSpeedIps)];
+    this.wakeUs = this.hosts.map(() => 0);
     this.world = new World({
-      seed: this.rng.nextU32(),
+      seed: this.rng.fork('world').nextU32(),
       vms: ['A', 'B'],
       serving: 'A',
       settings: { clientCount: cfg.workload ? cfg.clients : 0, workload: cfg.workload ?? 'counter', loadOn: false, thinkTimeUs: cfg.thinkTimeUs },
     });
-    this.logAB = this.link('log A→B', cfg.loggingLink);
-    this.logBA = this.link('ack B→A', cfg.loggingLink);
-    this.netIn = this.link('net →A', cfg.netLink);
-    this.netOut = this.link('net A→', cfg.netLink);
-    this.diskOut = this.link('disk A→', cfg.diskLink);
-    this.diskIn = this.link('disk →A', cfg.diskLink);
-    this.wire();
+    this.wire('log A↔B', ['A', 'B'], 'log', cfg.loggingLink);
+    for (const vm of ['A', 'B']) {
+      this.wire(`net ${vm}↔world`, [vm, 'world'], 'net', cfg.netLink);
+      this.wire(`disk ${vm}↔world`, [vm, 'world'], 'disk', cfg.diskLink);
+    }
+    this.checkers = standardCheckers({ holdDiskReads: this.ft.holdDiskReads });
   }
 
-  private link<T>(name: string, s: Partial<SimLinkSettings>): SimLink<T> {
-    return new SimLink<T>(name, this.sched, this.rng.fork(), s);
+  private makeHost(name: string, role: 'primary' | 'backup', speedIps: number): VmHost {
+    const jitterRng = this.rng.fork(`host ${name} speed`);
+    const jitter = this.cfg.hostSpeedJitter;
+    return new VmHost({
+      name,
+      role,
+      machine: this.cfg.makeMachine(),
+      rng: this.rng.fork('guest rng'),
+      settings: this.ft,
+      pacing: {
+        sliceInstructions: Math.max(1, Math.floor((speedIps * this.cfg.hostSliceUs) / 1e6)),
+        nominalIps: speedIps,
+        sliceUs: (retired) => ((retired * 1e6) / speedIps) * (1 + jitter * (2 * jitterRng.nextFloat() - 1)),
+      },
+    });
   }
 
-  private wire(): void {
-    this.logAB.onDeliver((bytes) => this.backupReceivesLog(bytes));
-    this.logBA.onDeliver((ack) => {
-      this.record({ tUs: this.now, vm: 'A', ev: 'ack-received', ackSeq: ack.ackSeq, backupIcount: ack.backupIcount });
-      this.dispatch('A', this.primary.onAck(ack, this.now));
-      if (this.hostA.state === 'blocked' && !this.primary.blocked) this.scheduleStep(this.hostA, this.now);
-    });
-    this.netIn.onDeliver((bytes) => {
-      this.primary.onPacket(bytes);
-      this.wake(this.hostA);
-    });
-    this.netOut.onDeliver((bytes) => this.worldEffects(this.world.fromVm('A', bytes, this.now)));
-    this.diskOut.onDeliver((req) => this.worldEffects(this.world.diskRequest('A', req, this.now)));
-    this.diskIn.onDeliver((reply) => {
-      if (reply.kind === 'disk-read-ok') this.primary.onDiskDone(reply.id, reply.data);
-      else if (reply.kind === 'disk-write-ok' || reply.kind === 'disk-error') this.primary.onDiskDone(reply.id);
-      this.wake(this.hostA);
-    });
+  private wire(name: string, ends: [string, string], channel: Channel, s: Partial<SimLinkSettings>): void {
+    const link = new SimLink<unknown>(name, ends, this.rng.fork(`link ${name}`), s);
+    link.onLoss = (m, reason) => {
+      this.messagesLost++;
+      this.record({ tUs: this.nowUs, vm: 'sim', ev: 'msg-lost', link: name, from: m.from, to: m.to, reason });
+    };
+    this.wires.push({ link, channel });
+    for (const end of ends) {
+      const mine = this.ends.get(end) ?? ({} as Record<Channel, SimLink<unknown>>);
+      if (end !== 'world') mine[channel] = link;
+      this.ends.set(end, mine);
+    }
   }
 
   get now(): number {
-    return this.sched.nowUs;
+    return this.nowUs;
+  }
+
+  host(name: string): VmHost {
+    const h = this.hosts.find((x) => x.name === name);
+    if (!h) throw new Error(`no VM ${name}`);
+    return h;
+  }
+
+  /** The link carrying `channel` for VM `vm` (the logging link for 'log'). */
+  link(vm: string, channel: Channel): SimLink<unknown> {
+    const l = this.ends.get(vm)?.[channel];
+    if (!l) throw new Error(`VM ${vm} has no ${channel} link`);
+    return l;
+  }
+
+  get roles(): Record<string, Role> {
+    return Object.fromEntries(this.hosts.map((h) => [h.name, h.role]));
   }
 
   private record(e: TraceEvent): void {
-    this.trace.push(e);
+    if (this.cfg.keepTrace) this.trace.push(e);
+    for (const c of this.checkers) c.event(e);
+    for (const l of this.listeners) l(e);
   }
 
-  // ---- running ----
+  // ── running ─────────────────────────────────────────────────────────────────────────────────
 
-  /** Starts the VMs and client load, then runs until virtual time `durationUs`. */
-  run(durationUs: number): void {
-    if (this.sched.eventsRun === 0) {
-      this.scheduleStep(this.hostA, 0);
+  /** Starts client load on the first call, then runs until virtual time `untilUs`. */
+  run(untilUs: number): void {
+    if (!this.started) {
+      this.started = true;
       if (this.cfg.workload && this.cfg.clients > 0) {
         this.world.setLoad(true, 0);
-        this.scheduleWorld();
+        this.worldWakeUs = this.world.nextDeadlineUs();
       }
-      this.sample();
     }
-    this.sched.runUntil(durationUs);
+    this.runUntil(untilUs);
+  }
+
+  private runUntil(untilUs: number, stop: () => boolean = () => false): void {
+    for (;;) {
+      let bestUs = Infinity;
+      let rank = 9;
+      let index = 0;
+      const consider = (t: number | null, r: number, i: number): void => {
+        if (t === null) return;
+        if (t < bestUs || (t === bestUs && (r < rank || (r === rank && i < index)))) {
+          bestUs = t;
+          rank = r;
+          index = i;
+        }
+      };
+      if (this.scriptIndex < this.cfg.script.length) consider(this.cfg.script[this.scriptIndex].atUs, RANK_SCRIPT, 0);
+      this.wires.forEach((w, i) => consider(w.link.nextDeliveryUs(), RANK_LINK, i));
+      consider(this.worldWakeUs, RANK_WORLD, 0);
+      this.wakeUs.forEach((t, i) => consider(t, RANK_HOST, i));
+      consider(this.nextSampleUs, RANK_SAMPLE, 0);
+      if (bestUs > untilUs) break;
+      this.nowUs = Math.max(this.nowUs, bestUs);
+      this.eventsRun++;
+      this.runEvent(rank, index);
+      if (stop()) return;
+    }
+    this.nowUs = Math.max(this.nowUs, untilUs);
+  }
+
+  private runEvent(rank: number, index: number): void {
+    switch (rank) {
+      case RANK_SCRIPT:
+        return this.applyScript(this.cfg.script[this.scriptIndex++]);
+      case RANK_LINK:
+        return this.deliver(this.wires[index]);
+      case RANK_WORLD:
+        return this.worldEffects(this.world.tick(this.nowUs));
+      case RANK_HOST:
+        return this.hostResult(index, this.hosts[index].step(this.nowUs));
+      case RANK_SAMPLE:
+        return this.sample();
+    }
+  }
+
+  private deliver(w: Wire): void {
+    const m = w.link.takeNext();
+    if (m.to === 'world') {
+      const fx = w.channel === 'net' ? this.world.fromVm(m.from, m.msg as Uint8Array, this.nowUs) : this.world.diskMessage(m.from, m.msg, this.nowUs);
+      return this.worldEffects(fx);
+    }
+    const i = this.hosts.findIndex((h) => h.name === m.to);
+    const host = this.hosts[i];
+    if (w.channel === 'disk') {
+      // The disk channel's own validator, the one the vm worker uses too.
+      const v = validateDiskMessage(m.msg);
+      if (!v.ok) return this.record({ tUs: this.nowUs, vm: host.name, ev: 'message-rejected', channel: 'disk', error: v.error });
+      return this.hostResult(i, host.receive('disk', v.value, this.nowUs));
+    }
+    this.hostResult(i, host.receive(w.channel, m.msg, this.nowUs));
+  }
+
+  private hostResult(i: number, r: HostResult): void {
+    const vm = this.hosts[i].name;
+    for (const e of r.effects) this.effect(vm, e);
+    this.wakeUs[i] = r.wakeUs;
+  }
+
+  private effect(vm: string, e: FtEffect): void {
+    if (e.ev === 'output-released') this.released++;
+    this.record(traceOf(vm, this.nowUs, e));
+    const out = outbound(vm, e);
+    if (out) this.link(vm, out.channel).end(vm).send(out.msg, this.nowUs);
+  }
+
+  private worldEffects(effects: WorldEffect[]): void {
+    const tUs = this.nowUs;
+    for (const e of effects) {
+      switch (e.kind) {
+        case 'to-vm':
+          this.link(e.vm, 'net').end('world').send(e.bytes, tUs);
+          break;
+        case 'disk-reply':
+          this.link(e.vm, 'disk').end('world').send(e.reply, tUs);
+          break;
+        case 'client-completed':
+          this.clientOps++;
+          this.record({ tUs, vm: 'world', ev: 'client-done', client: e.client, seq: e.seq, result: e.result, latencyUs: e.returnUs - e.invokeUs, fromVm: e.fromVm });
+          break;
+        case 'client-dropped-duplicate':
+          this.record({ tUs, vm: 'world', ev: 'client-duplicate', client: e.client, seq: e.seq, fromVm: e.fromVm });
+          break;
+        case 'dropped':
+          this.record({ tUs, vm: 'world', ev: 'world-dropped', what: e.what, reason: e.reason, detail: e.detail });
+          break;
+        default:
+          break;
+      }
+    }
+    this.worldWakeUs = this.world.nextDeadlineUs();
+  }
+
+  // ── faults ──────────────────────────────────────────────────────────────────────────────────
+
+  private applyScript(step: ScriptStep): void {
+    this.record({ tUs: this.nowUs, vm: 'sim', ev: 'fault', action: step.text });
+    this.apply(step.action);
+  }
+
+  /** Applies a fault action now (the script's, or a test's). */
+  apply(action: FaultAction): void {
+    switch (action.kind) {
+      case 'partition':
+        this.link('A', 'log').partition();
+        break;
+      case 'heal':
+        for (const w of this.wires) w.link.heal();
+        break;
+    }
+  }
+
+  // ── sampling, liveness ──────────────────────────────────────────────────────────────────────
+
+  private sample(): void {
+    const [a, b] = this.hosts;
+    const ia = a.machine.icount;
+    const ib = b.machine.icount;
+    const lagUs = (Math.max(0, ia - ib) * 1e6) / this.cfg.backupSpeedIps;
+    const bh = b.backupHypervisor;
+    const catchUpUs = bh ? (Math.max(0, bh.lastReceivedIcount - ib) * 1e6) / this.cfg.backupSpeedIps : 0;
+    const share = a.primaryHypervisor?.cpuShare ?? 1;
+    this.maxLagUs = Math.max(this.maxLagUs, lagUs);
+    this.maxCatchUpUs = Math.max(this.maxCatchUpUs, catchUpUs);
+    this.shareMin = Math.min(this.shareMin, share);
+    this.shareSum += share;
+    this.shareSamples++;
+    this.record({ tUs: this.nowUs, vm: 'sim', ev: 'sample', icounts: [ia, ib], lagUs, share });
+    this.checkLiveness(a);
+    this.nextSampleUs = this.nowUs + this.cfg.sampleEveryUs;
   }
 
   /**
-   * Ends a run cleanly for the checkers: client load off, the primary stops executing, and the
-   * simulation goes on until every entry is acked, every held output released and the backup
-   * has replayed all it can (or `maxUs` more virtual time passed).
+   * A wedge: the primary wants to run (running or blocked), nothing cuts the logging channel, and
+   * its icount has not moved for livenessLimitUs. Reported once per wedge.
+   */
+  private checkLiveness(primary: VmHost): void {
+    const wants = !primary.paused && (primary.state === 'running' || primary.state === 'blocked');
+    const excused = !wants || this.link('A', 'log').partitioned;
+    const ic = primary.machine.icount;
+    if (excused || ic !== this.progress.icount) {
+      this.progress = { icount: excused ? -1 : ic, sinceUs: this.nowUs };
+      return;
+    }
+    if (this.nowUs - this.progress.sinceUs >= this.cfg.livenessLimitUs) {
+      const what = `primary ${primary.name} made no progress for ${((this.nowUs - this.progress.sinceUs) / 1000).toFixed(0)} ms (state ${primary.state}) with nothing stopping it`;
+      this.livenessViolations.push({ tUs: this.nowUs, what });
+      this.record({ tUs: this.nowUs, vm: 'sim', ev: 'liveness', what });
+      this.progress = { icount: -1, sinceUs: this.nowUs };
+    }
+  }
+
+  // ── ending a run ────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Ends a run cleanly for the checkers: client load off, the primary pauses (sending a full-state
+   * hash at its icount), and the simulation goes on until the backup has received and replayed
+   * every entry, every output is released and nothing is in flight on the logging link (or `maxUs`
+   * more virtual time passed). False — and a liveness violation saying what was left — if not.
    */
   drain(maxUs = 5_000_000): boolean {
-    this.world.setLoad(false, this.now);
-    this.paused = true;
-    const done = (): boolean =>
-      this.primary.heldCount === 0 &&
-      this.logAB.inFlight === 0 &&
-      this.logBA.inFlight === 0 &&
-      this.hostA.state !== 'running' &&
-      (this.hostB.state === 'idle' || this.hostB.state === 'stopped') &&
-      this.primary.ackedSeq === this.primary.lastSentSeq;
-    if (done()) return true;
-    this.sched.runUntil(this.now + maxUs, done);
-    return done();
+    this.world.setLoad(false, this.nowUs);
+    this.worldWakeUs = this.world.nextDeadlineUs();
+    this.hostResult(0, this.hosts[0].pause(this.nowUs));
+    if (!this.undrained()) return true;
+    this.runUntil(this.nowUs + maxUs, () => this.undrained() === null);
+    const left = this.undrained();
+    if (left) this.livenessViolations.push({ tUs: this.nowUs, what: `the run did not drain: ${left}` });
+    return left === null;
+  }
+
+  /** What keeps the run from being drained, or null. */
+  private undrained(): string | null {
+    const [a, b] = this.hosts;
+    const p = a.primaryHypervisor;
+    const bh = b.backupHypervisor;
+    if (!p || !bh) return null;
+    if (!a.paused) return 'the primary has not paused';
+    if (p.heldCount > 0) return `${p.heldCount} output(s) still held`;
+    if (p.ackedSeq !== p.lastSentSeq) return `acked #${p.ackedSeq} of #${p.lastSentSeq}`;
+    if (bh.divergence) return null;
+    if (bh.appliedSeq !== p.lastSentSeq) return `the backup replayed to #${bh.appliedSeq} of #${p.lastSentSeq}`;
+    if (b.busy || b.state === 'running') return 'the backup is still running';
+    return null;
   }
 
   /** drain(), then the summary, recorded as the trace's last event. */
   finish(maxUs?: number): ClusterSummary & { drained: boolean } {
     const drained = this.drain(maxUs);
     const summary = { ...this.summary(), drained };
-    this.record({ tUs: this.now, vm: 'sim', ev: 'summary', summary: { ...summary } });
+    this.record({ tUs: this.nowUs, vm: 'sim', ev: 'summary', summary: { ...summary } });
     return summary;
   }
 
-  private scheduleStep(h: Host, atUs: number): void {
-    const gen = ++h.gen;
-    h.state = 'running';
-    this.sched.at(Math.max(atUs, this.now), `step ${h.name}`, () => {
-      if (gen !== h.gen) return;
-      if (h === this.hostA) this.primaryStep();
-      else this.backupStep();
-    });
-  }
-
-  /** An event arrived for an idle or blocked host: it steps now (a running host sees it next slice). */
-  private wake(h: Host): void {
-    if (h.state === 'idle') this.scheduleStep(h, this.now);
-  }
-
-  private sliceDurationUs(h: Host, retired: number, share: number): number {
-    const jitter = 1 + this.cfg.hostSpeedJitter * (2 * this.hostRng.nextFloat() - 1);
-    return ((retired * 1e6) / (h.speedIps * share)) * jitter;
-  }
-
-  private primaryStep(): void {
-    const h = this.hostA;
-    if (this.paused) {
-      h.state = 'stopped';
-      return;
-    }
-    const budget = Math.max(1, Math.floor((h.speedIps * this.cfg.hostSliceUs) / 1e6));
-    const res = this.primary.step(this.now, budget);
-    if (res.reason === 'log-full') {
-      h.state = 'blocked';
-      this.dispatch('A', res.effects);
-      return;
-    }
-    const durUs = this.sliceDurationUs(h, res.retired, this.primary.cpuShare);
-    this.sched.at(this.now + durUs, 'slice end A', () => {
-      this.dispatch('A', res.effects);
-      if (res.reason === 'exit' || res.reason === 'fault') {
-        h.state = 'stopped';
-        this.record({ tUs: this.now, vm: 'A', ev: 'guest-stopped', reason: res.reason });
-      } else if (res.reason === 'wfi' && !this.primary.hasPendingEvents()) {
-        h.state = 'idle';
-        const deadline = this.primary.nextDeadlineUs();
-        if (deadline !== null) {
-          this.scheduleStep(h, deadline);
-          h.state = 'idle'; // still wakes early for a packet or disk completion
-        }
-      } else {
-        this.scheduleStep(h, this.now);
-      }
-    });
-  }
-
-  private backupStep(): void {
-    const h = this.hostB;
-    const budget = Math.max(1, Math.floor((h.speedIps * this.cfg.hostSliceUs) / 1e6));
-    const receivedBefore = this.backup.receivedSeq;
-    const res = this.backup.step(budget);
-    const durUs = this.sliceDurationUs(h, res.retired, 1);
-    this.sched.at(this.now + durUs, 'slice end B', () => {
-      this.dispatch('B', res.effects);
-      // A batch that arrived during the slice found the host busy: it counts now.
-      const arrived = this.backup.receivedSeq !== receivedBefore;
-      if (this.backup.divergence) h.state = 'stopped';
-      else if (res.waiting && !arrived) h.state = 'idle';
-      else this.scheduleStep(h, this.now);
-    });
-  }
-
-  private backupReceivesLog(bytes: ArrayBuffer): void {
-    try {
-      this.dispatch('B', this.backup.onLog(bytes));
-    } catch (err) {
-      if (!(err instanceof LogFormatError)) throw err;
-      this.record({ tUs: this.now, vm: 'B', ev: 'log-rejected', error: err.message });
-      return;
-    }
-    this.wake(this.hostB);
-  }
-
-  // ---- effects ----
-
-  private dispatch(vm: string, effects: FtEffect[]): void {
-    const tUs = this.now;
-    for (const e of effects) {
-      switch (e.kind) {
-        case 'send-log':
-          this.record({ tUs, vm, ev: 'log-sent', bytes: e.bytes.byteLength, entries: e.entries.map((x) => [x.seq, x.icount, x.kind]) });
-          this.logAB.send(e.bytes);
-          break;
-        case 'send-ack':
-          this.record({ tUs, vm, ev: 'ack-sent', ackSeq: e.ack.ackSeq, backupIcount: e.ack.backupIcount });
-          this.logBA.send(e.ack);
-          break;
-        case 'output-held':
-          this.record({ tUs, vm, ev: 'held', icount: e.out.icount, out: e.out.kind });
-          break;
-        case 'release-output':
-          this.released++;
-          this.record({ tUs, vm, ev: 'released', icount: e.out.icount, out: e.out.kind, digest: outputDigest(e.out), heldUs: e.heldUs, held: e.held });
-          if (e.out.kind === 'net-tx') this.netOut.send(e.out.bytes);
-          else if (e.out.kind === 'disk') this.diskOut.send(e.out.req);
-          break;
-        case 'output-suppressed':
-          this.record({ tUs, vm, ev: 'suppressed', icount: e.out.icount, out: e.out.kind, digest: outputDigest(e.out) });
-          break;
-        case 'entry-applied':
-          this.record({ tUs, vm, ev: 'applied', seq: e.entry.seq, icount: e.entry.icount, kind: e.entry.kind });
-          break;
-        case 'log-full':
-          this.record({ tUs, vm, ev: 'log-full', inflightBytes: e.inflightBytes });
-          break;
-        case 'log-drained':
-          this.record({ tUs, vm, ev: 'log-drained', stalledUs: e.stalledUs });
-          break;
-        case 'cpu-share':
-          this.record({ tUs, vm, ev: 'cpu-share', share: e.share, lagUs: e.lagUs });
-          break;
-        case 'hash-ok':
-          this.record({ tUs, vm, ev: 'hash-ok', icount: e.icount });
-          break;
-        case 'divergence':
-          this.record({ tUs, vm, ev: 'divergence', icount: e.icount, reason: e.reason });
-          break;
-      }
-    }
-  }
-
-  private worldEffects(effects: WorldEffect[]): void {
-    for (const e of effects) {
-      if (e.kind === 'to-vm' && e.vm === 'A') this.netIn.send(e.bytes);
-      else if (e.kind === 'disk-reply') this.diskIn.send(e.reply);
-      else if (e.kind === 'client-completed') {
-        this.clientOps++;
-        this.record({ tUs: this.now, vm: 'world', ev: 'client-done', client: e.client, seq: e.seq, result: e.result, latencyUs: e.returnUs - e.invokeUs });
-      }
-    }
-    this.scheduleWorld();
-  }
-
-  private scheduleWorld(): void {
-    const at = this.world.nextDeadlineUs();
-    if (at === null) return;
-    const gen = ++this.worldGen;
-    this.sched.at(Math.max(at, this.now), 'world tick', () => {
-      if (gen === this.worldGen) this.worldEffects(this.world.tick(this.now));
-    });
-  }
-
-  private sample(): void {
-    const ia = this.primary.machine.icount;
-    const ib = this.backup.machine.icount;
-    const lagUs = (Math.max(0, ia - ib) * 1e6) / this.cfg.primarySpeedIps;
-    this.maxTrueLagUs = Math.max(this.maxTrueLagUs, lagUs);
-    this.shareSamples.push(this.primary.cpuShare);
-    this.record({ tUs: this.now, vm: 'sim', ev: 'sample', icounts: [ia, ib], lagUs, share: this.primary.cpuShare });
-    if (!this.paused) this.sched.after(this.cfg.sampleEveryUs, 'sample', () => this.sample());
-  }
-
-  /** The largest backup lag seen at the samples (true icounts), µs at the primary's speed. */
-  get maxLagUs(): number {
-    return this.maxTrueLagUs;
+  /** Every checker's verdict plus liveness; call after finish(). */
+  violations(): Violation[] {
+    this.verdict ??= [...this.checkers.flatMap((c) => c.finish()), ...this.livenessViolations];
+    return this.verdict;
   }
 
   summary(): ClusterSummary {
-    const p = this.primary.stats();
-    const d = this.backup.divergence;
-    const shares = this.shareSamples;
+    const [a, b] = this.hosts;
+    const p = a.primaryHypervisor?.stats();
+    const bh = b.backupHypervisor;
+    const d = bh?.divergence ?? null;
+    const none = { count: 0, medianUs: 0, maxUs: 0 };
     return {
       seed: this.cfg.seed,
-      virtualUs: this.now,
-      icounts: { primary: this.primary.machine.icount, backup: this.backup.machine.icount },
-      entriesSent: p.entriesSent,
-      logBytesSent: p.bytesSent,
-      outputStalls: p.stalls,
-      logFullStalls: p.logFullStalls,
-      maxLagUs: this.maxTrueLagUs,
-      maxLagMeasuredUs: p.maxLagUs,
-      cpuShareFinal: p.cpuShare,
-      cpuShareMin: Math.min(...shares),
-      cpuShareMean: shares.reduce((a, b) => a + b, 0) / shares.length,
-      hashesChecked: this.backup.hashesChecked,
-      suppressed: this.backup.suppressedCount,
+      virtualUs: this.nowUs,
+      icounts: { primary: a.machine.icount, backup: b.machine.icount },
+      entriesSent: p?.entriesSent ?? 0,
+      logBytesSent: p?.bytesSent ?? 0,
+      resends: p?.resends ?? 0,
+      outputStalls: p?.stalls ?? none,
+      blockedStalls: p?.blockedStalls ?? none,
+      maxLagUs: this.maxLagUs,
+      maxLagMeasuredUs: p?.maxLagUs ?? 0,
+      maxCatchUpUs: this.maxCatchUpUs,
+      cpuShareFinal: p?.cpuShare ?? 1,
+      cpuShareMin: this.shareMin,
+      cpuShareMean: this.shareSamples > 0 ? this.shareSum / this.shareSamples : 1,
+      hashesChecked: bh?.hashesChecked ?? 0,
+      suppressed: bh?.suppressedCount ?? 0,
       released: this.released,
       clientOps: this.clientOps,
+      messagesLost: this.messagesLost,
       sync: d ? 'diverged' : 'in-sync',
       divergence: d ? `at icount ${d.icount}: ${d.reason}` : null,
     };

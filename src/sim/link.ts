@@ -1,82 +1,163 @@
 /**
- * The in-memory link: the simulator's twin of the MessagePort link in src/runtime (STYLE.md 3:
- * one interface, two implementations, parallel names SimLink / PortLink). It delays each message
- * by `delayUs` plus uniform jitter, may lose it, and drops everything while partitioned.
- * `inOrder` links (the logging channel is one: the paper runs it over TCP) never reorder: a
- * message is never delivered before one sent earlier.
+ * The in-memory link: the simulator's twin of the MessagePort link in src/runtime (STYLE.md 3,
+ * 11). Two ends; every message in flight is data — `{id, from, to, sentUs, deliverUs, msg}` — in
+ * `inFlight`, so a UI can draw it, a fault can drop it, and a cluster can be snapshotted. The link
+ * never schedules anything: the simulator asks `nextDeliveryUs()` and takes messages as they fall
+ * due. Each message is delayed by `delayUs` plus seeded jitter, may be lost (`lossRate`), and
+ * everything is lost while the link is cut. In-order links never deliver a message before one sent
+ * earlier in the same direction (the logging channel runs over TCP in the paper); `inOrder: false`
+ * lets jitter reorder them.
  */
+import type { LinkEnd } from '../ft/channels';
 import type { Prng } from './prng';
-import type { Scheduler } from './scheduler';
-
-export interface Link<T> {
-  send(msg: T): void;
-  /** Called with each message that arrives. */
-  onDeliver(handler: (msg: T) => void): void;
-}
 
 export interface SimLinkSettings {
   delayUs: number;
   jitterUs: number;
   /** Probability in [0, 1] that a message is lost. */
   lossRate: number;
+  /** Per-direction override of lossRate, by sending end (e.g. lose acks B→A only). */
+  lossRateFrom?: Record<string, number>;
   inOrder: boolean;
 }
 
 export const SIM_LINK_DEFAULTS: SimLinkSettings = { delayUs: 100, jitterUs: 20, lossRate: 0, inOrder: true };
 
-export class SimLink<T> implements Link<T> {
-  private handler: ((msg: T) => void) | null = null;
-  private lastDeliveryUs = 0;
+export interface InFlight<M> {
+  id: number;
+  from: string;
+  to: string;
+  sentUs: number;
+  deliverUs: number;
+  msg: M;
+}
+
+export type LossReason = 'random-loss' | 'partitioned' | 'fault';
+
+export class SimLinkError extends Error {
+  override name = 'SimLinkError';
+}
+
+export class SimLink<M> {
+  readonly settings: SimLinkSettings;
+  /** Messages in flight, ordered by (deliverUs, id). */
+  readonly inFlight: InFlight<M>[] = [];
+  private nextId = 1;
+  private readonly lastDeliveryUs: Record<string, number> = {};
   private cut = false;
-  inFlight = 0;
+  private readonly dropRules: { from: string; match: (msg: M) => boolean }[] = [];
   sent = 0;
   lost = 0;
-  readonly settings: SimLinkSettings;
+  /** Called for each message lost (for the trace). */
+  onLoss: ((m: InFlight<M>, reason: LossReason) => void) | null = null;
 
   constructor(
     readonly name: string,
-    private readonly sched: Scheduler,
+    readonly ends: readonly [string, string],
     private readonly rng: Prng,
     settings: Partial<SimLinkSettings> = {},
   ) {
     this.settings = { ...SIM_LINK_DEFAULTS, ...settings };
+    checkSettings(name, this.settings);
   }
 
-  onDeliver(handler: (msg: T) => void): void {
-    this.handler = handler;
+  /** One end of the link, as the host's transport sees it. */
+  end(from: string): LinkEnd<M> {
+    const to = this.peerOf(from);
+    return { send: (msg, nowUs) => this.send(from, to, msg, nowUs) };
   }
 
-  send(msg: T): void {
+  private peerOf(from: string): string {
+    if (from === this.ends[0]) return this.ends[1];
+    if (from === this.ends[1]) return this.ends[0];
+    throw new SimLinkError(`link ${this.name} has no end ${from}`);
+  }
+
+  send(from: string, to: string, msg: M, nowUs: number): void {
     this.sent++;
     const s = this.settings;
+    // Draw jitter and loss for every message, lost or not, so one fault does not shift the stream.
     const jitter = s.jitterUs > 0 ? this.rng.nextFloat() * s.jitterUs : 0;
-    if (this.cut || (s.lossRate > 0 && this.rng.nextFloat() < s.lossRate)) {
-      this.lost++;
-      return;
-    }
-    let atUs = this.sched.nowUs + s.delayUs + jitter;
-    if (s.inOrder) atUs = Math.max(atUs, this.lastDeliveryUs);
-    this.lastDeliveryUs = atUs;
-    this.inFlight++;
-    this.sched.at(atUs, this.name, () => {
-      this.inFlight--;
-      if (this.cut) {
-        this.lost++;
-        return;
-      }
-      if (!this.handler) throw new Error(`link ${this.name} has no receiver`);
-      this.handler(msg);
-    });
+    const lossRate = s.lossRateFrom?.[from] ?? s.lossRate;
+    const unlucky = lossRate > 0 && this.rng.nextFloat() < lossRate;
+    let deliverUs = nowUs + s.delayUs + jitter;
+    const key = `${from}>${to}`;
+    if (s.inOrder) deliverUs = Math.max(deliverUs, this.lastDeliveryUs[key] ?? 0);
+    const m: InFlight<M> = { id: this.nextId++, from, to, sentUs: nowUs, deliverUs, msg };
+    const reason: LossReason | null = this.cut ? 'partitioned' : this.takeDropRule(from, msg) ? 'fault' : unlucky ? 'random-loss' : null;
+    if (reason) return this.loseOne(m, reason);
+    this.lastDeliveryUs[key] = deliverUs;
+    this.insert(m);
   }
 
-  /** Partition: everything in flight and everything sent is lost until heal(). */
+  private insert(m: InFlight<M>): void {
+    const q = this.inFlight;
+    let i = q.length;
+    while (i > 0 && (q[i - 1].deliverUs > m.deliverUs || (q[i - 1].deliverUs === m.deliverUs && q[i - 1].id > m.id))) i--;
+    q.splice(i, 0, m);
+  }
+
+  private loseOne(m: InFlight<M>, reason: LossReason): void {
+    this.lost++;
+    this.onLoss?.(m, reason);
+  }
+
+  /** When the next message falls due, or null. */
+  nextDeliveryUs(): number | null {
+    return this.inFlight.length > 0 ? this.inFlight[0].deliverUs : null;
+  }
+
+  /** The earliest message in flight, taken off the link (the simulator delivers it). */
+  takeNext(): InFlight<M> {
+    const m = this.inFlight.shift();
+    if (!m) throw new SimLinkError(`link ${this.name}: nothing in flight`);
+    return m;
+  }
+
+  /** Cut: everything in flight is lost, and everything sent until heal(). */
   partition(): void {
     this.cut = true;
+    for (const m of this.inFlight.splice(0)) this.loseOne(m, 'partitioned');
   }
   heal(): void {
     this.cut = false;
   }
   get partitioned(): boolean {
     return this.cut;
+  }
+
+  /** Fault injection: the next message sent from `from` (that `match` accepts) is lost. */
+  dropNext(from: string, match: (msg: M) => boolean = () => true): void {
+    this.peerOf(from);
+    this.dropRules.push({ from, match });
+  }
+
+  private takeDropRule(from: string, msg: M): boolean {
+    const i = this.dropRules.findIndex((r) => r.from === from && r.match(msg));
+    if (i < 0) return false;
+    this.dropRules.splice(i, 1);
+    return true;
+  }
+
+  /** Fault injection: a message in flight is lost. */
+  drop(id: number): boolean {
+    const i = this.inFlight.findIndex((m) => m.id === id);
+    if (i < 0) return false;
+    this.loseOne(this.inFlight.splice(i, 1)[0], 'fault');
+    return true;
+  }
+
+  /** Changes delay, jitter, loss or ordering from now on (messages in flight keep their times). */
+  configure(patch: Partial<SimLinkSettings>): void {
+    const next = { ...this.settings, ...patch };
+    checkSettings(this.name, next);
+    Object.assign(this.settings, next);
+  }
+}
+
+function checkSettings(name: string, s: SimLinkSettings): void {
+  if (!(s.delayUs >= 0) || !(s.jitterUs >= 0)) throw new SimLinkError(`link ${name}: delay ${s.delayUs} µs and jitter ${s.jitterUs} µs must be ≥ 0`);
+  for (const r of [s.lossRate, ...Object.values(s.lossRateFrom ?? {})]) {
+    if (!(r >= 0 && r <= 1)) throw new SimLinkError(`link ${name}: loss rate ${r} must be in [0, 1]`);
   }
 }

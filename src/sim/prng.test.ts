@@ -28,3 +28,15 @@ describe('Prng (sfc32)', () => {
     for (const c of counts) expect(Math.abs(c - 10_000)).toBeLessThan(500);
   });
 });
+
+describe('Prng.fork(label)', () => {
+  it('a labelled stream depends on the seed and the label, not on draws before it', () => {
+    const a = new Prng(5);
+    const b = new Prng(5);
+    b.nextU32();
+    b.nextU32();
+    expect(a.fork('link log A↔B').nextU32()).toBe(b.fork('link log A↔B').nextU32());
+    expect(a.fork('link log A↔B').nextU32()).not.toBe(a.fork('link net A').nextU32());
+    expect(new Prng(6).fork('link log A↔B').nextU32()).not.toBe(a.fork('link log A↔B').nextU32());
+  });
+});

@@ -18,11 +18,20 @@ function splitmix32(x: number): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
+/** FNV-1a over a label's UTF-16 code units: a stream's name as a 32-bit number. */
+function labelHash(label: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 export class Prng {
   private s: PrngState;
+  private readonly seed: number;
 
   constructor(seed: number) {
-    let x = seed >>> 0;
+    this.seed = seed >>> 0;
+    let x = this.seed;
     const next = (): number => {
       x = (x + 0x9e3779b9) >>> 0;
       return splitmix32(x);
@@ -53,9 +62,12 @@ export class Prng {
     return Math.floor(this.nextFloat() * n);
   }
 
-  /** A new independent generator, seeded from this one (one stream per component). */
-  fork(): Prng {
-    return new Prng(this.nextU32());
+  /**
+   * An independent stream named `label`, derived from this generator's seed (not its position),
+   * so adding a component never shifts another's stream (STYLE.md 13).
+   */
+  fork(label: string): Prng {
+    return new Prng(splitmix32(this.seed ^ labelHash(label)));
   }
 
   snapshot(): PrngState {

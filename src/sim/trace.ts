@@ -5,6 +5,7 @@
  */
 import type { MachineOutput } from '../machine/types';
 import type { EntryKind } from '../ft/log';
+import type { FtEffect } from '../ft/effects';
 
 export type VmName = string;
 export type OutKind = MachineOutput['kind'];
@@ -12,22 +13,38 @@ export type OutKind = MachineOutput['kind'];
 /** A log entry as the trace keeps it: [seq, icount, kind]. */
 export type TracedEntry = [number, number, EntryKind];
 
+/** Disk outputs say which way they go: the Output Rule exempts reads (by default), never writes. */
+export type DiskDir = 'read' | 'write';
+
 export type TraceEvent =
-  | { tUs: number; vm: VmName; ev: 'log-sent'; bytes: number; entries: TracedEntry[] }
+  | { tUs: number; vm: VmName; ev: 'log-sent'; bytes: number; first: number; last: number; resent: boolean; entries: TracedEntry[] }
   | { tUs: number; vm: VmName; ev: 'log-rejected'; error: string }
-  | { tUs: number; vm: VmName; ev: 'ack-sent'; ackSeq: number; backupIcount: number }
-  | { tUs: number; vm: VmName; ev: 'ack-received'; ackSeq: number; backupIcount: number }
-  | { tUs: number; vm: VmName; ev: 'applied'; seq: number; icount: number; kind: EntryKind }
-  | { tUs: number; vm: VmName; ev: 'held'; icount: number; out: OutKind }
-  | { tUs: number; vm: VmName; ev: 'released'; icount: number; out: OutKind; digest: string; heldUs: number; held: boolean }
-  | { tUs: number; vm: VmName; ev: 'suppressed'; icount: number; out: OutKind; digest: string }
-  | { tUs: number; vm: VmName; ev: 'log-full'; inflightBytes: number }
-  | { tUs: number; vm: VmName; ev: 'log-drained'; stalledUs: number }
+  | { tUs: number; vm: VmName; ev: 'log-duplicate'; first: number; last: number }
+  | { tUs: number; vm: VmName; ev: 'log-gap'; expected: number; first: number }
+  | { tUs: number; vm: VmName; ev: 'resend-requested'; fromSeq: number }
+  | { tUs: number; vm: VmName; ev: 'ack-sent'; ackSeq: number; appliedSeq: number; backupIcount: number }
+  | { tUs: number; vm: VmName; ev: 'ack-received'; ackSeq: number; appliedSeq: number; backupIcount: number }
+  | { tUs: number; vm: VmName; ev: 'heartbeat-sent'; icount: number }
+  | { tUs: number; vm: VmName; ev: 'output-held'; icount: number; out: OutKind; disk?: DiskDir }
+  | { tUs: number; vm: VmName; ev: 'output-released'; icount: number; out: OutKind; disk?: DiskDir; digest: string; heldUs: number; held: boolean }
+  | { tUs: number; vm: VmName; ev: 'output-suppressed'; icount: number; out: OutKind; disk?: DiskDir; digest: string }
+  | { tUs: number; vm: VmName; ev: 'entry-applied'; seq: number; icount: number; kind: EntryKind }
+  | { tUs: number; vm: VmName; ev: 'blocked'; why: string; inflightBytes: number; lagUs: number }
+  | { tUs: number; vm: VmName; ev: 'unblocked'; why: string; stalledUs: number }
   | { tUs: number; vm: VmName; ev: 'cpu-share'; share: number; lagUs: number }
   | { tUs: number; vm: VmName; ev: 'hash-ok'; icount: number }
   | { tUs: number; vm: VmName; ev: 'divergence'; icount: number; reason: string }
-  | { tUs: number; vm: VmName; ev: 'guest-stopped'; reason: string }
-  | { tUs: number; vm: 'world'; ev: 'client-done'; client: number; seq: number; result: number; latencyUs: number }
+  | { tUs: number; vm: VmName; ev: 'guest-stopped'; reason: string; detail: string }
+  | { tUs: number; vm: VmName; ev: 'message-rejected'; channel: string; error: string }
+  | { tUs: number; vm: VmName; ev: 'packet-dropped'; reason: string }
+  | { tUs: number; vm: 'world'; ev: 'client-done'; client: number; seq: number; result: number; latencyUs: number; fromVm: string }
+  | { tUs: number; vm: 'world'; ev: 'client-duplicate'; client: number; seq: number; fromVm: string }
+  | { tUs: number; vm: 'world'; ev: 'world-dropped'; what: string; reason: string; detail: string }
+  /** A message lost on a link: random loss, a partition, or an injected fault. */
+  | { tUs: number; vm: 'sim'; ev: 'msg-lost'; link: string; from: string; to: string; reason: string }
+  /** A scripted action (partition, heal, …) taking effect. */
+  | { tUs: number; vm: 'sim'; ev: 'fault'; action: string }
+  | { tUs: number; vm: 'sim'; ev: 'liveness'; what: string }
   | { tUs: number; vm: 'sim'; ev: 'sample'; icounts: number[]; lagUs: number; share: number }
   /** The run's final summary (ClusterSummary as plain data), recorded by Cluster.finish(). */
   | { tUs: number; vm: 'sim'; ev: 'summary'; summary: Record<string, unknown> };
@@ -58,32 +75,71 @@ export function outputDigest(out: MachineOutput): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
+/** A host's effect as the trace keeps it: same name, payloads reduced to what a checker compares. */
+export function traceOf(vm: VmName, tUs: number, e: FtEffect): TraceEvent {
+  switch (e.ev) {
+    case 'log-sent':
+      return { tUs, vm, ev: e.ev, bytes: e.bytes.byteLength, first: e.first, last: e.last, resent: e.resent, entries: e.entries.map((x) => [x.seq, x.icount, x.kind]) };
+    case 'ack-sent':
+    case 'ack-received':
+      return { tUs, vm, ev: e.ev, ackSeq: e.ack.ackSeq, appliedSeq: e.ack.appliedSeq, backupIcount: e.ack.backupIcount };
+    case 'heartbeat-sent':
+      return { tUs, vm, ev: e.ev, icount: e.hb.icount };
+    case 'output-held':
+      return { tUs, vm, ev: e.ev, icount: e.out.icount, ...outFields(e.out) };
+    case 'output-released':
+      return { tUs, vm, ev: e.ev, icount: e.out.icount, ...outFields(e.out), digest: outputDigest(e.out), heldUs: e.heldUs, held: e.held };
+    case 'output-suppressed':
+      return { tUs, vm, ev: e.ev, icount: e.out.icount, ...outFields(e.out), digest: outputDigest(e.out) };
+    case 'entry-applied':
+      return { tUs, vm, ev: e.ev, seq: e.entry.seq, icount: e.entry.icount, kind: e.entry.kind };
+    case 'hash-ok':
+      return { tUs, vm, ev: e.ev, icount: e.icount };
+    default:
+      return { tUs, vm, ...e } as TraceEvent;
+  }
+}
+
+function outFields(out: MachineOutput): { out: OutKind; disk?: DiskDir } {
+  return out.kind === 'disk' ? { out: out.kind, disk: out.req.op } : { out: out.kind };
+}
+
 /** One trace event as one line of the `sim --trace` timeline. */
 export function formatEvent(e: TraceEvent): string {
   const t = `${(e.tUs / 1000).toFixed(3).padStart(10)} ms  ${e.vm.padEnd(5)} `;
   switch (e.ev) {
     case 'log-sent': {
-      const first = e.entries[0];
+      if (e.resent) return `${t}log → #${e.first}..#${e.last} RESENT (${e.bytes} B)`;
       const last = e.entries[e.entries.length - 1];
       const kinds = [...new Set(e.entries.map((x) => x[2]))].join(',');
-      return `${t}log → #${first[0]}..#${last[0]} (${e.entries.length} entries, ${e.bytes} B; icount ≤ ${last[1]}; ${kinds})`;
+      return `${t}log → #${e.first}..#${e.last} (${e.entries.length} entries, ${e.bytes} B; icount ≤ ${last[1]}; ${kinds})`;
     }
+    case 'log-rejected':
+      return `${t}log REJECTED: ${e.error}`;
+    case 'log-duplicate':
+      return `${t}log #${e.first}..#${e.last} duplicate, dropped`;
+    case 'log-gap':
+      return `${t}log GAP: expected #${e.expected}, got #${e.first} (held)`;
+    case 'resend-requested':
+      return `${t}resend ← from #${e.fromSeq}`;
     case 'ack-sent':
-      return `${t}ack → #${e.ackSeq} (backup at ${e.backupIcount})`;
+      return `${t}ack → #${e.ackSeq} (applied #${e.appliedSeq}, backup at ${e.backupIcount})`;
     case 'ack-received':
       return `${t}ack ← #${e.ackSeq}`;
-    case 'applied':
+    case 'heartbeat-sent':
+      return `${t}heartbeat (icount ${e.icount})`;
+    case 'entry-applied':
       return `${t}applied #${e.seq} ${e.kind} @${e.icount}`;
-    case 'held':
-      return `${t}HOLD ${e.out} @${e.icount}`;
-    case 'released':
-      return `${t}RELEASE ${e.out} @${e.icount} after ${e.heldUs.toFixed(0)} µs`;
-    case 'suppressed':
-      return `${t}suppressed ${e.out} @${e.icount}`;
-    case 'log-full':
-      return `${t}LOG FULL (${e.inflightBytes} B unacked): primary stops`;
-    case 'log-drained':
-      return `${t}log drained after ${e.stalledUs.toFixed(0)} µs: primary resumes`;
+    case 'output-held':
+      return `${t}HOLD ${e.out}${e.disk ? `-${e.disk}` : ''} @${e.icount}`;
+    case 'output-released':
+      return `${t}RELEASE ${e.out}${e.disk ? `-${e.disk}` : ''} @${e.icount} after ${e.heldUs.toFixed(0)} µs`;
+    case 'output-suppressed':
+      return `${t}suppressed ${e.out}${e.disk ? `-${e.disk}` : ''} @${e.icount}`;
+    case 'blocked':
+      return `${t}BLOCKED (${e.why}: ${e.inflightBytes} B unreplayed, lag ${(e.lagUs / 1000).toFixed(1)} ms): primary stops`;
+    case 'unblocked':
+      return `${t}unblocked after ${e.stalledUs.toFixed(0)} µs (${e.why}): primary resumes`;
     case 'cpu-share':
       return `${t}cpu share → ${(e.share * 100).toFixed(0)}% (lag ${(e.lagUs / 1000).toFixed(1)} ms)`;
     case 'hash-ok':
@@ -91,7 +147,11 @@ export function formatEvent(e: TraceEvent): string {
     case 'divergence':
       return `${t}DIVERGED @${e.icount}: ${e.reason}`;
     case 'client-done':
-      return `${t}client ${e.client} seq ${e.seq} → ${e.result} (${(e.latencyUs / 1000).toFixed(2)} ms)`;
+      return `${t}client ${e.client} seq ${e.seq} → ${e.result} (${(e.latencyUs / 1000).toFixed(2)} ms, from ${e.fromVm})`;
+    case 'msg-lost':
+      return `${t}lost on ${e.link} ${e.from}→${e.to} (${e.reason})`;
+    case 'fault':
+      return `${t}FAULT ${e.action}`;
     case 'summary':
       return `${t}summary ${JSON.stringify(e.summary)}`;
     case 'sample':
