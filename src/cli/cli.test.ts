@@ -55,4 +55,62 @@ describe('sim command', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')[0]).toMatch(/bogus/);
   });
+
+  it('takes --flag=value, prints --help and exits 0, and refuses stray words, bad numbers and huge counts', () => {
+    expect(cli('sim', ['--guest=counter', '--seed=3', '--duration=100ms']).code).toBe(0);
+    const help = cli('sim', ['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--script/);
+    for (const bad of [['counter'], ['--seed', '4294967296'], ['--seed', '-1'], ['--clients', '100000'], ['--duration', '2h'], ['--log-loss', '2']]) {
+      const r = cli('sim', bad);
+      expect(r.code, bad.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), bad.join(' ')).toHaveLength(1);
+      expect(r.stderr, bad.join(' ')).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+    }
+  });
+
+  it('runs any RV32 ELF with --elf, clients only with --workload, and refuses a malformed one', () => {
+    const r = cli('sim', ['--elf', 'public/guests/kv.elf', '--workload', 'kv', '--clients', '2', '--duration', '300ms']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/client ops completed: [1-9]/);
+    const noClients = cli('sim', ['--elf', 'public/guests/counter.elf', '--duration', '100ms']);
+    expect(noClients.stdout).toMatch(/client ops completed: 0/);
+    const dir = mkdtempSync(join(tmpdir(), 'sim-cli-'));
+    const bad = join(dir, 'bad.elf');
+    writeFileSync(bad, readFileSync('public/guests/counter.elf').subarray(0, 100));
+    const b = cli('sim', ['--elf', bad]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/bad\.elf/);
+  });
+
+  it('--console prints the console text the primary released', () => {
+    const r = cli('sim', ['--guest', 'ticker', '--duration', '300ms', '--console']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').length).toBeGreaterThan(15);
+  });
+
+  it('a fault script partitions and heals the logging channel; an unknown action is a usage error', () => {
+    const r = cli('sim', ['--guest', 'counter', '--duration', '400ms', '--script', 'partition logging at 100ms; heal at 120ms', '--trace']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/FAULT partition logging at 100ms/);
+    expect(r.stdout).toMatch(/FAULT heal at 120ms/);
+    expect(r.stdout).toMatch(/checkers: all hold/);
+    const bad = cli('sim', ['--script', 'explode at 1s']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown action "explode"/);
+  });
+
+  it('lossy and reordering logging channels still hold every checker', () => {
+    const r = cli('sim', ['--guest', 'kv', '--duration', '500ms', '--log-loss', '0.05', '--ack-loss', '0.05', '--log-reorder']);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/batches resent/);
+  });
+
+  it('exits 1 naming the checker when one fails', () => {
+    const r = cli('sim', ['--guest', 'counter', '--duration', '300ms', '--output-rule', 'off', '--logging-delay-us', '2000']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/checkers: \d+ violation/);
+    expect(r.stdout).toMatch(/released with ack/);
+  });
 });
+

@@ -39,6 +39,7 @@ const USAGE = `usage: npm run sim -- [options]
   --ack-loss P              probability an ack, resend request or heartbeat is lost (backup → primary)
   --log-reorder             the logging channel may reorder messages
   --output-rule on|off      the Output Rule ("off" breaks it, for lectures)
+  --report-memory           end with the process's peak memory (not deterministic)
   --help                    this text`;
 
 class UsageError extends Error {}
@@ -56,6 +57,7 @@ interface Options {
   backupSpeedFraction: number;
   logging: { delayUs: number; logLoss: number; ackLoss: number; reorder: boolean };
   script: string;
+  reportMemory: boolean;
   ft: Partial<FtSettings>;
 }
 
@@ -81,6 +83,7 @@ const OPTIONS = {
   'ack-loss': { type: 'string' },
   'log-reorder': { type: 'boolean' },
   'output-rule': { type: 'string' },
+  'report-memory': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -119,7 +122,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     guest: null, elfPath: null, workload: null, seed: 1, clients: 3, durationUs: 5e6, trace: values.trace === true,
     console: values.console === true, speedIps: CLUSTER_DEFAULTS.primarySpeedIps, backupSpeedFraction: 1,
     logging: { delayUs: CLUSTER_DEFAULTS.loggingLink.delayUs ?? 50, logLoss: 0, ackLoss: 0, reorder: values['log-reorder'] === true },
-    script: str('script') ?? '', ft: {},
+    script: str('script') ?? '', reportMemory: values['report-memory'] === true, ft: {},
   };
   const guest = str('guest');
   o.elfPath = str('elf') ?? null;
@@ -279,6 +282,7 @@ function main(): number {
   const violations = cluster.violations().map((v) => `${Number.isFinite(v.tUs) ? ms(v.tUs) : 'end'}: ${v.what}`);
   const clients = cluster.cfg.workload ? cluster.cfg.clients : 0;
   console.log(summaryLines(o, summary, clients, violations).join('\n'));
+  if (o.reportMemory) console.log(`peak memory: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   return violations.length === 0 ? 0 : 1;
 }
 

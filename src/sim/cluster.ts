@@ -376,23 +376,35 @@ export class Cluster {
   }
 
   /**
-   * A wedge: the primary wants to run (running or blocked), nothing cuts the logging channel, and
-   * its icount has not moved for livenessLimitUs. Reported once per wedge.
+   * A wedge, with nothing cutting the logging channel: the primary wants to run (running or
+   * blocked) but its icount has not moved for livenessLimitUs, or an output has been held that
+   * long. Reported once per wedge.
    */
   private checkLiveness(primary: VmHost): void {
+    if (this.link('A', 'log').partitioned) {
+      this.progress = { icount: -1, sinceUs: this.nowUs };
+      return;
+    }
+    const heldUs = primary.primaryHypervisor?.oldestHeldAgeUs(this.nowUs) ?? 0;
+    if (heldUs >= this.cfg.livenessLimitUs && heldUs - this.cfg.sampleEveryUs < this.cfg.livenessLimitUs) {
+      this.wedged(`an output of primary ${primary.name} was held for ${(heldUs / 1000).toFixed(0)} ms with nothing stopping the backup's acks`);
+    }
     const wants = !primary.paused && (primary.state === 'running' || primary.state === 'blocked');
-    const excused = !wants || this.link('A', 'log').partitioned;
+    const excused = !wants;
     const ic = primary.machine.icount;
     if (excused || ic !== this.progress.icount) {
       this.progress = { icount: excused ? -1 : ic, sinceUs: this.nowUs };
       return;
     }
     if (this.nowUs - this.progress.sinceUs >= this.cfg.livenessLimitUs) {
-      const what = `primary ${primary.name} made no progress for ${((this.nowUs - this.progress.sinceUs) / 1000).toFixed(0)} ms (state ${primary.state}) with nothing stopping it`;
-      this.livenessViolations.push({ tUs: this.nowUs, what });
-      this.record({ tUs: this.nowUs, vm: 'sim', ev: 'liveness', what });
+      this.wedged(`primary ${primary.name} made no progress for ${((this.nowUs - this.progress.sinceUs) / 1000).toFixed(0)} ms (state ${primary.state}) with nothing stopping it`);
       this.progress = { icount: -1, sinceUs: this.nowUs };
     }
+  }
+
+  private wedged(what: string): void {
+    this.livenessViolations.push({ tUs: this.nowUs, what });
+    this.record({ tUs: this.nowUs, vm: 'sim', ev: 'liveness', what });
   }
 
   // ── ending a run ────────────────────────────────────────────────────────────────────────────
