@@ -7,6 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { Cluster } from './cluster';
 import { Machine } from '../machine/machine';
+import { guestClusterConfig } from './guests';
+import { readGuestElf } from './guest-files';
 import { CLINT_BASE, CLINT_MTIMECMP, DISK_BASE, DISK_STATUS_ERROR, RAM_BASE } from '../machine/memmap';
 import { addi, bne, csr, csrw, iType, jal, li, lw, MRET, sw, WFI } from '../machine/testing/encode';
 
@@ -98,5 +100,35 @@ describe('hand-assembled guests under FT', () => {
     }
     const failed = c.trace.filter((e) => e.ev === 'entry-applied' && e.vm === 'B' && e.kind === 'disk-done');
     expect(failed.length).toBe(2);
+  });
+});
+
+describe('hash checks cannot be fooled', () => {
+  const counter = (seed: number): Cluster => {
+    const elf = readGuestElf('counter');
+    return new Cluster({ ...guestClusterConfig('counter', elf, seed, 2) });
+  };
+
+  it('a fault injected into the primary\'s RAM is caught at the next hash entry', () => {
+    const c = counter(5);
+    c.run(200_000);
+    (c.hosts[0].machine as Machine).injectRamWrite(RAM_BASE + 0xf0_0000, Uint8Array.of(0xde, 0xad));
+    c.run(400_000);
+    c.finish();
+    const v = c.violations().map((x) => x.what);
+    expect(v.some((w) => /diverged .*state hash/.test(w))).toBe(true);
+  });
+
+  it('a write that bypasses dirty tracking is caught by the full-state hash that ends the run', () => {
+    const c = counter(6);
+    c.run(200_000);
+    const m = c.hosts[0].machine as Machine;
+    new Uint8Array(m.mem.buffer)[0xf0_0000] ^= 0xff; // behind the per-page cache's back
+    c.run(400_000);
+    expect(c.trace.some((e) => e.ev === 'divergence')).toBe(false); // the cached hashes miss it…
+    c.finish();
+    const d = c.trace.find((e) => e.ev === 'divergence');
+    expect(d && d.ev === 'divergence' && d.reason).toMatch(/state hash/); // …the full one does not
+    expect(c.violations().length).toBeGreaterThan(0);
   });
 });
