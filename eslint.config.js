@@ -1,9 +1,9 @@
 // ESLint flat config. Two project rules live here:
 //  1. Determinism: nothing under src/machine, src/ft, src/world or src/sim may read a clock, draw
 //     randomness, schedule itself or post a message. Time and randomness are injected there; this
-//     is what keeps the simulator deterministic (DESIGN.md §1, STYLE.md habit 1).
+//     is what keeps the simulator deterministic (docs/design.md §1, STYLE.md habit 1).
 //  2. Layering: imports point one way, ui → runtime → (ft, world) → machine; sim uses ft, world and
-//     machine, never runtime or ui (DESIGN.md §2).
+//     machine, never runtime or ui (docs/design.md §2).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
@@ -37,7 +37,7 @@ function layer(target, forbidden, ignores = []) {
       'no-restricted-imports': ['error', {
         patterns: forbidden.map((dir) => ({
           group: [`**/${dir}/*`, `**/${dir}`],
-          message: `src/${target} may not import from src/${dir} (DESIGN.md §2: ui → runtime → (ft, world) → machine; sim never uses runtime or ui).`,
+          message: `src/${target} may not import from src/${dir} (docs/design.md §2: ui → runtime → (ft, world) → machine; sim never uses runtime or ui).`,
         })),
       }],
     },

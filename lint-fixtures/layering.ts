@@ -1,4 +1,4 @@
-// Lint fixture: linted as if it lived under src/machine, these imports run against DESIGN.md §2.
+// Lint fixture: linted as if it lived under src/machine, these imports run against docs/design.md §2.
 import { something } from '../ft/primary';
 import { other } from '../ui/store';
 export const both = [something, other];

@@ -1,4 +1,4 @@
-// Finds a Chromium for the end-to-end tests, in the order DESIGN.md §8 gives: CHROMIUM_PATH, a
+// Finds a Chromium for the end-to-end tests, in the order docs/design.md §8 gives: CHROMIUM_PATH, a
 // system chromium or google-chrome, a browser Playwright installed itself. When there is none and
 // we are root on Debian, installs Debian's `chromium` with apt-get. Never downloads a browser build.
 import { existsSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * The backup's FT hypervisor (docs/design.md §4 "Backup"; the paper §2.1, §3.4). It replays the
+ * The backup's FT hypervisor (docs/design.md §4 "Backup"; the paper §2.1, §3.2). It replays the
  * primary's log: it runs the guest only up to the icount of the next buffered entry and delivers
  * that entry's event exactly there; it answers nondet reads from `nondet` entries, never from its
  * own hardware; it never delivers its own timer; it discards output (counting it); it acks every

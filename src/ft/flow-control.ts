@@ -1,5 +1,5 @@
 /**
- * Flow control and the lag cap (paper §3.4; docs/design.md §4): the two reasons the primary stops
+ * Flow control and the lag cap (paper §3.2; docs/design.md §4): the two reasons the primary stops
  * executing for a while.
  *
  *  - Log buffer: the bytes of entries sent but not yet replayed by the backup (in flight, or

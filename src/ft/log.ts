@@ -1,5 +1,5 @@
 /**
- * Log entries and their wire encoding on the logging channel (DESIGN.md §4).
+ * Log entries and their wire encoding on the logging channel (docs/design.md §4).
  *
  * An entry is `{seq, icount, kind, ...data}`. Entries travel in batches; a batch is one
  * ArrayBuffer laid out as:

@@ -1,5 +1,5 @@
 /**
- * The primary's FT hypervisor (docs/design.md §4 "Primary"; the paper §2.1–2.2, §3.4). Pure and
+ * The primary's FT hypervisor (docs/design.md §4 "Primary"; the paper §2.1–2.2, §3.2). Pure and
  * transport-free: the VM host (host.ts) passes `nowUs` in, calls `step` to run one slice, hands in
  * packets, disk completions and logging-channel messages, and carries out the effects returned.
  *

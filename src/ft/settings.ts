@@ -6,7 +6,7 @@ export interface FtSettings {
   /**
    * This host's nominal guest speed. The primary uses it to turn instruction counts into time:
    * the `time` value a guest reads mid-slice, slice lengths up to the timer deadline, and the
-   * backup's execution lag in µs (the paper measures lag in time, §3.4 / §4).
+   * backup's execution lag in µs (the paper measures lag in time, §3.2).
    */
   speedIps: number;
   /** Longest slice the primary runs between looks at pending events (when nothing is pending). */
@@ -17,7 +17,7 @@ export interface FtSettings {
   hashIntervalInstructions: number;
   /**
    * Flow control: log bytes sent but not yet replayed by the backup (in flight plus waiting in the
-   * backup's log buffer, the paper's §3.4 picture) that the primary allows before it stops executing.
+   * backup's log buffer, the paper's §3.2 picture) that the primary allows before it stops executing.
    */
   logBufferBytesMax: number;
   /**

@@ -1,5 +1,5 @@
 /**
- * Throttling (paper §3.4; docs/design.md §4): a slow feedback loop on the primary's CPU share that
+ * Throttling (paper §3.2; docs/design.md §4): a slow feedback loop on the primary's CPU share that
  * keeps the backup's lag near `lagThresholdUs`, so a slow backup slows the primary a little instead
  * of letting the lag — and with it the failover time — grow.
  *

@@ -29,7 +29,7 @@ function runWithFault(c: Cluster, atUs: number, fault: () => void, untilUs = 1_0
   expect(s.drained, where).toBe(true);
   expect(c.violations(), where).toEqual([]);
   expect(s.sync, where).toBe('in-sync');
-  const opsAfter = c.trace.filter((e) => e.ev === 'client-done' && e.tUs > atUs + 100_000).length;
+  const opsAfter = c.trace.filter((e) => e.ev === 'client-completed' && e.tUs > atUs + 100_000).length;
   expect(opsAfter, `${where}: client operations continue after the fault`).toBeGreaterThan(100);
   return { opsAfter };
 }

@@ -321,13 +321,13 @@ export class Cluster {
           break;
         case 'client-completed':
           this.clientOps++;
-          this.record({ tUs, vm: 'world', ev: 'client-done', client: e.client, seq: e.seq, result: e.result, latencyUs: e.returnUs - e.invokeUs, fromVm: e.fromVm });
+          this.record({ tUs, vm: 'world', ev: 'client-completed', client: e.client, seq: e.seq, result: e.result, latencyUs: e.returnUs - e.invokeUs, fromVm: e.fromVm });
           break;
         case 'client-dropped-duplicate':
-          this.record({ tUs, vm: 'world', ev: 'client-duplicate', client: e.client, seq: e.seq, fromVm: e.fromVm });
+          this.record({ tUs, vm: 'world', ev: 'client-dropped-duplicate', client: e.client, seq: e.seq, fromVm: e.fromVm });
           break;
         case 'dropped':
-          this.record({ tUs, vm: 'world', ev: 'world-dropped', what: e.what, reason: e.reason, detail: e.detail });
+          this.record({ tUs, vm: 'world', ev: 'dropped', what: e.what, reason: e.reason, detail: e.detail });
           break;
         default:
           break;

@@ -37,9 +37,9 @@ export type TraceEvent =
   | { tUs: number; vm: VmName; ev: 'guest-stopped'; reason: string; detail: string }
   | { tUs: number; vm: VmName; ev: 'message-rejected'; channel: string; error: string }
   | { tUs: number; vm: VmName; ev: 'packet-dropped'; reason: string }
-  | { tUs: number; vm: 'world'; ev: 'client-done'; client: number; seq: number; result: number; latencyUs: number; fromVm: string }
-  | { tUs: number; vm: 'world'; ev: 'client-duplicate'; client: number; seq: number; fromVm: string }
-  | { tUs: number; vm: 'world'; ev: 'world-dropped'; what: string; reason: string; detail: string }
+  | { tUs: number; vm: 'world'; ev: 'client-completed'; client: number; seq: number; result: number; latencyUs: number; fromVm: string }
+  | { tUs: number; vm: 'world'; ev: 'client-dropped-duplicate'; client: number; seq: number; fromVm: string }
+  | { tUs: number; vm: 'world'; ev: 'dropped'; what: string; reason: string; detail: string }
   /** A message lost on a link: random loss, a partition, or an injected fault. */
   | { tUs: number; vm: 'sim'; ev: 'msg-lost'; link: string; from: string; to: string; reason: string }
   /** A scripted action (partition, heal, …) taking effect. */
@@ -146,7 +146,7 @@ export function formatEvent(e: TraceEvent): string {
       return `${t}hash ok @${e.icount}`;
     case 'divergence':
       return `${t}DIVERGED @${e.icount}: ${e.reason}`;
-    case 'client-done':
+    case 'client-completed':
       return `${t}client ${e.client} seq ${e.seq} → ${e.result} (${(e.latencyUs / 1000).toFixed(2)} ms, from ${e.fromVm})`;
     case 'msg-lost':
       return `${t}lost on ${e.link} ${e.from}→${e.to} (${e.reason})`;

@@ -1,6 +1,6 @@
 /**
  * `window.ftDebug`: a stable hook for end-to-end tests and for a curious lecturer's console.
- * Present in every build (DESIGN.md §7).
+ * Present in every build (docs/design.md §7).
  */
 import { snapshotDashboard, type DashboardState } from './store';
 

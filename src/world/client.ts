@@ -1,12 +1,12 @@
 /**
- * A client of the replicated service (DESIGN.md §5). Closed loop: at most one operation
+ * A client of the replicated service (docs/design.md §5). Closed loop: at most one operation
  * outstanding. It sends the request to SERVICE_ADDR, retransmits it with the *same* seq when the
  * retry timeout passes (the server may have executed it already — that is why the seq is kept),
  * and records every operation for the linearizability checker — compactly (op-log.ts), since a
  * long run makes about a million of them.
  *
  * Replies are matched by seq. At failover cut-over the new primary may re-emit a reply the old one
- * already sent (DESIGN.md §4, "Outputs may be duplicated at cut-over"), so a reply for a seq that
+ * already sent (docs/design.md §4, "Outputs may be duplicated at cut-over"), so a reply for a seq that
  * has already completed is a *duplicate* and is dropped and recorded; a reply for an operation the
  * client gave up on is *stale*, dropped and recorded. A frame that is not a reply to this client at
  * all is *malformed*: counted by cause and reported, never thrown. Drops and malformed frames are

@@ -1,6 +1,6 @@
 /**
  * The disk-server channel: every message between a VM's hypervisor and the shared disk server
- * (DESIGN.md §5). In the browser these cross a thread boundary (vm worker ↔ world worker), so each
+ * (docs/design.md §5). In the browser these cross a thread boundary (vm worker ↔ world worker), so each
  * variant is plain structured-clone data (numbers, strings, booleans, Uint8Array) and is validated
  * on arrival (STYLE.md habit 4): a malformed message is rejected with a reason, never half-applied.
  */
@@ -12,7 +12,7 @@ export type DiskErrorCode = 'out-of-range' | 'bad-length' | 'bad-request';
 export type DiskRequestMsg =
   | { kind: 'disk-read'; vm: string; id: number; sector: number; count: number }
   | { kind: 'disk-write'; vm: string; id: number; sector: number; count: number; data: Uint8Array }
-  /** Test-and-set on the shared flag (DESIGN.md §4 go-live); `epoch` names the current pair. */
+  /** Test-and-set on the shared flag (docs/design.md §4 go-live); `epoch` names the current pair. */
   | { kind: 'tas-request'; vm: string; epoch: number };
 
 /** Disk server → VM. */

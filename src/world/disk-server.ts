@@ -1,6 +1,6 @@
 /**
- * The shared disk server (DESIGN.md §5): 512-byte blocks that every VM of the pair reads and
- * writes, plus the test-and-set flag that decides who may go live (DESIGN.md §4; the paper's
+ * The shared disk server (docs/design.md §5): 512-byte blocks that every VM of the pair reads and
+ * writes, plus the test-and-set flag that decides who may go live (docs/design.md §4; the paper's
  * "atomic test-and-set operation on the shared storage", Scales et al. §2.3).
  *
  * Requests are answered strictly in arrival order: each call is handled completely before it

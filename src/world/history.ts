@@ -1,5 +1,5 @@
 /**
- * Client histories in the form a linearizability checker reads (DESIGN.md §5, §6): one entry per
+ * Client histories in the form a linearizability checker reads (docs/design.md §5, §6): one entry per
  * operation a client invoked, with the time it was invoked and the time its reply arrived.
  * An operation that never returned (still outstanding, or given up) has `returnUs: null` and
  * `result: null`: it may or may not have taken effect, and the checker must allow both.

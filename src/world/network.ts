@@ -1,12 +1,12 @@
 /**
- * The network switch (DESIGN.md §5): decides, for each frame or disk message, *to whom* it goes or
+ * The network switch (docs/design.md §5): decides, for each frame or disk message, *to whom* it goes or
  * *why* it is dropped, and counts drops by reason. It never delays or loses at random — delay,
  * jitter and loss belong to the link that carries the frame (the simulator's, or real time in the
  * browser) — so every decision here is a pure function of the partition picture and who serves.
  *
  * Nodes: VMs by name ('A', 'B', …), clients by address (CLIENT_ADDR_BASE + id), the disk server.
  * Client frames addressed to SERVICE_ADDR go to the VM that serves now; the FT layer says which
- * with setServing() when a VM goes live (DESIGN.md §4, go-live: "the network learns its address").
+ * with setServing() when a VM goes live (docs/design.md §4, go-live: "the network learns its address").
  * VM frames go to the client address in their dst. Any VM may send: the switch does not enforce
  * "one server" — the FT protocol does, and the simulator's checker verifies it.
  *

@@ -32,6 +32,8 @@ export const OP_KV_PUT = 4;
 export const STATUS_OK = 0;
 export const STATUS_NOT_FOUND = 1;
 export const STATUS_BAD_REQUEST = 2;
+/** The server's disk failed: the request was not applied, and a retry with the same seq runs again. */
+export const STATUS_DISK_ERROR = 3;
 
 export interface ServiceMessage {
   dst: number;

@@ -1,5 +1,5 @@
 /**
- * The world outside the virtual machines (DESIGN.md §5): clients, the network switch and the shared
+ * The world outside the virtual machines (docs/design.md §5): clients, the network switch and the shared
  * disk server, behind one facade that a host drives. The host is the deterministic simulator
  * (src/sim, virtual time) or the world worker (src/runtime, real time); the world cannot tell which.
  *
@@ -18,7 +18,7 @@
  * - `diskRequest(vm, req, nowUs)`, `testAndSet(vm, epoch, nowUs)`, `diskMessage(vm, x, nowUs)`:
  *   a disk-channel request from that VM has reached the world. It is answered at once, in call
  *   order, unless the VM is cut from the disk server — then it is dropped and no reply comes
- *   (the FT layer times out and halts: split-brain protection, DESIGN.md §4).
+ *   (the FT layer times out and halts: split-brain protection, docs/design.md §4).
  * - Routing is decided when a frame or message passes the switch. If the host delays delivery and
  *   a link is cut meanwhile, it may re-check with `vmReachesClients(vm)` / `vmReachesDisk(vm)`.
  * - The FT layer reports who serves with `setServing(vm)` when a VM goes live, and new VMs made
