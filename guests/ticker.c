@@ -1,6 +1,6 @@
 /* ticker: timer interrupts drive a tiny scheduler of two tasks, which print what they read from
  * the time CSR, the CLINT's mtime and the hardware RNG: every source of nondeterminism in one
- * program (DESIGN.md §3). Runs forever.
+ * program (docs/design.md §3). Runs forever.
  *
  * The timer handler only counts ticks, re-arms mtimecmp relative to the time it fires at, and
  * marks tasks due; the main loop runs due tasks and otherwise sleeps in wfi. */

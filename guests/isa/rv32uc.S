@@ -110,6 +110,25 @@ START
   c.addi s0, -1
   c.bnez s0, 9b
   CHECK(a0, 10)
+  li TESTNUM, 18          /* c.sw / c.lw from a misaligned base complete (no trap) */
+  la s1, buf
+  addi s1, s1, 1
+  li a5, 0x11223344
+  c.sw a5, 0(s1)
+  c.lw a4, 0(s1)
+  CHECK(a4, 0x11223344)
+  lbu a3, 0(s1)
+  CHECK(a3, 0x44)
+  lbu a3, -1(s1)
+  CHECK(a3, 0)
+  li TESTNUM, 19          /* c.swsp / c.lwsp from a misaligned sp */
+  la sp, stack
+  addi sp, sp, 2
+  c.swsp a5, 4(sp)
+  c.lwsp a1, 4(sp)
+  CHECK(a1, 0x11223344)
+  lhu a3, 6(sp)            /* the high half of the word at sp + 4 */
+  CHECK(a3, 0x1122)
   j pass
 fail2: j fail
 END

@@ -40,7 +40,8 @@ int nic_recv(void *buf, uint32_t cap);   /* length, or -1 when nothing has arriv
 int nic_rx_ready(void);
 void nic_send(const void *buf, uint32_t len);
 
-/* disk.c: blocking, interrupt driven; 0 ok, -1 device error */
+/* disk.c: blocking, interrupt driven; 0 ok, -1 when the device reports ERROR (a rejected
+ * request, or the host's disk failed it): the buffer then holds nothing new */
 void disk_init(void);
 int disk_read(uint32_t sector, void *buf, uint32_t count);
 int disk_write(uint32_t sector, const void *buf, uint32_t count);
@@ -53,10 +54,16 @@ struct dedup_entry {
   uint32_t status;
 };
 struct server_ops {
-  /* Executes one fresh request (not a retry): fills reply->value and reply->status. */
+  /* Optional: 0 when the state is loaded from disk (trying again if not), -1 when it cannot be.
+   * Until it is, every request is answered STATUS_DISK_ERROR and the dedup table is not touched. */
+  int (*ready)(void);
+  /* Executes one fresh request (not a retry): fills reply->value and reply->status. A handler
+   * whose disk write failed undoes its change and sets STATUS_DISK_ERROR: the reply is then not
+   * recorded, so a retry executes again. */
   void (*handle)(const struct msg *req, struct msg *reply);
-  /* Optional: makes the state durable after the dedup table has recorded the reply. */
-  void (*persist)(void);
+  /* Optional: makes the state durable after the dedup table has recorded the reply; 0 on success.
+   * On failure it must restore the state (dedup table included) to what the disk holds. */
+  int (*persist)(void);
 };
 void server_run(struct dedup_entry *table, uint32_t slots, const struct server_ops *ops) __attribute__((noreturn));
 

@@ -19,6 +19,9 @@
 #define STATUS_OK          0
 #define STATUS_NOT_FOUND   1
 #define STATUS_BAD_REQUEST 2
+/* The server's disk failed (read at boot, or the write that would make the request durable):
+ * the request was not applied and is not remembered, so a retry with the same seq runs again. */
+#define STATUS_DISK_ERROR  3
 
 struct msg {
   uint16_t dst;

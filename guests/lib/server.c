@@ -1,6 +1,6 @@
 /* The request loop shared by the counter and kv servers.
  *
- * Clients retry a request with the same seq until answered (DESIGN.md §5), and after a failover the
+ * Clients retry a request with the same seq until answered (docs/design.md §5), and after a failover the
  * new primary may see a request it already executed. So each client's last seq and reply are
  * kept: a request with that seq is answered from the table without executing again, an older seq
  * is stale and ignored, a newer one is executed. Seqs start at 1, so seq 0 means "none yet". The table is open-addressed by client id. */
@@ -29,6 +29,7 @@ static void reply_to(const struct msg *req, uint32_t value, uint32_t status) {
 }
 
 static void serve_one(struct dedup_entry *table, uint32_t slots, const struct server_ops *ops, const struct msg *req) {
+  if (ops->ready && ops->ready() != 0) { reply_to(req, 0, STATUS_DISK_ERROR); return; }
   struct dedup_entry *e = find(table, slots, req->client);
   if (e->seq != 0 && req->seq == e->seq) { reply_to(req, e->value, e->status); return; }
   if (e->seq != 0 && req->seq < e->seq) return;   /* stale retry of something already superseded */
@@ -36,10 +37,12 @@ static void serve_one(struct dedup_entry *table, uint32_t slots, const struct se
   reply.value = 0;
   reply.status = STATUS_OK;
   ops->handle(req, &reply);
+  if (reply.status == STATUS_DISK_ERROR) { reply_to(req, 0, STATUS_DISK_ERROR); return; }   /* not applied */
   e->seq = req->seq;
   e->value = reply.value;
   e->status = reply.status;
-  if (ops->persist) ops->persist();   /* durable before anyone hears about it */
+  /* Durable before anyone hears about it; a failed persist has rolled e back with the rest. */
+  if (ops->persist && ops->persist() != 0) { reply_to(req, 0, STATUS_DISK_ERROR); return; }
   reply_to(req, reply.value, reply.status);
 }
 

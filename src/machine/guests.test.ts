@@ -79,6 +79,70 @@ describe('kv guest', () => {
   });
 });
 
+/** guests/lib/proto.h STATUS_DISK_ERROR; src/world/wire.ts (outside src/machine) does not name it yet. */
+const STATUS_DISK_ERROR = 3;
+
+function diskWithCounter(value: number): MemDisk {
+  const disk = new MemDisk();
+  const block = new Uint8Array(512);
+  new DataView(block.buffer).setUint32(0, value, true);
+  disk.write(0, block);
+  return disk;
+}
+
+const counterOnDisk = (disk: MemDisk): number => new DataView(disk.blocks.get(0)!.buffer).getUint32(0, true);
+
+describe('disk errors reach the guest', () => {
+  it('counter: a failed read at boot is reported, not taken for an empty disk, and retried per request', () => {
+    const disk = diskWithCounter(5);
+    const host = new TestHost(Machine.fromElf(guestElf('counter')), disk);
+    host.failDisk = (req) => req.op === 'read';
+    expect(host.settle().reason).toBe('wfi');
+    expect(host.console).toContain('counter: disk read failed');
+    expect(host.console).not.toContain('from disk');
+    expect(ask(host, request(1, 1, OP_COUNTER_INC))).toMatchObject({ status: STATUS_DISK_ERROR, value: 0 });
+    expect(counterOnDisk(disk)).toBe(5); // nothing written while the state is unknown
+    host.failDisk = () => false;
+    expect(ask(host, request(1, 1, OP_COUNTER_INC))).toMatchObject({ status: STATUS_OK, value: 6 });
+    expect(host.console).toContain('counter: value 5 from disk');
+  });
+
+  it('counter: a failed write undoes the increment and answers disk-error; the retry then runs', () => {
+    const disk = new MemDisk();
+    const host = boot('counter', disk);
+    expect(ask(host, request(1, 1, OP_COUNTER_INC)).value).toBe(1);
+    host.failDisk = (req) => req.op === 'write';
+    expect(ask(host, request(1, 2, OP_COUNTER_INC))).toMatchObject({ status: STATUS_DISK_ERROR, value: 0 });
+    expect(host.console).toContain('counter: disk write failed, request not applied (value stays 1)');
+    expect(counterOnDisk(disk)).toBe(1);
+    host.failDisk = () => false;
+    expect(ask(host, request(1, 2, OP_COUNTER_INC))).toMatchObject({ status: STATUS_OK, value: 2 });
+    expect(ask(host, request(1, 3, OP_COUNTER_GET)).value).toBe(2);
+    expect(counterOnDisk(disk)).toBe(2);
+  });
+
+  it('kv: a failed put is undone and answered disk-error; a failed boot read answers disk-error until it works', () => {
+    const disk = new MemDisk();
+    const first = boot('kv', disk);
+    expect(ask(first, request(1, 1, OP_KV_PUT, 7, 1)).status).toBe(STATUS_OK);
+    first.failDisk = (req) => req.op === 'write';
+    expect(ask(first, request(1, 2, OP_KV_PUT, 7, 2)).status).toBe(STATUS_DISK_ERROR);
+    expect(first.console).toMatch(/kv: disk write of block \d+ failed, put of key 7 not applied\n/);
+    expect(ask(first, request(2, 1, OP_KV_GET, 7)).value).toBe(1);
+    first.failDisk = () => false;
+    expect(ask(first, request(1, 2, OP_KV_PUT, 7, 2)).status).toBe(STATUS_OK);
+
+    const second = new TestHost(Machine.fromElf(guestElf('kv')), disk);
+    second.failDisk = (req) => req.op === 'read';
+    expect(second.settle().reason).toBe('wfi');
+    expect(second.console).toContain('kv: disk read of blocks 1-8 failed');
+    expect(ask(second, request(3, 1, OP_KV_GET, 7)).status).toBe(STATUS_DISK_ERROR);
+    second.failDisk = () => false;
+    expect(ask(second, request(3, 2, OP_KV_GET, 7))).toMatchObject({ status: STATUS_OK, value: 2 });
+    expect(second.console).toContain('kv: 1 keys from disk');
+  });
+});
+
 describe('ticker guest', () => {
   it('runs both tasks from timer interrupts, printing time and RNG values', () => {
     const host = new TestHost(Machine.fromElf(guestElf('ticker')));

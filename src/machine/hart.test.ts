@@ -112,6 +112,93 @@ describe('A extension', () => {
   });
 });
 
+describe('misaligned loads and stores', () => {
+  /** Bytes 0x10, 0x11, ... 0x1f at DATA, so every misaligned read has a known little-endian value. */
+  function ramRig(body: number[]) {
+    const rig = rigWithProgram([...A.li(10, DATA), ...body]);
+    rig.mem.write(DATA, Uint8Array.from({ length: 16 }, (_, i) => 0x10 + i));
+    return rig;
+  }
+
+  it('LW/LH/LHU at every misaligned offset read little-endian bytes, sign- or zero-extended', () => {
+    const rig = ramRig([A.lw(1, 10, 1), A.lw(2, 10, 2), A.lw(3, 10, 3), A.lh(4, 10, 5), A.lhu(5, 10, 7), A.lh(6, 10, 15)]);
+    rig.mem.write(DATA + 15, new Uint8Array([0xf0, 0x80]));
+    expect(rig.hart.run(8)).toEqual({ retired: 8, reason: 'budget' });
+    const r = rig.hart.regs;
+    expect([r[1], r[2], r[3], r[4], r[5], r[6]]).toEqual([0x1413_1211, 0x1514_1312, 0x1615_1413, 0x1615, 0x1817, 0x80f0 - 0x10000]);
+  });
+
+  it('SW/SH at misaligned offsets write exactly their bytes, little-endian', () => {
+    const rig = ramRig([...A.li(1, 0xa1b2_c3d4), A.sw(1, 10, 1), A.sh(1, 10, 7), A.sw(1, 10, 11)]);
+    expect(rig.hart.run(7).retired).toBe(7);
+    expect([...rig.mem.read(DATA, 16)]).toEqual([0x10, 0xd4, 0xc3, 0xb2, 0xa1, 0x15, 0x16, 0xd4, 0xc3, 0x19, 0x1a, 0xd4, 0xc3, 0xb2, 0xa1, 0x1f]);
+  });
+
+  it('compressed c.lw/c.sw with a misaligned base complete too', () => {
+    // li s1, DATA+1; li a5, 0x01020304; c.sw a5, 0(s1); c.lw a4, 0(s1)
+    const rig = rigWithProgram([...A.li(9, DATA + 1), ...A.li(15, 0x0102_0304), 0x4098_c09c]);
+    expect(rig.hart.run(6).retired).toBe(6);
+    expect(rig.hart.regs[14]).toBe(0x0102_0304);
+    expect([...rig.mem.read(DATA, 5)]).toEqual([0, 4, 3, 2, 1]);
+  });
+
+  it('a store straddling two pages marks both dirty, and one inside a page only that page', () => {
+    const rig = rigWithProgram([...A.li(10, RAM_BASE + 0x3000 - 2), A.sw(10, 10, 0), A.sh(10, 10, -5)]);
+    rig.mem.dirty.fill(0);
+    rig.hart.run(4);
+    expect([...rig.mem.dirty.subarray(0, 5)]).toEqual([0, 0, 1, 1, 0]);
+    expect(new DataView(rig.mem.buffer).getUint32(0x3000 - 2, true)).toBe((RAM_BASE + 0x3000 - 2) >>> 0);
+  });
+
+  it('a misaligned store over cached code is seen the next time the code runs', () => {
+    // loop at T: addi x5, x5, 1; after the first pass, sw at T-1 rewrites its low three bytes to
+    // addi x5, x5, 15 (the NOP before it keeps its top byte 0x00).
+    const T = RAM_BASE + 4 * 5;
+    const patched = A.addi(5, 5, 15);
+    expect(patched >>> 24).toBe(0);
+    const prog = [...A.li(10, T - 1), ...A.li(11, patched << 8), A.NOP, A.addi(5, 5, 1), A.sw(11, 10, 0), A.jal(0, -8)];
+    const rig = rigWithProgram(prog);
+    rig.hart.run(6 + 2 + 1); // first pass (+1), store, jump back, then the patched addi (+15)
+    expect(rig.hart.regs[5]).toBe(16);
+    expect(rig.mem.read(T - 4, 4)).toEqual(new Uint8Array([0x13, 0, 0, 0]));
+  });
+
+  it('a misaligned store over the last byte of a cached instruction is seen', () => {
+    // sh at T+3 writes the top byte of addi x5, x5, 1 at T (imm 1 → 17) and, unchanged, the low
+    // byte of the sh itself after it.
+    const T = RAM_BASE + 4 * 4;
+    const prog = [...A.li(10, T + 3), ...A.li(11, 0x2301), A.addi(5, 5, 1), A.sh(11, 10, 0), A.jal(0, -8)];
+    expect(A.addi(5, 5, 17) ^ A.addi(5, 5, 1)).toBe(0x0100_0000);
+    expect(A.sh(11, 10, 0) & 0xff).toBe(0x23);
+    const rig = rigWithProgram(prog);
+    rig.hart.run(4 + 3 + 1);
+    expect(rig.hart.regs[5]).toBe(18);
+  });
+
+  it('a misaligned store whose last byte lands on the next page invalidates cached code there', () => {
+    // Code on page 2 (from 0x2000): addi x5, x5, 1; sw; jal back to the addi. The sw at 0x1ffd
+    // (page 1, which holds no code) ends on the addi's low byte, rd bit 0 included: addi x4, x5, 1.
+    const rig = rigWithProgram([...A.li(10, RAM_BASE + 0x1ffd), ...A.li(11, 0x1300_0000), A.jal(0, 0x2000 - 16)]);
+    const code = [A.addi(5, 5, 1), A.sw(11, 10, 0), A.jal(0, -8)];
+    rig.mem.write(RAM_BASE + 0x2000, new Uint8Array(new Uint32Array(code).buffer));
+    expect(A.addi(4, 5, 1) ^ A.addi(5, 5, 1)).toBe(0x80); // only the byte the store changes differs
+    rig.hart.run(5 + 3 + 1);
+    expect([rig.hart.regs[5], rig.hart.regs[4]]).toEqual([1, 2]);
+  });
+
+  it('a misaligned device access traps without touching the bus; LR and AMOs still trap', () => {
+    const rig = rigWithProgram(withHandler([...A.li(10, TestBus.DEVICE + 2), A.lw(1, 10, 0)]));
+    rig.hart.run(6);
+    expect(rig.hart.csr.mcause).toBe(4);
+    expect(rig.bus.log).toEqual([]);
+    for (const [f5, cause] of [[2, 4], [3, 6], [1, 6]]) {
+      const amo = rigWithProgram(withHandler([...A.li(10, DATA + 1), A.amo(f5, 3, 10, 0)]));
+      amo.hart.run(6);
+      expect([amo.hart.csr.mcause, amo.hart.csr.mtval >>> 0]).toEqual([cause, DATA + 1]);
+    }
+  });
+});
+
 describe('C extension in the hart', () => {
   it('runs compressed code: c.li, c.addi, c.jal links pc + 2', () => {
     // c.li a0, -1 ; c.addi a0, 3 ; c.jal +4 ; c.nop ; c.nop
@@ -157,6 +244,36 @@ describe('Zicsr and counters', () => {
     expect([rig.hart.regs[1], rig.hart.regs[2], rig.hart.regs[3], rig.hart.regs[4]]).toEqual([6, 7, 1, 9]);
   });
 
+  it('a written minstret is what the next instruction reads; icount and mcycle do not move', () => {
+    const rig = rigWithProgram([...A.li(1, 1000), A.csrw(0xb02, 1), A.csrr(2, 0xb02), A.csrr(3, 0xc02), A.NOP, A.csrr(4, 0xc00), A.csrr(5, 0xb82)]);
+    rig.hart.run(8);
+    const r = rig.hart.regs;
+    expect([r[2], r[3], r[4], r[5]]).toEqual([1000, 1001, 6, 0]);
+    expect(rig.hart.icount).toBe(8);
+  });
+
+  it('csrrw on mcycle returns the old view and writes the new one', () => {
+    const h = runAll([...A.li(1, -1), A.csr(1, 2, 0xb80, 1), A.csrr(3, 0xc80), A.csr(1, 4, 0xb00, 0), A.csrr(5, 0xb00)]);
+    expect([h.regs[2], h.regs[3], h.regs[4], h.regs[5]]).toEqual([0, -1, 4, 0]);
+  });
+
+  it('counter offsets are CPU state: in stateWords and carried by snapshot/restore', () => {
+    const rig = rigWithProgram([...A.li(1, 77), A.csrw(0xb00, 1), A.csrr(2, 0xb00)]);
+    const plain = rigWithProgram([...A.li(1, 77), A.NOP, A.csrr(2, 0xb00)]);
+    rig.hart.run(3);
+    plain.hart.run(3);
+    expect(Array.from(rig.hart.stateWords())).not.toEqual(Array.from(plain.hart.stateWords()));
+    plain.hart.restore(rig.hart.snapshot());
+    plain.hart.run(1);
+    expect(plain.hart.regs[2]).toBe(77);
+  });
+
+  it('trigger and PMP CSRs are accessible: no triggers, PMP stored as WARL', () => {
+    const h = runAll([...A.li(1, -1), A.csrw(0x7a0, 1), A.csrr(2, 0x7a0), A.csrw(0x7a1, 1), A.csrr(3, 0x7a1), A.csrr(4, 0x7a3),
+      ...A.li(5, 0x0000_0f02), A.csrw(0x3a0, 5), A.csrr(6, 0x3a0), A.csrw(0x3bf, 1), A.csrr(7, 0x3bf)]);
+    expect([h.regs[2], h.regs[3], h.regs[4], h.regs[6], h.regs[7]]).toEqual([0, 0, 0, 0x0f00, -1]);
+  });
+
   it('time/timeh come from the NondetSource with the icount of the reading instruction', () => {
     const rig = rigWithProgram([A.NOP, A.NOP, A.csrr(1, 0xc01), A.csrr(2, 0xc81)]);
     const reads: string[] = [];
@@ -172,7 +289,7 @@ describe('Zicsr and counters', () => {
   });
 
   it('an unknown CSR and a write to a read-only CSR are illegal instructions', () => {
-    for (const inst of [A.csrr(1, 0x7c0), A.csrw(0xc00, 1), A.csrw(0xb00, 1), A.csrw(0xf14, 1)]) {
+    for (const inst of [A.csrr(1, 0x7c0), A.csrw(0xc00, 1), A.csrw(0xc02, 1), A.csrw(0xc82, 1), A.csrw(0xf14, 1)]) {
       const rig = rigWithProgram(withHandler([inst]));
       rig.hart.run(4);
       expect(rig.hart.csr.mcause).toBe(2);
@@ -192,8 +309,10 @@ describe('traps', () => {
     ['ecall', [A.ECALL], 11, () => 0],
     ['ebreak', [A.EBREAK], 3, () => RAM_BASE + 12],
     ['illegal instruction', [0xffff_ffff], 2, () => 0xffff_ffff],
-    ['misaligned load', [...A.li(10, DATA + 1), A.lw(1, 10, 0)], 4, () => DATA + 1],
-    ['misaligned halfword store', [...A.li(10, DATA + 1), A.sh(1, 10, 0)], 6, () => DATA + 1],
+    ['misaligned device load', [...A.li(10, TestBus.DEVICE + 1), A.lw(1, 10, 0)], 4, () => TestBus.DEVICE + 1],
+    ['misaligned device halfword store', [...A.li(10, TestBus.DEVICE + 1), A.sh(1, 10, 0)], 6, () => TestBus.DEVICE + 1],
+    ['misaligned load straddling the end of RAM', [...A.li(10, RAM_BASE + 0x1_0000 - 2), A.lw(1, 10, 0)], 5, () => RAM_BASE + 0x1_0000 - 2],
+    ['misaligned store straddling the end of RAM', [...A.li(10, RAM_BASE + 0x1_0000 - 1), A.sh(1, 10, 0)], 7, () => RAM_BASE + 0x1_0000 - 1],
     ['load access fault', [...A.li(10, 0x4000_0000), A.lw(1, 10, 0)], 5, () => 0x4000_0000],
     ['store access fault', [...A.li(10, 0x4000_0000), A.sb(1, 10, 3)], 7, () => 0x4000_0003],
   ];

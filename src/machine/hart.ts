@@ -26,7 +26,7 @@ import {
 import { rvcTable } from './rvc';
 
 const SNAPSHOT_MAGIC = 0x48415254; // 'HART'
-const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION = 2; // 2: counter offsets and PMP registers in the CSR words
 // magic, version, regs[32], pc, icount lo, icount hi, CSRs, reservation, tohostAddr, fault length
 const SNAP_WORDS_FIXED = 2 + 32 + 3 + CSR_WORDS + 3;
 /** Words in `stateWords()`: regs, pc, icount lo/hi, CSRs, reservation. */
@@ -126,6 +126,38 @@ export class Hart {
     if (h > 0) icache[h - 1] = 0; // a 32-bit instruction starting 2 bytes earlier
     icache[h] = 0;
     if (h + 1 < icache.length) icache[h + 1] = 0; // the second halfword of a word store
+  }
+
+  /**
+   * Misaligned loads and stores (unprivileged spec §2.6: the execution environment decides; most
+   * cores complete them). Inside RAM they complete byte by byte, little-endian, off the hot path:
+   * these run only after the aligned check has failed. One that is not wholly in RAM traps: an
+   * access fault when it straddles the end of RAM (part of it reaches vacant addresses), an
+   * address-misaligned exception anywhere else — the devices decode aligned registers only, and
+   * §2.6 lets an EEI refuse misaligned accesses to regions with side effects (privileged spec §3.6.2:
+   * misaligned support is a per-region attribute). `loadFault` picks that cause for a load.
+   */
+  private loadFault(a: number): number {
+    return a < this.mem.size ? CAUSE_LOAD_ACCESS : CAUSE_LOAD_MISALIGNED;
+  }
+
+  /**
+   * Stores `width` bytes of `v` at RAM offset `a` (misaligned); returns 0, or the trap cause with
+   * nothing written. Marks every page written dirty (the state hash rereads them) and drops the
+   * decoded instructions the bytes overlap, on both pages when the store straddles two.
+   */
+  private storeMisaligned(a: number, width: number, v: number): number {
+    const mem = this.mem;
+    if (a > mem.size - width) return a < mem.size ? CAUSE_STORE_ACCESS : CAUSE_STORE_MISALIGNED;
+    const last = a + width - 1;
+    for (let i = 0; i < width; i++) mem.u8[a + i] = v >>> (8 * i);
+    mem.dirty[a >>> 12] = 1;
+    mem.dirty[last >>> 12] = 1;
+    if (this.codePages[a >>> 12] !== 0 || this.codePages[last >>> 12] !== 0) {
+      this.codeWritten(a); // the halfwords from (a >> 1) - 1 ...
+      this.codeWritten(last); // ... to (last >> 1) + 1 cover every instruction the bytes overlap
+    }
+    return 0;
   }
 
   get nondet(): NondetSource {
@@ -231,7 +263,7 @@ export class Hart {
     }
     if (writes) {
       const value = op === 1 ? src : op === 2 ? old | src : old & ~src;
-      if (!this.csr.write(num, value)) return false;
+      if (!this.csr.write(num, value, icount)) return false;
     }
     if (rd !== 0) this.regs[rd] = old;
     return true;
@@ -403,8 +435,10 @@ export class Hart {
             const f3 = (inst >>> 12) & 7;
             let v: number;
             if (f3 === 2) { // LW
-              if (a & 3) { cause = CAUSE_LOAD_MISALIGNED; tval = addr; break; }
-              if (a < size) v = i32[a >>> 2];
+              if (a & 3) { // misaligned: RAM completes byte by byte (see loadFault)
+                if (a > size - 4) { cause = this.loadFault(a); tval = addr; break; }
+                v = u8[a] | (u8[a + 1] << 8) | (u8[a + 2] << 16) | (u8[a + 3] << 24);
+              } else if (a < size) v = i32[a >>> 2];
               else {
                 this.icount = icount0 + count;
                 const m = mmio.load(addr >>> 0, 4);
@@ -421,8 +455,10 @@ export class Hart {
               }
               if (f3 === 0) v = (v << 24) >> 24;
             } else if (f3 === 1 || f3 === 5) { // LH, LHU
-              if (a & 1) { cause = CAUSE_LOAD_MISALIGNED; tval = addr; break; }
-              if (a < size) v = u16[a >>> 1];
+              if (a & 1) {
+                if (a > size - 2) { cause = this.loadFault(a); tval = addr; break; }
+                v = u8[a] | (u8[a + 1] << 8);
+              } else if (a < size) v = u16[a >>> 1];
               else {
                 this.icount = icount0 + count;
                 const m = mmio.load(addr >>> 0, 2);
@@ -449,7 +485,12 @@ export class Hart {
             else if (f3 === 0) width = 1;
             else if (f3 === 1) width = 2;
             else break;
-            if (a & (width - 1)) { cause = CAUSE_STORE_MISALIGNED; tval = addr; break; }
+            if (a & (width - 1)) { // misaligned: slow path, RAM completes byte by byte
+              cause = this.storeMisaligned(a, width, v);
+              if (cause !== 0) { tval = addr; break; }
+              pc = next; count++;
+              continue;
+            }
             if (a < size) {
               if (width === 4) i32[a >>> 2] = v;
               else if (width === 1) u8[a] = v;

@@ -45,6 +45,21 @@ describe('StateHasher', () => {
     expect(new StateHasher(mem).hash(cpu, {})).toBe(second);
   });
 
+  it('a full hash rereads every page, seeing a write that bypassed dirty tracking', () => {
+    const mem = new Memory(RAM_BASE, 8 * PAGE_BYTES);
+    const hasher = new StateHasher(mem);
+    const cpu = new Int32Array(1);
+    const before = hasher.hash(cpu, {});
+    mem.i32[3 * PAGE_BYTES / 4] = 1; // not through Memory.write: no dirty mark
+    expect(hasher.hash(cpu, {})).toBe(before);
+    expect(hasher.lastPagesRehashed).toBe(0);
+    const full = hasher.hash(cpu, {}, true);
+    expect(hasher.lastPagesRehashed).toBe(8);
+    expect(full).not.toBe(before);
+    mem.dirty.fill(1);
+    expect(full).toBe(new StateHasher(mem).hash(cpu, {})); // what a hasher with no cache computes
+  });
+
   it('tells apart the same bytes on different pages, and cpu and device differences', () => {
     const a = new Memory(RAM_BASE, 4 * PAGE_BYTES);
     const b = new Memory(RAM_BASE, 4 * PAGE_BYTES);

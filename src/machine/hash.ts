@@ -1,11 +1,13 @@
 /**
  * The machine state hash: fast, non-cryptographic, 64 bits as two independent 32-bit lanes.
  *
- * The FT backup compares it with the primary's at `hash` log entries (DESIGN.md §4), so it must be
+ * The FT backup compares it with the primary's at `hash` log entries (docs/design.md §4), so it must be
  * cheap enough to take every few million instructions. RAM dominates the state, so each 4 KiB page's
  * hash is cached and recomputed only when Memory.dirty says the page was written since the last
  * look (the hart marks pages on stores, DMA marks them through Memory.write). Pages combine in
- * order, then the cpu words and the device state follow.
+ * order, then the cpu words and the device state follow. The cache trusts dirty tracking; a write
+ * that bypasses it (straight into Memory's views) is invisible until a `full` hash rereads every
+ * page, which is what a check that must not be fooled asks for.
  *
  * Mixing: each lane folds one 32-bit word per step with a multiply and a rotate (the xxHash32 round
  * shape, Math.imul for exact 32-bit products), with different primes and seeds per lane so a
@@ -114,19 +116,20 @@ export class StateHasher {
     this.pageHashes = new Uint32Array(2 * (mem.size >>> PAGE_SHIFT));
   }
 
-  hash(cpuWords: Int32Array, devices: Record<string, unknown>): string {
+  /** With `full`, every page is reread (and its cached hash refreshed), dirty or not. */
+  hash(cpuWords: Int32Array, devices: Record<string, unknown>, full = false): string {
     const h = new WordHasher();
-    h.words32(this.ramPageHashes());
+    h.words32(this.ramPageHashes(full));
     h.words32(cpuWords);
     hashValue(h, devices);
     return h.digest();
   }
 
-  private ramPageHashes(): Uint32Array {
+  private ramPageHashes(full: boolean): Uint32Array {
     const { dirty, i32 } = this.mem;
     let rehashed = 0;
     for (let p = 0; p < dirty.length; p++) {
-      if (dirty[p] === 0) continue;
+      if (dirty[p] === 0 && !full) continue;
       hashPage(i32, p, this.pageHashes);
       dirty[p] = 0;
       rehashed++;

@@ -93,6 +93,7 @@ export class Machine implements GuestMachine {
       readNondet: (kind) => this.nondet.read(kind, this.hart.icount),
       emit: (out: MachineOutput) => this.sink.output(out),
       setIrq: (bit, level) => this.hart.setIrq(bit, level),
+      irqLevel: (bit) => (this.hart.csr.mip & (1 << bit)) !== 0,
     };
     this.clint = new Clint(host);
     this.uart = new Uart(host);
@@ -144,11 +145,11 @@ export class Machine implements GuestMachine {
     return this.nic.deliverPacket(bytes);
   }
 
-  completeDisk(id: number, data?: Uint8Array): void {
-    this.disk.completeDisk(id, data);
+  completeDisk(id: number, data?: Uint8Array, failed = false): void {
+    this.disk.completeDisk(id, data, failed);
   }
 
-  /** The disk request in flight, for a backup going live to re-issue (DESIGN.md §4). */
+  /** The disk request in flight, for a backup going live to re-issue (docs/design.md §4). */
   pendingDiskRequest(): DiskRequest | null {
     return this.disk.pendingRequest();
   }
@@ -165,8 +166,18 @@ export class Machine implements GuestMachine {
     this.sink = sink;
   }
 
-  stateHash(): string {
-    return this.hasher.hash(this.hart.stateWords(), this.deviceStates());
+  stateHash(opts: { full?: boolean } = {}): string {
+    return this.hasher.hash(this.hart.stateWords(), this.deviceStates(), opts.full === true);
+  }
+
+  /**
+   * Fault injection: write guest RAM as a fault would (a cosmic-ray bit flip a lecture triggers on
+   * one VM), not as the guest would — no instruction retires and nothing is logged. Unlike a stray
+   * write into `mem.buffer`, it marks the pages dirty, so even the cached state hash sees it, and
+   * drops decoded instructions it overwrites, so flipped code runs as flipped. MemoryError outside RAM.
+   */
+  injectRamWrite(addr: number, bytes: Uint8Array): void {
+    this.mem.write(addr, bytes);
   }
 
   /** Pages the last stateHash() had to reread (the rest came from the per-page cache). */

@@ -1,5 +1,5 @@
 /**
- * The guest computer's physical memory map and device register layout (DESIGN.md §3).
+ * The guest computer's physical memory map and device register layout (docs/design.md §3).
  * Addresses follow QEMU's `virt` board where it has the device. `guests/lib/hw.h` mirrors this
  * file for the C guests; keep the two in step.
  */

@@ -4,8 +4,9 @@
  * hash only rereads pages written since the last hash.
  *
  * The hart reads and writes the views directly on its hot path and marks pages itself; everything
- * else (devices doing DMA, the loader) goes through `write`/`read`, which also tell the hart to drop
- * any cached decodings of the bytes they change.
+ * else (devices doing DMA, the loader, Machine.injectRamWrite) goes through `write`/`read`, which
+ * also tell the hart to drop any cached decodings of the bytes they change. A write straight into
+ * the views from outside the hart marks nothing: only a full state hash will see it.
  */
 
 export const PAGE_SHIFT = 12;

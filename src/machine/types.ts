@@ -72,20 +72,34 @@ export interface GuestMachine {
 
   /** Raise the machine timer interrupt (MTIP) now; the guest clears it by writing mtimecmp. */
   deliverTimer(): void;
-  /** The guest's mtimecmp in µs, or null when the timer is not armed (all ones / never written). */
+  /**
+   * The guest's mtimecmp in µs when there is a timer interrupt to deliver, else null: not armed
+   * (all ones / never written), or MTIP is still raised from the last delivery. Level semantics
+   * (privileged spec §3.2.1): every guest write to mtimecmp clears MTIP, so re-writing a deadline
+   * already past makes this return it again and the host delivers again. The host needs no memory
+   * of what it delivered: deliver whenever this is non-null and due.
+   */
   timerDeadline(): number | null;
   /** DMA a received packet into the next free RX descriptor now and raise the RX interrupt. */
   deliverPacket(bytes: Uint8Array): PacketDelivery;
-  /** Complete disk request `id` now: for a read, DMA `data` into guest memory; raise the interrupt. */
-  completeDisk(id: number, data?: Uint8Array): void;
+  /**
+   * Complete disk request `id` now and raise the interrupt: for a read, DMA `data` into guest
+   * memory. With `failed` (the host's disk reported an error) nothing is DMA'd, `data` must be
+   * absent, and the guest sees STATUS.ERROR instead of DONE.
+   */
+  completeDisk(id: number, data?: Uint8Array, failed?: boolean): void;
   /** Bytes arriving on the UART receive line. */
   deliverUart(bytes: Uint8Array): void;
 
   setNondetSource(src: NondetSource): void;
   setOutputSink(sink: OutputSink): void;
 
-  /** A hash over registers, CSRs, RAM and device state; equal states give equal hashes. */
-  stateHash(): string;
+  /**
+   * A hash over registers, CSRs, RAM and device state; equal states give equal hashes. RAM pages
+   * may come from a per-page cache kept fresh by dirty tracking; `full` rereads every page, so a
+   * write that bypassed dirty tracking cannot hide from it (and refreshes the cache).
+   */
+  stateHash(opts?: { full?: boolean }): string;
   snapshot(): MachineSnapshot;
   restore(snap: MachineSnapshot): void;
 }

@@ -8,8 +8,8 @@
  * Its "program": every instruction mixes the icount into an accumulator. Every `readEvery`
  * instructions it reads rng or time. An armed timer, once delivered, re-arms `timerPeriodUs` after
  * a fresh time read and prints to the console every 4th tick. A received packet produces a disk
- * write and a reply packet; a disk completion is mixed in. With `wfiEvery`, it idles every so many
- * instructions until an interrupt is pending.
+ * write and a reply packet; a disk completion (failed or not) is mixed in. With `wfiEvery`, it
+ * idles every so many instructions until an interrupt is pending.
  */
 import type {
   GuestMachine,
@@ -143,8 +143,9 @@ export class ToyMachine implements GuestMachine {
     this.s.rx.push([...bytes]);
     return 'delivered';
   }
-  completeDisk(id: number, data?: Uint8Array): void {
-    this.s.diskDone.push(mix(id, data ? data[0] : 0));
+  /** A failed completion mixes in a different value, so a lost failed flag changes the hash. */
+  completeDisk(id: number, data?: Uint8Array, failed = false): void {
+    this.s.diskDone.push(mix(id, failed ? 0xdead : data ? data[0] : 0));
   }
   deliverUart(bytes: Uint8Array): void {
     for (const b of bytes) this.s.acc = mix(this.s.acc, b);

@@ -33,6 +33,21 @@ describe('Clint', () => {
     expect(host.level(IRQ_MTIP)).toBe(false);
   });
 
+  it('has no deadline while MTIP is raised; any mtimecmp write, even of the same value, re-arms it', () => {
+    const { host, clint } = setup();
+    clint.store(CLINT_MTIMECMP + 4, 4, 0);
+    clint.store(CLINT_MTIMECMP, 4, 5);
+    expect(clint.timerDeadline()).toBe(5);
+    clint.deliverTimer();
+    expect(clint.timerDeadline()).toBeNull(); // delivered, not yet handled: nothing new to deliver
+    clint.store(CLINT_MTIMECMP, 4, 5); // the guest re-arms the same, already past, deadline
+    expect(host.level(IRQ_MTIP)).toBe(false);
+    expect(clint.timerDeadline()).toBe(5);
+    clint.deliverTimer();
+    clint.store(CLINT_MTIMECMP + 4, 4, 0); // a write to the high word re-arms too
+    expect(clint.timerDeadline()).toBe(5);
+  });
+
   it('reads mtime from the nondeterminism source at the current icount', () => {
     const { host, clint } = setup();
     host.nondetValues['time-lo'].push(0x1234_5678);

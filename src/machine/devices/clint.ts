@@ -10,8 +10,15 @@
  *
  * Unlike real hardware, the CLINT never compares mtime with mtimecmp. Under FT the hypervisor
  * decides when the timer fires (it reads `timerDeadline()`, calls `deliverTimer()` and logs the
- * icount), so the backup takes the interrupt at the same instruction (DESIGN.md §4). Privileged spec
- * §3.2.1: MTIP is cleared by writing mtimecmp, which is exactly what a guest's handler does.
+ * icount), so the backup takes the interrupt at the same instruction (docs/design.md §4).
+ *
+ * Level semantics (privileged spec §3.2.1: MTIP is pending while mtime ≥ mtimecmp, and writing
+ * mtimecmp is how software clears it). The host stands in for the comparator, so the contract is:
+ * `timerDeadline()` is null while MTIP is raised (the comparator has fired and the guest has not
+ * re-armed: nothing new to deliver), otherwise the armed mtimecmp. Every write to mtimecmp or
+ * mtimecmph clears MTIP, even a write of the same value, so a guest that re-arms a deadline already
+ * in the past sees `timerDeadline()` return it again and the host delivers again — as real
+ * hardware would keep MTIP pending. MTIP itself lives in the hart's mip, which snapshots carry.
  */
 import { CLINT_BASE, CLINT_MSIP, CLINT_MTIME, CLINT_MTIMECMP, CLINT_SIZE, IRQ_MSIP, IRQ_MTIP } from '../memmap';
 import type { MmioDevice } from '../bus';
@@ -68,14 +75,18 @@ export class Clint implements MmioDevice {
     }
   }
 
-  /** Host: mtimecmp in µs, or null when never written or all ones (the guest's "no timer"). */
+  /**
+   * Host: mtimecmp in µs, or null when there is nothing to deliver: never written, all ones (the
+   * guest's "no timer"), or MTIP already raised and not yet cleared by a mtimecmp write.
+   */
   timerDeadline(): number | null {
     const { mtimecmpLo: lo, mtimecmpHi: hi, armed } = this.s;
     if (!armed || (lo === 0xffff_ffff && hi === 0xffff_ffff)) return null;
+    if (this.host.irqLevel(IRQ_MTIP)) return null;
     return hi * 0x1_0000_0000 + lo;
   }
 
-  /** Host: the timer fires now. */
+  /** Host: the timer fires now (raises MTIP until the guest writes mtimecmp). */
   deliverTimer(): void {
     this.host.setIrq(IRQ_MTIP, true);
   }

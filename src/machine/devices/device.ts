@@ -17,6 +17,8 @@ export interface DeviceHost {
   /** Hand an output to the sink now. */
   emit(out: MachineOutput): void;
   setIrq: IrqLine;
+  /** The current level of mip bit `bit` (a line the device drives; the hart keeps it in mip). */
+  irqLevel(bit: number): boolean;
 }
 
 /** A device snapshot that does not fit the device: the host handed us someone else's state. */

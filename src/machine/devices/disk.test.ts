@@ -66,6 +66,41 @@ describe('Disk', () => {
     expect([...mem.read(BUF, 4)]).toEqual([7, 7, 7, 7]);
   });
 
+  it('a failed read DMAs nothing and shows ERROR, not DONE, with the completion interrupt', () => {
+    const { host, mem, disk } = setup();
+    mem.write(BUF, new Uint8Array(512).fill(9));
+    issue(disk, DISK_CMD_READ, 0, 1);
+    disk.completeDisk(1, undefined, true);
+    expect(disk.load(DISK_STATUS, 4)).toBe(DISK_STATUS_ERROR);
+    expect(disk.load(DISK_DONE_ID, 4)).toBe(1);
+    expect(host.level(IRQ_DISK)).toBe(true);
+    expect(mem.read(BUF, 512).every((b) => b === 9)).toBe(true);
+    expect(disk.pendingRequest()).toBeNull();
+    disk.store(DISK_STATUS, 4, DISK_STATUS_ERROR);
+    expect(host.level(IRQ_DISK)).toBe(false);
+  });
+
+  it('a failed write shows ERROR; the next request starts clean and can succeed', () => {
+    const { host, disk } = setup();
+    issue(disk, DISK_CMD_WRITE, 2, 1);
+    disk.completeDisk(1, undefined, true);
+    expect(disk.load(DISK_STATUS, 4)).toBe(DISK_STATUS_ERROR);
+    expect(host.level(IRQ_DISK)).toBe(true);
+    issue(disk, DISK_CMD_WRITE, 2, 1);
+    expect(disk.load(DISK_STATUS, 4)).toBe(DISK_STATUS_BUSY);
+    disk.completeDisk(2);
+    expect(disk.load(DISK_STATUS, 4)).toBe(DISK_STATUS_DONE);
+  });
+
+  it('a failed completion that carries data is a host mistake and changes nothing', () => {
+    const { disk } = setup();
+    issue(disk, DISK_CMD_READ, 0, 1);
+    expect(() => disk.completeDisk(1, new Uint8Array(512), true)).toThrow(/failed completion carries none/);
+    expect(disk.load(DISK_STATUS, 4)).toBe(DISK_STATUS_BUSY);
+    disk.completeDisk(1, new Uint8Array(0), true); // empty data is the same as none
+    expect(disk.load(DISK_STATUS, 4)).toBe(DISK_STATUS_ERROR);
+  });
+
   it('throws a typed error for a wrong id or length, changing nothing', () => {
     const { mem, disk } = setup();
     expect(() => disk.completeDisk(1)).toThrow(DiskCompletionError);

@@ -8,17 +8,21 @@
  *   0x0c  SECTOR     rw  first block
  *   0x10  DMA_ADDR   rw  guest address of the data
  *   0x14  COUNT      rw  blocks, 1..8
- *   0x18  STATUS     rw  bit0 BUSY, bit1 DONE, bit2 ERROR; write 1 to DONE/ERROR to clear
+ *   0x18  STATUS     rw  bit0 BUSY, bit1 DONE, bit2 ERROR (rejected CMD or failed request);
+ *                        write 1 to DONE/ERROR to clear
  *   0x1c  REQ_ID     r   id of the last request started (ids count up from 1)
- *   0x20  DONE_ID    r   id of the last request completed
+ *   0x20  DONE_ID    r   id of the last request completed, successfully or not
  *   0x24  IER        rw  bit0: interrupt (mip bit 18) while DONE or ERROR is set
  *
  * A CMD write while BUSY, or with a bad count, range or DMA address, sets ERROR (and raises the
  * interrupt if enabled) and starts nothing: the guest's mistake, reported to the guest.
  * A WRITE copies its data out of guest memory at the CMD instruction (the bounce buffer, FT paper
  * §3.4) and leaves the machine as a {kind:'disk'} output. The host answers later with
- * `completeDisk(id, data?)`; a read's data is DMA'd into guest memory at that instruction.
- * A completion for the wrong id or with the wrong length is the host's mistake: DiskCompletionError.
+ * `completeDisk(id, data?, failed?)`; a read's data is DMA'd into guest memory at that instruction.
+ * A failed completion (the host's disk reported an I/O error) DMAs nothing and sets ERROR instead
+ * of DONE — BUSY cleared, DONE_ID = id, the same interrupt — so the guest's driver sees the
+ * failure where it looks for the outcome. A completion for the wrong id, with the wrong length, or
+ * with data on a failed completion is the host's mistake: DiskCompletionError.
  */
 import {
   DISK_BASE, DISK_BLOCK_BYTES, DISK_BLOCKS, DISK_CMD, DISK_CMD_READ, DISK_CMD_WRITE, DISK_COUNT,
@@ -39,7 +43,7 @@ export class DiskCompletionError extends Error {
   override name = 'DiskCompletionError';
 }
 
-/** The request in flight, kept whole so a backup going live can re-issue it (DESIGN.md §4). */
+/** The request in flight, kept whole so a backup going live can re-issue it (docs/design.md §4). */
 export interface InflightRequest {
   id: number;
   op: 'read' | 'write';
@@ -119,12 +123,19 @@ export class Disk implements MmioDevice {
     return req;
   }
 
-  /** Host: request `id` finished now. For a read, `data` is count*512 bytes to DMA into the guest. */
-  completeDisk(id: number, data?: Uint8Array): void {
+  /**
+   * Host: request `id` finished now. For a read, `data` is count*512 bytes to DMA into the guest.
+   * With `failed`, the request failed: no data, nothing DMA'd, STATUS shows ERROR instead of DONE.
+   */
+  completeDisk(id: number, data?: Uint8Array, failed = false): void {
     const r = this.s.inflight;
     if (r === null) throw new DiskCompletionError(`disk completion for request ${id}, but no request is in flight`);
     if (r.id !== id) throw new DiskCompletionError(`disk completion for request ${id}, but request ${r.id} is in flight`);
-    if (r.op === 'read') {
+    if (failed) {
+      if (data !== undefined && data.length !== 0) {
+        throw new DiskCompletionError(`disk ${r.op} ${id} failed with ${data.length} bytes of data; a failed completion carries none`);
+      }
+    } else if (r.op === 'read') {
       const expected = r.count * DISK_BLOCK_BYTES;
       if (data === undefined || data.length !== expected) {
         throw new DiskCompletionError(`disk read ${id} completed with ${data?.length ?? 'no'} bytes, expected ${expected}`);
@@ -135,7 +146,7 @@ export class Disk implements MmioDevice {
     }
     this.s.inflight = null;
     this.s.doneId = id;
-    this.s.status = (this.s.status & ~DISK_STATUS_BUSY) | DISK_STATUS_DONE;
+    this.s.status = (this.s.status & ~DISK_STATUS_BUSY) | (failed ? DISK_STATUS_ERROR : DISK_STATUS_DONE);
     this.updateIrq();
   }
 

@@ -6,7 +6,7 @@
  *   0x04  STATUS  r   bit0 ready (always 1: the host source never blocks)
  *
  * The value comes from the injected NondetSource at the reading instruction, so the primary's
- * hypervisor logs it and the backup reads the same value back from the log (DESIGN.md §4).
+ * hypervisor logs it and the backup reads the same value back from the log (docs/design.md §4).
  */
 import { RNG_BASE, RNG_DATA, RNG_SIZE, RNG_STATUS } from '../memmap';
 import type { MmioDevice } from '../bus';

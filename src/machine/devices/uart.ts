@@ -21,7 +21,7 @@
  * calls `flush` to see a last unterminated line. The output carries the icount of its LAST byte: every byte of the batch was produced by
  * then, so an FT primary that holds the output until the log is acknowledged up to that icount
  * never releases text that depended on a nondeterministic event the backup has not yet seen
- * (DESIGN.md §4, Output Rule).
+ * (docs/design.md §4, Output Rule).
  */
 import {
   IRQ_UART, UART_BASE, UART_IER, UART_IER_ERBFI, UART_IIR, UART_LCR, UART_LSR, UART_LSR_DR,

@@ -35,4 +35,8 @@ export class FakeDeviceHost implements DeviceHost {
   level(bit: number): boolean {
     return this.irq.get(bit) ?? false;
   }
+
+  irqLevel(bit: number): boolean {
+    return this.level(bit);
+  }
 }

@@ -1,7 +1,7 @@
 /**
- * A small deterministic host for running a guest in tests: an in-memory disk, a virtual clock and a
- * seeded RNG for nondeterministic reads, and a loop that delivers packets, disk completions and
- * timer interrupts between runs. No real clock anywhere, so the same script gives the same run.
+ * A small deterministic host for running a guest in tests: an in-memory disk (which can be told to
+ * fail requests), a virtual clock and a seeded RNG for nondeterministic reads, and a loop that
+ * delivers packets, disk completions and timer interrupts between runs. No real clock anywhere, so the same script gives the same run.
  *
  * Virtual time: the guest "runs" at VIRTUAL_MIPS, so time is icount / VIRTUAL_MIPS µs plus the time
  * skipped while the guest idled in wfi waiting for its timer.
@@ -58,6 +58,8 @@ export class TestHost {
   readonly packetsOut: Uint8Array[] = [];
   console = '';
   lastResult: RunResult | null = null;
+  /** Decides per request whether the disk fails it (completeDisk with failed = true). */
+  failDisk: (req: DiskRequest) => boolean = () => false;
   private idleUs = 0;
   private pendingDisk: DiskRequest | null = null;
   private readonly rng: () => number;
@@ -112,7 +114,9 @@ export class TestHost {
     const req = this.pendingDisk;
     if (req !== null) {
       this.pendingDisk = null;
-      if (req.op === 'write') {
+      if (this.failDisk(req)) {
+        this.machine.completeDisk(req.id, undefined, true);
+      } else if (req.op === 'write') {
         this.disk.write(req.sector, req.data!);
         this.machine.completeDisk(req.id);
       } else {
