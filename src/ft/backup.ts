@@ -88,7 +88,7 @@ export class BackupHypervisor {
     }
     switch (outcome.kind) {
       case 'accepted':
-        this.st.queue.push(...outcome.entries);
+        for (const e of outcome.entries) this.st.queue.push(e);
         this.st.entriesReceived += outcome.entries.length;
         this.ack(nowUs);
         break;

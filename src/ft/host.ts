@@ -298,16 +298,12 @@ export class VmHost {
   nextWakeUs(): number | null {
     const c = this.core;
     if (c.state === 'stopped' && !c.slice) return null;
-    let t = c.heartbeatDueUs;
-    const consider = (x: number | null): void => {
-      if (x !== null && x < t) t = x;
-    };
-    consider(this.primary ? this.primary.nextDueUs() : this.backup ? this.backup.nextDueUs() : null);
-    if (c.slice) consider(c.slice.endUs);
-    else if (c.pause !== 'no') return t;
-    else if (c.state === 'running') consider(c.nextSliceUs);
-    else if (c.state === 'idle' && this.primary) consider(this.primary.nextDeadlineUs());
-    return t;
+    const due = this.primary ? this.primary.nextDueUs() : this.backup ? this.backup.nextDueUs() : null;
+    const run = c.slice ? c.slice.endUs
+      : c.pause !== 'no' ? null
+        : c.state === 'running' ? c.nextSliceUs
+          : c.state === 'idle' && this.primary ? this.primary.nextDeadlineUs() : null;
+    return earliest(earliest(c.heartbeatDueUs, due), run) as number;
   }
 
   // ── observation ───────────────────────────────────────────────────────────────────────────────
@@ -343,6 +339,10 @@ export class VmHost {
       : { role: 'backup' as const, state: (this.backup as BackupHypervisor).snapshot() };
     return { core: structuredClone(this.core), hyper, machine: this.machine.snapshot() };
   }
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
 }
 
 /** The message an effect puts on a channel, if it is one (the rest are events only). */

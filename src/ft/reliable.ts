@@ -135,9 +135,9 @@ export class LogReceiver {
     const st = this.st;
     if (last <= st.receivedSeq) return { kind: 'duplicate', first, last };
     if (first > st.receivedSeq + 1) return this.hold(entries, nowUs);
-    const fresh = entries.filter((e) => e.seq > st.receivedSeq);
+    const fresh = first > st.receivedSeq ? entries : entries.filter((e) => e.seq > st.receivedSeq);
     this.checkIcount(fresh[0]);
-    const accepted = [...fresh];
+    const accepted = fresh;
     this.advance(fresh);
     for (;;) {
       const next = this.takeEarly();

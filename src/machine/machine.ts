@@ -149,9 +149,10 @@ export class Machine implements GuestMachine {
     this.disk.completeDisk(id, data, failed);
   }
 
-  /** The disk request in flight, for a backup going live to re-issue (docs/design.md §4). */
-  pendingDiskRequest(): DiskRequest | null {
-    return this.disk.pendingRequest();
+  /** The disk request in flight (the disk takes one at a time), for a backup going live to re-issue. */
+  pendingDiskRequests(): DiskRequest[] {
+    const r = this.disk.pendingRequest();
+    return r === null ? [] : [r];
   }
 
   deliverUart(bytes: Uint8Array): void {

@@ -88,6 +88,11 @@ export interface GuestMachine {
    * absent, and the guest sees STATUS.ERROR instead of DONE.
    */
   completeDisk(id: number, data?: Uint8Array, failed?: boolean): void;
+  /**
+   * Disk requests the guest has issued that have not completed, oldest first. A backup that goes
+   * live re-issues them: their completions were never logged (docs/design.md §4.9).
+   */
+  pendingDiskRequests(): DiskRequest[];
   /** Bytes arriving on the UART receive line. */
   deliverUart(bytes: Uint8Array): void;
 

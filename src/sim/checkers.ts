@@ -21,6 +21,11 @@ export interface Checker {
 
 const VIOLATIONS_KEPT = 20;
 
+/** The events the standard checkers read: a run with no trace kept builds only these. */
+export const CHECKED_EVENTS: ReadonlySet<TraceEvent['ev']> = new Set<TraceEvent['ev']>([
+  'log-sent', 'hash-ok', 'divergence', 'output-held', 'output-released', 'output-suppressed', 'ack-received',
+]);
+
 abstract class BaseChecker implements Checker {
   abstract readonly name: string;
   protected readonly found: Violation[] = [];

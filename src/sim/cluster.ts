@@ -22,7 +22,7 @@ import { validateDiskMessage } from '../world/disk-messages';
 import { Prng } from './prng';
 import { SimLink, type SimLinkSettings } from './link';
 import { traceOf, type TraceEvent } from './trace';
-import { standardCheckers, type Checker, type Violation } from './checkers';
+import { CHECKED_EVENTS, standardCheckers, type Checker, type Violation } from './checkers';
 import type { ScriptStep, FaultAction } from './script';
 
 export interface ClusterConfig {
@@ -239,22 +239,42 @@ export class Cluster {
 
   private runUntil(untilUs: number, stop: () => boolean = () => false): void {
     for (;;) {
+      // The next event in (time, rank, index) order. Written out, not with a helper closure: this
+      // loop runs once per event.
       let bestUs = Infinity;
       let rank = 9;
       let index = 0;
-      const consider = (t: number | null, r: number, i: number): void => {
-        if (t === null) return;
-        if (t < bestUs || (t === bestUs && (r < rank || (r === rank && i < index)))) {
+      if (this.scriptIndex < this.cfg.script.length) {
+        bestUs = this.cfg.script[this.scriptIndex].atUs;
+        rank = RANK_SCRIPT;
+      }
+      for (let i = 0; i < this.wires.length; i++) {
+        const t = this.wires[i].link.nextDeliveryUs();
+        if (t !== null && (t < bestUs || (t === bestUs && RANK_LINK < rank))) {
           bestUs = t;
-          rank = r;
+          rank = RANK_LINK;
           index = i;
         }
-      };
-      if (this.scriptIndex < this.cfg.script.length) consider(this.cfg.script[this.scriptIndex].atUs, RANK_SCRIPT, 0);
-      this.wires.forEach((w, i) => consider(w.link.nextDeliveryUs(), RANK_LINK, i));
-      consider(this.worldWakeUs, RANK_WORLD, 0);
-      this.wakeUs.forEach((t, i) => consider(t, RANK_HOST, i));
-      consider(this.nextSampleUs, RANK_SAMPLE, 0);
+      }
+      const w = this.worldWakeUs;
+      if (w !== null && (w < bestUs || (w === bestUs && RANK_WORLD < rank))) {
+        bestUs = w;
+        rank = RANK_WORLD;
+        index = 0;
+      }
+      for (let i = 0; i < this.wakeUs.length; i++) {
+        const t = this.wakeUs[i];
+        if (t !== null && (t < bestUs || (t === bestUs && RANK_HOST < rank))) {
+          bestUs = t;
+          rank = RANK_HOST;
+          index = i;
+        }
+      }
+      if (this.nextSampleUs < bestUs) {
+        bestUs = this.nextSampleUs;
+        rank = RANK_SAMPLE;
+        index = 0;
+      }
       if (bestUs > untilUs) break;
       this.nowUs = Math.max(this.nowUs, bestUs);
       this.eventsRun++;
@@ -304,9 +324,17 @@ export class Cluster {
 
   private effect(vm: string, e: FtEffect): void {
     if (e.ev === 'output-released') this.released++;
-    this.record(traceOf(vm, this.nowUs, e));
+    if (this.wanted(e.ev)) this.record(traceOf(vm, this.nowUs, e));
     const out = outbound(vm, e);
-    if (out) this.link(vm, out.channel).end(vm).send(out.msg, this.nowUs);
+    if (out) {
+      const link = this.link(vm, out.channel);
+      link.send(vm, link.ends[0] === vm ? link.ends[1] : link.ends[0], out.msg, this.nowUs);
+    }
+  }
+
+  /** Whether anyone reads events of this kind: the kept trace, a listener, or a checker. */
+  private wanted(ev: TraceEvent['ev']): boolean {
+    return this.cfg.keepTrace || this.listeners.length > 0 || CHECKED_EVENTS.has(ev);
   }
 
   private worldEffects(effects: WorldEffect[]): void {
@@ -314,10 +342,10 @@ export class Cluster {
     for (const e of effects) {
       switch (e.kind) {
         case 'to-vm':
-          this.link(e.vm, 'net').end('world').send(e.bytes, tUs);
+          this.link(e.vm, 'net').send('world', e.vm, e.bytes, tUs);
           break;
         case 'disk-reply':
-          this.link(e.vm, 'disk').end('world').send(e.reply, tUs);
+          this.link(e.vm, 'disk').send('world', e.vm, e.reply, tUs);
           break;
         case 'client-completed':
           this.clientOps++;

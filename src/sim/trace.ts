@@ -59,20 +59,21 @@ export type TraceEv = TraceEvent['ev'];
 export function outputDigest(out: MachineOutput): string {
   if (out.kind === 'console') return String.fromCharCode(...out.bytes);
   let h = 0x811c9dc5;
-  const eat = (b: number): void => {
-    h = Math.imul(h ^ (b & 0xff), 0x01000193);
-  };
-  const eatBytes = (bytes: Uint8Array): void => bytes.forEach(eat);
-  switch (out.kind) {
-    case 'net-tx':
-      eatBytes(out.bytes);
-      break;
-    case 'disk':
-      [out.req.op === 'read' ? 1 : 2, out.req.id, out.req.sector, out.req.count].forEach((v) => [0, 8, 16, 24].forEach((s) => eat(v >>> s)));
-      if (out.req.data) eatBytes(out.req.data);
-      break;
+  if (out.kind === 'net-tx') {
+    h = fnvBytes(h, out.bytes);
+  } else {
+    for (const v of [out.req.op === 'read' ? 1 : 2, out.req.id, out.req.sector, out.req.count]) {
+      for (let shift = 0; shift < 32; shift += 8) h = Math.imul(h ^ ((v >>> shift) & 0xff), 0x01000193);
+    }
+    if (out.req.data) h = fnvBytes(h, out.req.data);
   }
   return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** FNV-1a over bytes, continuing from `h`. */
+function fnvBytes(h: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return h;
 }
 
 /** A host's effect as the trace keeps it: same name, payloads reduced to what a checker compares. */

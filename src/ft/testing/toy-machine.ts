@@ -12,6 +12,7 @@
  * idles every so many instructions until an interrupt is pending.
  */
 import type {
+  DiskRequest,
   GuestMachine,
   MachineOutput,
   MachineSnapshot,
@@ -39,6 +40,8 @@ interface ToyState {
   rx: number[][];
   diskDone: number[];
   nextDiskId: number;
+  /** Disk writes issued and not yet completed. */
+  diskPending: { id: number; sector: number; data: number[] }[];
   idle: boolean;
 }
 
@@ -66,6 +69,7 @@ export class ToyMachine implements GuestMachine {
     rx: [],
     diskDone: [],
     nextDiskId: 1,
+    diskPending: [],
     idle: false,
   };
   private src: NondetSource = NO_SOURCE;
@@ -112,7 +116,9 @@ export class ToyMachine implements GuestMachine {
       for (const b of pkt) s.acc = mix(s.acc, b);
       const block = new Uint8Array(512);
       new DataView(block.buffer).setUint32(0, s.acc);
-      this.emit({ kind: 'disk', icount: ic, req: { id: s.nextDiskId++, op: 'write', sector: 0, count: 1, data: block } });
+      const id = s.nextDiskId++;
+      s.diskPending.push({ id, sector: 0, data: [...block] });
+      this.emit({ kind: 'disk', icount: ic, req: { id, op: 'write', sector: 0, count: 1, data: block } });
       this.emit({ kind: 'net-tx', icount: ic, bytes: Uint8Array.from([...pkt.slice(0, 4), s.acc & 0xff, (s.acc >>> 8) & 0xff]) });
     } else if (s.diskDone.length > 0) {
       s.acc = mix(s.acc, s.diskDone.shift() as number);
@@ -144,7 +150,11 @@ export class ToyMachine implements GuestMachine {
     return 'delivered';
   }
   /** A failed completion mixes in a different value, so a lost failed flag changes the hash. */
+  pendingDiskRequests(): DiskRequest[] {
+    return this.s.diskPending.map((p) => ({ id: p.id, op: 'write' as const, sector: p.sector, count: 1, data: Uint8Array.from(p.data) }));
+  }
   completeDisk(id: number, data?: Uint8Array, failed = false): void {
+    this.s.diskPending = this.s.diskPending.filter((p) => p.id !== id);
     this.s.diskDone.push(mix(id, failed ? 0xdead : data ? data[0] : 0));
   }
   deliverUart(bytes: Uint8Array): void {
