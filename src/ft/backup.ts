@@ -264,6 +264,16 @@ export class BackupHypervisor {
     return fx;
   }
 
+  /**
+   * Going live: the nondet value logged for the read the guest is about to make, if the log held
+   * one (the old primary already answered it, so the new one must answer it the same way).
+   */
+  handOver(): { icount: number; source: NondetKind; value: number } | null {
+    const e = this.st.queue[this.head];
+    if (!e || e.kind !== 'nondet' || e.icount !== this.machine.icount) return null;
+    return { icount: e.icount, source: e.source, value: e.value };
+  }
+
   // ---- observation ----
 
   get divergence(): Divergence | null {

@@ -13,6 +13,8 @@
  *            states the part it speaks structurally, so src/ft does not import src/world.
  */
 
+import type { MachineSnapshot } from '../machine/types';
+
 export type ChannelName = 'log' | 'net' | 'disk';
 
 export class ChannelError extends Error {
@@ -53,7 +55,17 @@ export interface LogBatchMsg {
   bytes: ArrayBuffer;
 }
 
-export type LoggingMsg = LogBatchMsg | LogAck | LogResend | Heartbeat;
+/**
+ * FT VMotion, primary → new backup, first on a new logging channel: the machine's state at the
+ * icount where the new pair starts, and the test-and-set epoch of the new pair.
+ */
+export interface SnapshotMsg {
+  type: 'snapshot';
+  machine: MachineSnapshot;
+  epoch: number;
+}
+
+export type LoggingMsg = LogBatchMsg | LogAck | LogResend | Heartbeat | SnapshotMsg;
 
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -84,9 +96,21 @@ export function validateLoggingMsg(m: unknown): LoggingMsg {
       if (!isCount(x.icount)) bad(`heartbeat icount ${String(x.icount)}`);
       if (typeof x.sentUs !== 'number' || !Number.isFinite(x.sentUs)) bad(`heartbeat sentUs ${String(x.sentUs)}`);
       return { type: 'heartbeat', icount: x.icount, sentUs: x.sentUs };
+    case 'snapshot':
+      return { type: 'snapshot', machine: checkSnapshotShape(x.machine), epoch: isCount(x.epoch) ? x.epoch : bad(`snapshot epoch ${String(x.epoch)}`) };
     default:
       return bad(`unknown type ${JSON.stringify(x.type)}`);
   }
+}
+
+/** The outline of a machine snapshot; the machine's restore() checks the rest before changing anything. */
+function checkSnapshotShape(m: unknown): MachineSnapshot {
+  const s = m as Partial<MachineSnapshot> | null;
+  if (typeof s !== 'object' || s === null) bad('snapshot without a machine state');
+  if (!isCount(s.icount)) bad(`snapshot icount ${String(s.icount)}`);
+  if (!(s.ram instanceof ArrayBuffer) || !(s.cpu instanceof ArrayBuffer)) bad('snapshot RAM or CPU state is not an ArrayBuffer');
+  if (typeof s.devices !== 'object' || s.devices === null || typeof s.config !== 'object' || s.config === null) bad('snapshot without devices or config');
+  return s as MachineSnapshot;
 }
 
 // ── network channel ─────────────────────────────────────────────────────────────────────────────

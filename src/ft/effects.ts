@@ -4,7 +4,7 @@
  * host.ts), the simulator records every one in its trace under the same name, and the UI draws
  * them. Nothing here has a parallel name elsewhere.
  */
-import type { MachineOutput } from '../machine/types';
+import type { MachineOutput, MachineSnapshot } from '../machine/types';
 import type { Heartbeat, LogAck } from './channels';
 import type { BlockReason } from './flow-control';
 import type { LogEntry } from './log';
@@ -55,6 +55,25 @@ export type FtEffect =
   /** A message on one of the host's channels failed validation and changed nothing. */
   | { ev: 'message-rejected'; channel: string; error: string }
   /** The NIC refused a packet (no free receive descriptor, receiver off, oversize). */
-  | { ev: 'packet-dropped'; reason: string };
+  | { ev: 'packet-dropped'; reason: string }
+  /** Nothing heard from the peer on the logging channel for `silentUs`: it is suspected to have failed. */
+  | { ev: 'failure-suspected'; peer: string; silentUs: number }
+  /** A backup that suspects the primary has replayed every entry it holds (output still suppressed). */
+  | { ev: 'replay-finished'; icount: number; replayUs: number }
+  /** Test-and-set asked of the disk server (`attempt` counts repeats while it does not answer). */
+  | { ev: 'tas-requested'; epoch: number; attempt: number }
+  /** The disk server's answer. */
+  | { ev: 'tas-answered'; won: boolean; holder: string | null; reason: string }
+  /**
+   * This VM now serves alone: a backup that won test-and-set, or a primary whose backup failed.
+   * The network routes the service address here; `reissued` disk requests were sent again.
+   */
+  | { ev: 'went-live'; icount: number; reissued: number }
+  /** This VM stopped for good: lost test-and-set, or had no state to go live with. */
+  | { ev: 'halted'; reason: string }
+  /** FT VMotion: the machine's state at `icount` sent to the new backup `peer`. */
+  | { ev: 'snapshot-sent'; peer: string; icount: number; epoch: number; snapshot: MachineSnapshot }
+  /** The new backup restored the snapshot and replays from `icount`. */
+  | { ev: 'snapshot-restored'; icount: number };
 
 export type FtEv = FtEffect['ev'];

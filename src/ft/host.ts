@@ -22,8 +22,10 @@ import type { FtEffect, Role } from './effects';
 import { resolveFtSettings, type FtSettings } from './settings';
 import {
   ChannelError, validateFrame, validateLoggingMsg, type ChannelMsg, type ChannelName, type HostDiskReply, type HostDiskRequest,
+  type LoggingMsg, type SnapshotMsg,
 } from './channels';
 import { LogFormatError } from './log';
+import { Failover, type FailoverState } from './failover';
 
 /** What the host is doing: the UI shows it, the simulator's liveness check reads it. */
 export type HostState = 'running' | 'idle' | 'blocked' | 'waiting' | 'stopped';
@@ -46,6 +48,14 @@ export interface VmHostConfig {
   rng: RandomSource;
   settings?: Partial<FtSettings>;
   pacing: HostPacing;
+  /** The other VM of the pair (null: none yet). Logging messages from anyone else are refused. */
+  peer: string | null;
+  /** The test-and-set epoch of this pair (the disk server's, reset by FT VMotion). */
+  epoch?: number;
+  /** A new backup made by FT VMotion: no state until the primary's snapshot arrives. */
+  awaitSnapshot?: boolean;
+  /** Host time at creation (the failure detector counts silence from here). */
+  startUs?: number;
 }
 
 export interface HostResult {
@@ -66,8 +76,10 @@ interface HostCore {
   slice: RunningSlice | null;
   nextSliceUs: number;
   heartbeatDueUs: number;
-  lastHeardUs: number | null;
   peerIcount: number | null;
+  awaitingSnapshot: boolean;
+  /** FT VMotion requested: done at the next slice boundary. */
+  vmotion: { peer: string; epoch: number } | null;
   arrivedDuringSlice: boolean;
   replayIps: number;
   stopReason: string | null;
@@ -77,7 +89,8 @@ interface HostCore {
 
 export interface VmHostSnapshot {
   core: HostCore;
-  hyper: { role: 'primary'; state: PrimaryState } | { role: 'backup'; state: BackupState };
+  failover: FailoverState;
+  hyper: { role: 'primary'; state: PrimaryState } | { role: 'backup'; state: BackupState } | null;
   machine: MachineSnapshot;
 }
 
@@ -91,22 +104,29 @@ export class VmHost {
   private primary: PrimaryHypervisor | null = null;
   private backup: BackupHypervisor | null = null;
   private readonly pacing: HostPacing;
+  private readonly rng: RandomSource;
+  private readonly failover: Failover;
 
   constructor(cfg: VmHostConfig) {
     this.settings = resolveFtSettings(cfg.settings);
     this.machine = cfg.machine;
     this.pacing = cfg.pacing;
+    this.rng = cfg.rng;
     if (!(cfg.pacing.sliceInstructions >= 1)) throw new Error(`host ${cfg.name}: slice of ${cfg.pacing.sliceInstructions} instructions`);
+    const startUs = cfg.startUs ?? 0;
     this.core = {
-      name: cfg.name, role: cfg.role, state: cfg.role === 'primary' ? 'running' : 'waiting', slice: null, nextSliceUs: 0,
-      heartbeatDueUs: 0, lastHeardUs: null, peerIcount: null, arrivedDuringSlice: false, replayIps: 0, stopReason: null,
-      pause: 'no',
+      name: cfg.name, role: cfg.role, state: cfg.role === 'primary' ? 'running' : 'waiting', slice: null, nextSliceUs: startUs,
+      heartbeatDueUs: startUs, peerIcount: null, awaitingSnapshot: cfg.awaitSnapshot === true, vmotion: null,
+      arrivedDuringSlice: false, replayIps: 0, stopReason: null, pause: 'no',
     };
-    if (cfg.role === 'primary') this.primary = new PrimaryHypervisor(cfg.machine, cfg.rng, this.settings);
-    else {
-      this.backup = new BackupHypervisor(cfg.machine, this.settings);
-      this.backup.setReplayIps(cfg.pacing.nominalIps);
-    }
+    this.failover = new Failover(this.settings, cfg.peer, cfg.epoch ?? 0, startUs);
+    if (cfg.role === 'primary') this.primary = new PrimaryHypervisor(cfg.machine, cfg.rng, this.settings, { alone: cfg.peer === null });
+    else if (!this.core.awaitingSnapshot) this.startBackup();
+  }
+
+  private startBackup(): void {
+    this.backup = new BackupHypervisor(this.machine, this.settings);
+    this.backup.setReplayIps(this.core.replayIps > 0 ? this.core.replayIps : this.pacing.nominalIps);
   }
 
   get name(): string {
@@ -121,10 +141,16 @@ export class VmHost {
 
   // ── arrivals ──────────────────────────────────────────────────────────────────────────────────
 
-  /** A message arrived on `channel`. Validated first: a malformed one changes nothing. */
-  receive(channel: ChannelName, raw: unknown, nowUs: number): HostResult {
+  /**
+   * A message arrived on `channel` (from `from`, when the transport knows). Validated first: a
+   * malformed one, or a logging message from a VM that is not this one's peer, changes nothing.
+   * A crashed or halted host takes nothing.
+   */
+  receive(channel: ChannelName, raw: unknown, nowUs: number, from?: string): HostResult {
+    if (this.core.role === 'crashed' || this.core.role === 'halted') return { effects: [], wakeUs: null };
     let fx: FtEffect[];
     try {
+      if (channel === 'log' && from !== undefined && from !== this.failover.peer) throw new ChannelError(`logging message from ${from}, which is not this VM's peer`);
       fx = this.dispatch(channel, raw, nowUs);
     } catch (err) {
       if (!(err instanceof ChannelError || err instanceof LogFormatError)) throw err;
@@ -144,8 +170,10 @@ export class VmHost {
     }
   }
 
-  private onLogging(msg: ReturnType<typeof validateLoggingMsg>, nowUs: number): FtEffect[] {
-    this.core.lastHeardUs = nowUs;
+  private onLogging(msg: LoggingMsg, nowUs: number): FtEffect[] {
+    if (this.failover.peer === null) throw new ChannelError(`a ${this.core.role} with no peer takes no logging messages`);
+    this.failover.heard(nowUs);
+    if (msg.type === 'snapshot') return this.onSnapshot(msg, nowUs);
     if (msg.type === 'heartbeat') {
       this.core.peerIcount = msg.icount;
       return [];
@@ -172,6 +200,7 @@ export class VmHost {
   }
 
   private onDisk(reply: HostDiskReply, nowUs: number): FtEffect[] {
+    if (reply.kind === 'tas-reply') return this.onTasReply(reply, nowUs);
     if (!this.primary) throw new ChannelError(`a ${this.core.role} has no disk requests out`);
     switch (reply.kind) {
       case 'disk-read-ok':
@@ -183,8 +212,6 @@ export class VmHost {
       case 'disk-error':
         this.primary.onDiskDone(reply.id, undefined, true);
         break;
-      case 'tas-reply':
-        throw new ChannelError('no test-and-set is outstanding');
     }
     this.wakeIfIdle(nowUs);
     return [];
@@ -206,12 +233,16 @@ export class VmHost {
   step(nowUs: number): HostResult {
     const fx: FtEffect[] = [];
     const c = this.core;
+    if (c.role === 'crashed' || c.role === 'halted') return { effects: fx, wakeUs: null };
     if (c.slice && nowUs >= c.slice.endUs) {
       fx.push(...c.slice.effects);
       c.slice = null;
       if (c.arrivedDuringSlice && (c.state === 'idle' || c.state === 'waiting')) c.state = 'running';
     }
-    if (nowUs >= c.heartbeatDueUs && c.state !== 'stopped') {
+    this.failoverStep(nowUs, fx);
+    if (this.role === 'halted') return { effects: fx, wakeUs: null };
+    if (!c.slice && c.vmotion) fx.push(...this.sendSnapshot(c.vmotion.peer, c.vmotion.epoch, nowUs));
+    if (nowUs >= c.heartbeatDueUs && this.paired) {
       fx.push({ ev: 'heartbeat-sent', hb: { type: 'heartbeat', icount: this.machine.icount, sentUs: nowUs } });
       c.heartbeatDueUs = nowUs + this.settings.heartbeatIntervalUs;
     }
@@ -294,16 +325,149 @@ export class VmHost {
     b.setReplayIps(c.replayIps);
   }
 
+  /** Whether this host has a peer it sends heartbeats to and watches. */
+  private get paired(): boolean {
+    return this.failover.peer !== null && this.failover.phase === 'paired' && (this.core.role === 'primary' || this.core.role === 'backup');
+  }
+
   /** When the host next wants `step`, or null if only an arrival can wake it. */
   nextWakeUs(): number | null {
     const c = this.core;
-    if (c.state === 'stopped' && !c.slice) return null;
+    if (c.role === 'crashed' || c.role === 'halted') return null;
+    // A backup replaying before it asks: as soon as its replay stops, the next step asks.
+    const replayDone = this.failover.phase === 'replaying' && !c.slice && c.state !== 'running';
+    const fo = replayDone ? c.nextSliceUs : this.failover.nextDueUs();
+    if (c.state === 'stopped' && !c.slice) return fo;
     const due = this.primary ? this.primary.nextDueUs() : this.backup ? this.backup.nextDueUs() : null;
     const run = c.slice ? c.slice.endUs
       : c.pause !== 'no' ? null
         : c.state === 'running' ? c.nextSliceUs
           : c.state === 'idle' && this.primary ? this.primary.nextDeadlineUs() : null;
-    return earliest(earliest(c.heartbeatDueUs, due), run) as number;
+    const beat = this.paired ? c.heartbeatDueUs : null;
+    return earliest(earliest(earliest(beat, due), run), fo);
+  }
+
+  // ── failure, go-live, FT VMotion ─────────────────────────────────────────────────────────────
+
+  /** Fail-stop: the host does nothing more, and a slice in progress never lets its effects out. */
+  kill(): void {
+    const c = this.core;
+    c.role = 'crashed';
+    c.state = 'stopped';
+    c.slice = null;
+    c.stopReason = 'killed';
+  }
+
+  /**
+   * Detection and the steps after it (failover.ts): a suspected peer starts the road to going
+   * live; a backup first replays all it holds; an unanswered test-and-set is asked again.
+   */
+  private failoverStep(nowUs: number, fx: FtEffect[]): void {
+    const f = this.failover;
+    const c = this.core;
+    if ((c.role === 'primary' || c.role === 'backup') && f.suspect(nowUs)) {
+      fx.push({ ev: 'failure-suspected', peer: f.peer ?? '', silentUs: nowUs - f.lastHeardUs });
+      if (c.role === 'primary') return this.askTas(nowUs, fx);
+      if (!this.backup) return this.halt('no state to go live with: the snapshot never arrived', fx);
+      f.startReplay();
+      if (c.state === 'waiting') c.state = 'running';
+    }
+    if (f.phase === 'replaying' && !c.slice && c.state !== 'running') {
+      fx.push({ ev: 'replay-finished', icount: this.machine.icount, replayUs: nowUs - (f.suspectedUs ?? nowUs) });
+      return this.askTas(nowUs, fx);
+    }
+    if (f.askAgain(nowUs)) this.askTas(nowUs, fx);
+  }
+
+  private askTas(nowUs: number, fx: FtEffect[]): void {
+    const attempt = this.failover.ask(nowUs);
+    fx.push({ ev: 'tas-requested', epoch: this.failover.epoch, attempt });
+  }
+
+  /** The disk server decided: won, this VM serves alone; lost (or a stale epoch), it halts. */
+  private onTasReply(reply: Extract<HostDiskReply, { kind: 'tas-reply' }>, nowUs: number): FtEffect[] {
+    if (!this.failover.answered()) return [];
+    const fx: FtEffect[] = [{ ev: 'tas-answered', won: reply.won, holder: reply.holder, reason: reply.reason }];
+    if (!reply.won) this.halt(`lost test-and-set (${reply.reason}; held by ${reply.holder ?? 'nobody'})`, fx);
+    else if (this.backup) this.backupGoesLive(this.backup, nowUs, fx);
+    else if (this.primary) this.primaryGoesAlone(this.primary, nowUs, fx);
+    return fx;
+  }
+
+  /**
+   * A backup that won: it leaves replay — its nondet reads come from its own clock and RNG (after
+   * the one the log still held, if the guest had not reached it), its output is released, and every
+   * disk request with no logged completion is issued again.
+   */
+  private backupGoesLive(b: BackupHypervisor, nowUs: number, fx: FtEffect[]): void {
+    const handedOver = b.handOver();
+    this.backup = null;
+    const p = new PrimaryHypervisor(this.machine, this.rng, this.settings, { alone: true, handedOver });
+    this.primary = p;
+    const again = p.reissue(this.machine.pendingDiskRequests());
+    this.becomeLive(nowUs, again.length, fx);
+    fx.push(...again);
+  }
+
+  /** A primary that won: its backup is gone, so held output leaves now and nothing is logged. */
+  private primaryGoesAlone(p: PrimaryHypervisor, nowUs: number, fx: FtEffect[]): void {
+    this.becomeLive(nowUs, 0, fx);
+    fx.push(...p.goAlone(nowUs));
+  }
+
+  private becomeLive(nowUs: number, reissued: number, fx: FtEffect[]): void {
+    const c = this.core;
+    c.role = 'live';
+    this.failover.alone();
+    if (c.state !== 'stopped') this.wakeNow(nowUs);
+    fx.push({ ev: 'went-live', icount: this.machine.icount, reissued });
+  }
+
+  private halt(reason: string, fx: FtEffect[]): void {
+    const c = this.core;
+    c.role = 'halted';
+    c.state = 'stopped';
+    c.slice = null;
+    c.stopReason = reason;
+    this.failover.alone();
+    fx.push({ ev: 'halted', reason });
+  }
+
+  /**
+   * FT VMotion (docs/design.md §4.10): a VM serving alone starts a new backup `peer`. At the next
+   * slice boundary it sends its machine's state over the new logging channel and logs from there
+   * with a new sequence; `epoch` is the new pair's test-and-set epoch.
+   */
+  startVMotion(peer: string, epoch: number, nowUs: number): HostResult {
+    if (this.core.role !== 'live' || !this.primary) throw new Error(`VM ${this.name} is ${this.core.role}: only a VM serving alone starts a new backup`);
+    this.core.vmotion = { peer, epoch };
+    return this.step(nowUs);
+  }
+
+  private sendSnapshot(peer: string, epoch: number, nowUs: number): FtEffect[] {
+    const p = this.primary as PrimaryHypervisor;
+    this.core.vmotion = null;
+    const snapshot = this.machine.snapshot();
+    p.pairAnew();
+    this.core.role = 'primary';
+    this.core.heartbeatDueUs = nowUs;
+    this.failover.pairWith(peer, epoch, nowUs);
+    return [{ ev: 'snapshot-sent', peer, icount: snapshot.icount, epoch, snapshot }];
+  }
+
+  /** The new backup takes the primary's state: it replays from that icount on. */
+  private onSnapshot(msg: SnapshotMsg, nowUs: number): FtEffect[] {
+    if (!this.core.awaitingSnapshot) throw new ChannelError('a snapshot arrived, but this VM is not waiting for one');
+    try {
+      this.machine.restore(msg.machine);
+    } catch (err) {
+      throw new ChannelError(`snapshot does not fit this machine: ${(err as Error).message}`);
+    }
+    this.core.awaitingSnapshot = false;
+    this.failover.epoch = msg.epoch;
+    this.startBackup();
+    this.core.heartbeatDueUs = nowUs;
+    return [{ ev: 'snapshot-restored', icount: this.machine.icount }];
   }
 
   // ── observation ───────────────────────────────────────────────────────────────────────────────
@@ -316,8 +480,18 @@ export class VmHost {
   get backupHypervisor(): BackupHypervisor | null {
     return this.backup;
   }
-  get lastHeardUs(): number | null {
-    return this.core.lastHeardUs;
+  get lastHeardUs(): number {
+    return this.failover.lastHeardUs;
+  }
+  get peer(): string | null {
+    return this.failover.peer;
+  }
+  get epoch(): number {
+    return this.failover.epoch;
+  }
+  /** Where the road to going live stands: paired, replaying, asking, done. */
+  get failoverPhase(): string {
+    return this.failover.phase;
   }
   get peerIcount(): number | null {
     return this.core.peerIcount;
@@ -336,8 +510,8 @@ export class VmHost {
   snapshot(): VmHostSnapshot {
     const hyper = this.primary
       ? { role: 'primary' as const, state: this.primary.snapshot() }
-      : { role: 'backup' as const, state: (this.backup as BackupHypervisor).snapshot() };
-    return { core: structuredClone(this.core), hyper, machine: this.machine.snapshot() };
+      : this.backup ? { role: 'backup' as const, state: this.backup.snapshot() } : null;
+    return { core: structuredClone(this.core), failover: this.failover.snapshot(), hyper, machine: this.machine.snapshot() };
   }
 }
 
@@ -356,6 +530,10 @@ export function outbound(vm: string, e: FtEffect): ChannelMsg | null {
       return { channel: 'log', msg: { type: 'resend', fromSeq: e.fromSeq } };
     case 'heartbeat-sent':
       return { channel: 'log', msg: e.hb };
+    case 'snapshot-sent':
+      return { channel: 'log', msg: { type: 'snapshot', machine: e.snapshot, epoch: e.epoch } };
+    case 'tas-requested':
+      return { channel: 'disk', msg: { kind: 'tas-request', vm, epoch: e.epoch } };
     case 'output-released':
       if (e.out.kind === 'net-tx') return { channel: 'net', msg: e.out.bytes };
       if (e.out.kind === 'disk') return { channel: 'disk', msg: diskRequestOf(vm, e.out.req) };

@@ -46,6 +46,8 @@ export const RECENT_STALLS = 64;
 export class OutputRule {
   private held: HeldOutput[] = [];
   private lastReleasedIcount = -1;
+  /** No backup to wait for: outputs leave at once. */
+  private alone = false;
   readonly stalls = new DurationStats();
   readonly recent = new Ring<OutputStall>(RECENT_STALLS);
 
@@ -53,8 +55,13 @@ export class OutputRule {
 
   /** Whether this output waits for an ack: everything but (by default) disk reads, unless switched off. */
   needsAck(out: MachineOutput): boolean {
+    if (this.alone) return false;
     const isRead = out.kind === 'disk' && out.req.op === 'read';
     return this.settings.outputRuleEnabled && (!isRead || this.settings.holdDiskReads);
+  }
+
+  setAlone(alone: boolean): void {
+    this.alone = alone;
   }
 
   /** The guest produced `out` at host time `atUs`: queue it (and say so, if it must wait). */

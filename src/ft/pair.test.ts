@@ -47,8 +47,8 @@ class Pair {
   constructor(readonly o: PairOptions = {}) {
     const settings = { speedIps: 1_000_000, ...o.settings };
     const pacing = (ips: number) => ({ sliceInstructions: ips / 1000, nominalIps: ips, sliceUs: (r: number) => (r * 1e6) / ips });
-    this.a = new VmHost({ name: 'A', role: 'primary', machine: new ToyMachine(o.toy), rng: new XorShift32(7), settings, pacing: pacing(1_000_000) });
-    this.b = new VmHost({ name: 'B', role: 'backup', machine: new ToyMachine(o.toy), rng: new XorShift32(7), settings, pacing: pacing(o.backupIps ?? 1_000_000) });
+    this.a = new VmHost({ name: 'A', role: 'primary', peer: 'B', machine: new ToyMachine(o.toy), rng: new XorShift32(7), settings, pacing: pacing(1_000_000) });
+    this.b = new VmHost({ name: 'B', role: 'backup', peer: 'A', machine: new ToyMachine(o.toy), rng: new XorShift32(7), settings, pacing: pacing(o.backupIps ?? 1_000_000) });
     this.nextPacketUs = o.packetEveryUs ?? Infinity;
   }
 
@@ -258,7 +258,7 @@ describe('divergence detection', () => {
 
   it('a backup whose guest sleeps at a wfi the primary ran past diverges there', () => {
     // The toy idles every 3000 instructions; a log that runs on past that with no event is wrong.
-    const backup = new VmHost({ name: 'B', role: 'backup', machine: new ToyMachine({ wfiEvery: 3_000, readEvery: 1e9 }), rng: new XorShift32(1), pacing: { sliceInstructions: 10_000, nominalIps: 1e6, sliceUs: (r) => r } });
+    const backup = new VmHost({ name: 'B', role: 'backup', peer: 'A', machine: new ToyMachine({ wfiEvery: 3_000, readEvery: 1e9 }), rng: new XorShift32(1), pacing: { sliceInstructions: 10_000, nominalIps: 1e6, sliceUs: (r) => r } });
     backup.receive('log', { type: 'log', bytes: encodeBatch([{ seq: 1, icount: 5_000, kind: 'progress' }]) }, 0);
     backup.step(0);
     const d = backup.backupHypervisor?.divergence;
@@ -268,7 +268,7 @@ describe('divergence detection', () => {
 
   it('the backup never delivers its own timer and never runs ahead of the log', () => {
     const m = new ToyMachine();
-    const backup = new VmHost({ name: 'B', role: 'backup', machine: m, rng: new XorShift32(1), pacing: { sliceInstructions: 10_000, nominalIps: 1e6, sliceUs: (r) => r } });
+    const backup = new VmHost({ name: 'B', role: 'backup', peer: 'A', machine: m, rng: new XorShift32(1), pacing: { sliceInstructions: 10_000, nominalIps: 1e6, sliceUs: (r) => r } });
     expect(m.timerDeadline()).toBe(0); // armed and due
     backup.step(0);
     expect(m.icount).toBe(0);

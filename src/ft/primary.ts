@@ -9,7 +9,7 @@
  *  - The Output Rule (output-rule.ts), flow control and the lag cap (flow-control.ts), throttling
  *    (throttle.ts) and the reliable logging channel (reliable.ts) each live in their own file.
  */
-import type { GuestMachine, MachineOutput, NondetKind, RunResult } from '../machine/types';
+import type { DiskRequest, GuestMachine, MachineOutput, NondetKind, RunResult } from '../machine/types';
 import type { LogAck, LogResend } from './channels';
 import { encodeBatch, entryWireBytes, LogFormatError, type LogEntry, type UnnumberedEntry } from './log';
 import type { FtEffect } from './effects';
@@ -26,6 +26,13 @@ export interface RandomSource {
 }
 
 type BounceEvent = { kind: 'net-rx'; bytes: Uint8Array } | { kind: 'disk-done'; id: number; data?: Uint8Array; failed?: true };
+
+export interface PrimaryOptions {
+  /** Start with no backup (a backup that has just gone live). */
+  alone?: boolean;
+  /** The next nondet value the guest reads, if the log held one the guest had not reached yet. */
+  handedOver?: { icount: number; source: NondetKind; value: number } | null;
+}
 
 export interface PrimaryStepResult {
   retired: number;
@@ -61,9 +68,13 @@ export class PrimaryHypervisor {
   readonly settings: FtSettings;
   private st: PrimaryCore;
   private readonly rule: OutputRule;
-  private readonly flow: FlowControl;
-  private readonly throttle: Throttle;
-  private readonly sender: LogSender;
+  private flow: FlowControl;
+  private throttle: Throttle;
+  private sender: LogSender;
+  /** No backup: nothing is logged and outputs leave at once (after a failover, until FT VMotion). */
+  private alone: boolean;
+  /** A nondet value the old primary logged that this guest has not read yet (go-live hand-over). */
+  private handedOver: { icount: number; source: NondetKind; value: number } | null;
   /** Per-call scratch: effects of the call in progress, entries logged but not yet sent. */
   private fx: FtEffect[] = [];
   private pending: LogEntry[] = [];
@@ -74,8 +85,11 @@ export class PrimaryHypervisor {
     readonly machine: GuestMachine,
     private readonly rng: RandomSource,
     settings: Partial<FtSettings> = {},
+    opts: PrimaryOptions = {},
   ) {
     this.settings = resolveFtSettings(settings);
+    this.alone = opts.alone === true;
+    this.handedOver = opts.handedOver ?? null;
     const s = this.settings;
     const ic = machine.icount;
     this.st = {
@@ -83,6 +97,7 @@ export class PrimaryHypervisor {
       nextHashIcount: ic + s.hashIntervalInstructions, idle: false, entriesSent: 0, bytesSent: 0,
     };
     this.rule = new OutputRule(s);
+    this.rule.setAlone(this.alone);
     this.flow = new FlowControl(s, ic);
     this.throttle = new Throttle(s);
     this.sender = new LogSender(s.resendTimeoutUs);
@@ -145,9 +160,11 @@ export class PrimaryHypervisor {
    */
   step(nowUs: number, budgetInstructions = this.settings.sliceInstructions): PrimaryStepResult {
     this.fx = [];
-    this.adjustThrottle(nowUs);
-    this.maybeUnblock(nowUs);
-    const why = this.flow.blockReason(this.machine.icount);
+    if (!this.alone) {
+      this.adjustThrottle(nowUs);
+      this.maybeUnblock(nowUs);
+    }
+    const why = this.alone ? null : this.flow.blockReason(this.machine.icount);
     if (why !== null) {
       if (this.flow.block(why, nowUs)) {
         // The backup must be able to replay to exactly here, or nothing would ever unblock us.
@@ -179,6 +196,47 @@ export class PrimaryHypervisor {
     return this.takeEffects();
   }
 
+  /**
+   * No backup any more (this primary won test-and-set, or a backup went live): every held output
+   * leaves now, and from here nothing is logged and outputs leave at once (docs/design.md §4.9).
+   */
+  goAlone(nowUs: number): FtEffect[] {
+    this.fx = [];
+    this.alone = true;
+    this.pending = [];
+    this.rule.setAlone(true);
+    this.rule.releaseAll(nowUs, this.fx);
+    if (this.flow.blocked !== null) this.flow.unblock(nowUs);
+    return this.takeEffects();
+  }
+
+  /**
+   * A new backup starts from this machine's state at the current icount (FT VMotion): a new log
+   * sequence from seq 1, an empty log buffer, full CPU share.
+   */
+  pairAnew(): void {
+    const s = this.settings;
+    const ic = this.machine.icount;
+    this.alone = false;
+    this.rule.setAlone(false);
+    this.pending = [];
+    this.flow = new FlowControl(s, ic);
+    this.throttle = new Throttle(s);
+    this.sender = new LogSender(s.resendTimeoutUs);
+    this.st.nextSeq = 1;
+    this.st.lastLogged = { icount: ic, kind: 'progress' };
+    this.st.nextHashIcount = ic + s.hashIntervalInstructions;
+  }
+
+  /** Sends disk requests again (a backup gone live: their completions were never logged). */
+  reissue(requests: readonly DiskRequest[]): FtEffect[] {
+    return requests.map((req) => ({ ev: 'output-released', out: { kind: 'disk', icount: this.machine.icount, req }, heldUs: 0, held: false }));
+  }
+
+  get isAlone(): boolean {
+    return this.alone;
+  }
+
   /** When the guest's timer wants attention (µs): the host wakes an idle guest then. */
   nextDeadlineUs(): number | null {
     return this.machine.timerDeadline();
@@ -195,13 +253,15 @@ export class PrimaryHypervisor {
    */
   private deliverEvents(nowUs: number): boolean {
     const m = this.machine;
-    const seqBefore = this.st.nextSeq;
+    let delivered = false;
     const deadline = m.timerDeadline();
     if (deadline !== null && deadline <= nowUs) {
+      delivered = true;
       m.deliverTimer();
       this.log({ icount: m.icount, kind: 'timer' });
     }
     for (const ev of this.st.bounce) {
+      delivered = true;
       if (ev.kind === 'net-rx') {
         const r = m.deliverPacket(ev.bytes);
         if (r !== 'delivered') this.fx.push({ ev: 'packet-dropped', reason: r });
@@ -212,9 +272,8 @@ export class PrimaryHypervisor {
       }
     }
     this.st.bounce = [];
-    if (this.st.nextSeq === seqBefore) return false;
-    this.st.idle = false;
-    return true;
+    if (delivered) this.st.idle = false;
+    return delivered;
   }
 
   private sliceBudget(nowUs: number, budget: number): number {
@@ -259,6 +318,9 @@ export class PrimaryHypervisor {
   // ---- nondeterminism and output, called by the machine mid-run ----
 
   private answerNondet(kind: NondetKind, icount: number): number {
+    const h = this.handedOver;
+    this.handedOver = null;
+    if (h && h.icount === icount && h.source === kind) return h.value;
     let value: number;
     if (kind === 'rng') {
       value = this.rng.nextU32() >>> 0;
@@ -289,6 +351,7 @@ export class PrimaryHypervisor {
   // ---- logging ----
 
   private log(e: UnnumberedEntry): number {
+    if (this.alone) return 0;
     const last = this.st.lastLogged;
     if (e.icount < last.icount) throw new Error(`log: entry at icount ${e.icount} after one at ${last.icount}`);
     const entry = { ...e, seq: this.st.nextSeq++ } as LogEntry;

@@ -31,6 +31,13 @@ export interface FtSettings {
   ackRepeatIntervalUs: number;
   /** Each side sends a heartbeat on the logging channel this often (its own message, never a log entry). */
   heartbeatIntervalUs: number;
+  /**
+   * Nothing heard on the logging channel (heartbeats, log, acks) for this long: the peer is
+   * suspected to have failed, and test-and-set decides who goes on (docs/design.md §4.9).
+   */
+  failureTimeoutUs: number;
+  /** A test-and-set request with no answer (the disk server unreachable) is repeated this often. */
+  tasRetryUs: number;
   /** Throttling starts cutting the primary's CPU share when the backup lags more than this. */
   lagThresholdUs: number;
   /** How much one throttle adjustment changes the CPU share (a fraction: 0.05 = 5 points). */
@@ -61,6 +68,8 @@ export const defaultFtSettings: Readonly<FtSettings> = Object.freeze({
   resendTimeoutUs: 20_000,
   ackRepeatIntervalUs: 50_000,
   heartbeatIntervalUs: 50_000,
+  failureTimeoutUs: 300_000,
+  tasRetryUs: 50_000,
   lagThresholdUs: 50_000,
   throttleStep: 0.05,
   throttleIntervalUs: 10_000,
@@ -93,6 +102,8 @@ export function resolveFtSettings(over: Partial<FtSettings> = {}): FtSettings {
     'resendTimeoutUs',
     'ackRepeatIntervalUs',
     'heartbeatIntervalUs',
+    'failureTimeoutUs',
+    'tasRetryUs',
     'throttleIntervalUs',
   ];
   for (const k of positive) {
@@ -100,6 +111,9 @@ export function resolveFtSettings(over: Partial<FtSettings> = {}): FtSettings {
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new FtSettingsError(`setting ${k} must be a positive number, got ${String(v)}`);
   }
   if (s.logBufferBytesMax < LOG_BUFFER_BYTES_MIN) throw new FtSettingsError(`setting logBufferBytesMax must be at least ${LOG_BUFFER_BYTES_MIN} bytes, got ${s.logBufferBytesMax}`);
+  if (s.failureTimeoutUs < 2 * s.heartbeatIntervalUs) {
+    throw new FtSettingsError(`setting failureTimeoutUs (${s.failureTimeoutUs}) must be at least two heartbeat intervals (${2 * s.heartbeatIntervalUs})`);
+  }
   if (s.lagCapUs < s.lagThresholdUs) throw new FtSettingsError(`setting lagCapUs (${s.lagCapUs}) must be at least lagThresholdUs (${s.lagThresholdUs})`);
   for (const k of ['outputRuleEnabled', 'holdDiskReads'] as const) {
     if (typeof s[k] !== 'boolean') throw new FtSettingsError(`setting ${k} must be true or false, got ${String(s[k])}`);

@@ -24,6 +24,7 @@ const VIOLATIONS_KEPT = 20;
 /** The events the standard checkers read: a run with no trace kept builds only these. */
 export const CHECKED_EVENTS: ReadonlySet<TraceEvent['ev']> = new Set<TraceEvent['ev']>([
   'log-sent', 'hash-ok', 'divergence', 'output-held', 'output-released', 'output-suppressed', 'ack-received',
+  'went-live', 'halted', 'crashed', 'snapshot-sent',
 ]);
 
 abstract class BaseChecker implements Checker {
@@ -44,34 +45,103 @@ abstract class BaseChecker implements Checker {
   }
 }
 
-/** The backup's state hash equals the primary's at every `hash` entry; no divergence at all. */
+/**
+ * Who is paired with whom, read from the trace: A primary and B backup at the start; a pair ends
+ * when its backup goes live or halts (the primary failed: what the primary released must have
+ * reached the backup), or when its backup crashes or its primary goes on alone (the backup failed:
+ * nothing more to compare); FT VMotion (`snapshot-sent`) starts a new pair.
+ */
+export class Pairs {
+  private readonly backups = new Map<string, string>();
+  private readonly primaries = new Map<string, string>();
+
+  constructor(primary = 'A', backup = 'B') {
+    this.join(primary, backup);
+  }
+
+  private join(primary: string, backup: string): void {
+    this.backups.set(primary, backup);
+    this.primaries.set(backup, primary);
+  }
+
+  /** Applies a role-changing event; returns the pair it ended or started, if any. */
+  apply(e: TraceEvent): { ended?: { primary: string; backup: string; primaryFailed: boolean }; started?: { primary: string; backup: string } } {
+    if (e.ev === 'snapshot-sent') {
+      this.leave(e.vm);
+      this.join(e.vm, e.peer);
+      return { started: { primary: e.vm, backup: e.peer } };
+    }
+    if (e.ev !== 'went-live' && e.ev !== 'halted' && e.ev !== 'crashed') return {};
+    const asBackup = this.primaries.get(e.vm);
+    if (asBackup !== undefined) {
+      this.leave(asBackup);
+      return { ended: { primary: asBackup, backup: e.vm, primaryFailed: e.ev !== 'crashed' } };
+    }
+    const asPrimary = this.backups.get(e.vm);
+    // A primary that crashes leaves its pair to the backup's outcome; one that goes on alone or
+    // halts ends it.
+    if (asPrimary !== undefined && e.ev !== 'crashed') {
+      this.leave(e.vm);
+      return { ended: { primary: e.vm, backup: asPrimary, primaryFailed: false } };
+    }
+    return {};
+  }
+
+  private leave(primary: string): void {
+    const b = this.backups.get(primary);
+    this.backups.delete(primary);
+    if (b !== undefined) this.primaries.delete(b);
+  }
+
+  backupOf(primary: string): string | undefined {
+    return this.backups.get(primary);
+  }
+  primaryOf(backup: string): string | undefined {
+    return this.primaries.get(backup);
+  }
+}
+
+/** The backup's state hash equals its primary's at every `hash` entry; no divergence at all. */
 export class HashChecker extends BaseChecker {
   readonly name = 'hashes';
-  private readonly pending = new Map<number, number>();
+  private readonly pairs: Pairs;
+  /** Per primary: hash entries sent and not yet matched (icount → when sent). */
+  private readonly pending = new Map<string, Map<number, number>>();
 
-  constructor(private readonly primary = 'A', private readonly backup = 'B') {
+  constructor(primary = 'A', backup = 'B') {
     super();
+    this.pairs = new Pairs(primary, backup);
   }
 
   event(e: TraceEvent): void {
-    if (e.ev === 'log-sent' && e.vm === this.primary) {
-      for (const [, icount, kind] of e.entries) if (kind === 'hash') this.pending.set(icount, e.tUs);
-    } else if (e.ev === 'hash-ok' && e.vm === this.backup) {
-      this.pending.delete(e.icount);
+    const change = this.pairs.apply(e);
+    if (change.ended) this.pending.delete(change.ended.primary); // a failed pair's last hashes go unchecked
+    if (change.started) this.pending.delete(change.started.primary); // a new log sequence
+    if (e.ev === 'log-sent' && this.pairs.backupOf(e.vm) !== undefined) {
+      const p = this.pending.get(e.vm) ?? new Map<number, number>();
+      for (const [, icount, kind] of e.entries) if (kind === 'hash') p.set(icount, e.tUs);
+      this.pending.set(e.vm, p);
+    } else if (e.ev === 'hash-ok') {
+      const primary = this.pairs.primaryOf(e.vm);
+      if (primary !== undefined) this.pending.get(primary)?.delete(e.icount);
     } else if (e.ev === 'divergence') {
       this.violate(e.tUs, `${e.vm} diverged at icount ${e.icount}: ${e.reason}`);
     }
   }
 
   override finish(): Violation[] {
-    for (const [icount, tUs] of this.pending) this.violate(tUs, `hash entry at icount ${icount} never matched on the backup`);
+    for (const [primary, p] of this.pending) {
+      for (const [icount, tUs] of p) this.violate(tUs, `hash entry of ${primary} at icount ${icount} never matched on its backup`);
+    }
     this.pending.clear();
     return super.finish();
   }
 
-  /** Hash entries still waiting for the backup. */
+  /** Hash entries still waiting for a backup. */
   get open(): number {
-    return this.pending.size;
+    let n = 0;
+    for (const p of this.pending.values()) n += p.size;
+    return n;
   }
 }
 
@@ -82,131 +152,196 @@ interface Out {
   digest: string;
 }
 
+/** One pair's two output streams, compared as they come. */
+interface Streams {
+  rel: Out[];
+  sup: Out[];
+  relText: string;
+  supText: string;
+  consoleDiffers: boolean;
+  index: number;
+}
+
 /**
- * The backup suppressed exactly the outputs the primary released: same kinds, icounts, content,
- * order. Console text is compared as one stream (see outputDigest). Matched pairs are forgotten.
+ * The backup suppressed exactly the outputs its primary released: same kinds, icounts, content,
+ * order; console text compared as one stream. Matched pairs are forgotten. When the primary fails,
+ * what it released must be a prefix of what the backup suppressed (the backup replays all it
+ * received, and the Output Rule let nothing out that the backup had not received); when the
+ * backup fails there is nothing left to compare.
  */
 export class OutputMatchChecker extends BaseChecker {
   readonly name = 'suppressed == released';
-  private readonly rel: Out[] = [];
-  private readonly sup: Out[] = [];
-  private relText = '';
-  private supText = '';
-  private consoleDiffers = false;
-  private index = 0;
+  private readonly pairs: Pairs;
+  private readonly streams = new Map<string, Streams>();
 
-  constructor(private readonly primary = 'A', private readonly backup = 'B') {
+  constructor(primary = 'A', backup = 'B') {
     super();
+    this.pairs = new Pairs(primary, backup);
+    this.streams.set(primary, fresh());
   }
 
   event(e: TraceEvent): void {
-    if (e.ev === 'output-released' && e.vm === this.primary) {
-      if (e.out === 'console') this.relText += e.digest;
-      else this.rel.push(e);
-    } else if (e.ev === 'output-suppressed' && e.vm === this.backup) {
-      if (e.out === 'console') this.supText += e.digest;
-      else this.sup.push(e);
-    } else {
-      return;
+    const change = this.pairs.apply(e);
+    if (change.ended) this.end(change.ended.primary, change.ended.primaryFailed);
+    if (change.started) this.streams.set(change.started.primary, fresh());
+    let st: Streams | undefined;
+    if (e.ev === 'output-released' && (st = this.streams.get(e.vm))) {
+      if (e.out === 'console') st.relText += e.digest;
+      else st.rel.push(e);
+      this.compare(st);
+    } else if (e.ev === 'output-suppressed') {
+      const primary = this.pairs.primaryOf(e.vm);
+      st = primary === undefined ? undefined : this.streams.get(primary);
+      if (!st) return;
+      if (e.out === 'console') st.supText += e.digest;
+      else st.sup.push(e);
+      this.compare(st);
     }
-    this.compare();
   }
 
-  private compare(): void {
-    while (this.rel.length > 0 && this.sup.length > 0) this.pair(this.rel.shift(), this.sup.shift());
-    const n = Math.min(this.relText.length, this.supText.length);
-    if (n > 0 && !this.consoleDiffers) {
-      if (this.relText.slice(0, n) !== this.supText.slice(0, n)) {
-        this.consoleDiffers = true;
-        this.violate(Infinity, `console text differs: primary ${JSON.stringify(this.relText.slice(0, 40))}, backup ${JSON.stringify(this.supText.slice(0, 40))}`);
-      }
+  private compare(st: Streams): void {
+    while (st.rel.length > 0 && st.sup.length > 0) this.pair(st, st.rel.shift(), st.sup.shift());
+    const n = Math.min(st.relText.length, st.supText.length);
+    if (n === 0) return;
+    if (!st.consoleDiffers && st.relText.slice(0, n) !== st.supText.slice(0, n)) {
+      st.consoleDiffers = true;
+      this.violate(Infinity, `console text differs: primary ${JSON.stringify(st.relText.slice(0, 40))}, backup ${JSON.stringify(st.supText.slice(0, 40))}`);
     }
     // Compared text is forgotten; once the streams differ, the rest says nothing new.
-    if (n > 0) {
-      this.relText = this.relText.slice(n);
-      this.supText = this.supText.slice(n);
-    }
+    st.relText = st.relText.slice(n);
+    st.supText = st.supText.slice(n);
   }
 
-  private pair(a: Out | undefined, b: Out | undefined): void {
-    const i = this.index++;
+  private pair(st: Streams, a: Out | undefined, b: Out | undefined): void {
+    const i = st.index++;
     if (a && b && a.out === b.out && a.icount === b.icount && a.digest === b.digest) return;
     const show = (x: Out | undefined): string => (x ? `${x.out}@${x.icount}#${x.digest}` : 'nothing');
     this.violate((a ?? b)?.tUs ?? Infinity, `output ${i}: primary released ${show(a)}, backup suppressed ${show(b)}`);
   }
 
-  /** Call after the cluster drained: whatever is left unmatched is a mismatch. */
+  /** A pair ended: after a primary failure, everything released must have been suppressed too. */
+  private end(primary: string, primaryFailed: boolean): void {
+    const st = this.streams.get(primary);
+    this.streams.delete(primary);
+    if (!st || !primaryFailed) return;
+    for (const a of st.rel) this.violate(a.tUs, `${primary} released ${a.out}@${a.icount} that its backup never replayed`);
+    if (st.relText.length > 0 && !st.consoleDiffers) this.violate(Infinity, `${primary} printed ${JSON.stringify(st.relText.slice(0, 40))} that its backup never replayed`);
+  }
+
+  /** Call after the cluster drained: for a pair still running, whatever is unmatched is a mismatch. */
   override finish(): Violation[] {
-    while (this.rel.length > 0 || this.sup.length > 0) this.pair(this.rel.shift(), this.sup.shift());
-    if (this.relText !== this.supText && !this.consoleDiffers) {
-      this.violate(Infinity, `console text differs at the end: primary ${JSON.stringify(this.relText.slice(0, 40))}, backup ${JSON.stringify(this.supText.slice(0, 40))}`);
+    for (const st of this.streams.values()) {
+      while (st.rel.length > 0 || st.sup.length > 0) this.pair(st, st.rel.shift(), st.sup.shift());
+      if (st.relText !== st.supText && !st.consoleDiffers) {
+        this.violate(Infinity, `console text differs at the end: primary ${JSON.stringify(st.relText.slice(0, 40))}, backup ${JSON.stringify(st.supText.slice(0, 40))}`);
+      }
     }
+    this.streams.clear();
     return super.finish();
   }
 }
 
+function fresh(): Streams {
+  return { rel: [], sup: [], relText: '', supText: '', consoleDiffers: false, index: 0 };
+}
+
 /**
- * The Output Rule (paper §2.2), judged from the trace alone: every output released at icount X —
- * packets, console text, disk writes, and disk reads too unless `holdDiskReads` is off — left only
- * after the primary had received an ack covering every log entry with icount ≤ X, including
- * entries sent after the release (an output that went out before its entries were even sent is
- * the plainest violation). Outputs leave in production order, so X never decreases; entries below
- * every X still to come are folded into one number.
+ * At most one server (docs/design.md §4.9, split brain): client-visible output (packets) and disk
+ * writes come only from the VM that serves — the first primary, then whichever VM last went live.
  */
-export class OutputRuleChecker extends BaseChecker {
-  readonly name = 'output rule';
-  /** Log entries [seq, icount] that a future release may still need, in seq (= icount) order. */
-  private entries: [number, number][] = [];
-  /** The highest seq among entries folded away (all at icounts below every future X). */
-  private baseSeq = 0;
-  private acked = 0;
-  /** Icounts of outputs announced as held and not yet released (they bound future X). */
-  private heldX: number[] = [];
-  private judgedX = -1;
-  private lastSentIcount = 0;
+export class OneServerChecker extends BaseChecker {
+  readonly name = 'one server';
+  private server: string;
 
-  constructor(private readonly opts: { holdDiskReads: boolean; primary?: string }) {
+  constructor(primary = 'A') {
     super();
-  }
-
-  private get primary(): string {
-    return this.opts.primary ?? 'A';
+    this.server = primary;
   }
 
   event(e: TraceEvent): void {
-    if (e.vm !== this.primary) return;
+    if (e.ev === 'went-live') this.server = e.vm;
+    else if (e.ev === 'output-released' && e.vm !== this.server && (e.out === 'net-tx' || (e.out === 'disk' && e.disk === 'write'))) {
+      this.violate(e.tUs, `${e.vm} released ${e.out}${e.disk ? `-${e.disk}` : ''}@${e.icount} while ${this.server} serves: two servers`);
+    }
+  }
+}
+
+/**
+ * The Output Rule (paper §2.2), judged from the trace alone: every output a primary released at
+ * icount X — packets, console text, disk writes, and disk reads too unless `holdDiskReads` is off —
+ * left only after it had received an ack covering every log entry with icount ≤ X, including
+ * entries sent after the release (an output released before its own entries were even sent is the
+ * plainest violation). A VM serving alone has no backup to wait for and is not judged; FT VMotion
+ * starts a new log sequence.
+ */
+export class OutputRuleChecker extends BaseChecker {
+  readonly name = 'output rule';
+  private readonly pairs: Pairs;
+  private readonly byPrimary = new Map<string, RuleState>();
+
+  constructor(private readonly opts: { holdDiskReads: boolean; primary?: string; backup?: string }) {
+    super();
+    const primary = opts.primary ?? 'A';
+    this.pairs = new Pairs(primary, opts.backup ?? 'B');
+    this.byPrimary.set(primary, new RuleState());
+  }
+
+  event(e: TraceEvent): void {
+    const change = this.pairs.apply(e);
+    if (change.started) this.byPrimary.set(change.started.primary, new RuleState());
+    if (e.ev === 'went-live' || e.ev === 'halted' || e.ev === 'crashed') this.byPrimary.delete(e.vm);
+    const st = this.byPrimary.get(e.vm);
+    if (!st) return;
     switch (e.ev) {
       case 'log-sent':
-        if (!e.resent) this.sent(e.tUs, e.entries);
+        if (!e.resent) st.sent(e.entries, (what) => this.violate(e.tUs, what));
         break;
       case 'ack-received':
-        this.acked = Math.max(this.acked, e.ackSeq);
+        st.acked = Math.max(st.acked, e.ackSeq);
         break;
       case 'output-held':
-        this.heldX.push(e.icount);
+        st.heldX.push(e.icount);
         break;
       case 'output-released':
-        if (e.held && this.heldX.length > 0) this.heldX.shift();
+        if (e.held && st.heldX.length > 0) st.heldX.shift();
         if (e.out === 'disk' && e.disk === 'read' && !this.opts.holdDiskReads) break;
-        this.judge(e.tUs, e.icount, e.out + (e.disk ? `-${e.disk}` : ''));
+        st.judge(e.icount, e.out + (e.disk ? `-${e.disk}` : ''), (what) => this.violate(e.tUs, what));
         break;
       default:
         break;
     }
   }
 
-  private sent(tUs: number, entries: readonly [number, number, string][]): void {
+  /** Log entries kept for one primary (for tests of the memory bound). */
+  keptEntries(primary = 'A'): number {
+    return this.byPrimary.get(primary)?.entries.length ?? 0;
+  }
+}
+
+/** One primary's view for the Output Rule checker. */
+class RuleState {
+  /** Log entries [seq, icount] that a future release may still need, in seq (= icount) order. */
+  entries: [number, number][] = [];
+  /** The highest seq among entries folded away (all at icounts below every future X). */
+  private baseSeq = 0;
+  acked = 0;
+  /** Icounts of outputs announced as held and not yet released (they bound future X). */
+  heldX: number[] = [];
+  private judgedX = -1;
+  private lastSentIcount = 0;
+
+  sent(entries: readonly [number, number, string][], violate: (what: string) => void): void {
     for (const [seq, icount] of entries) {
-      if (icount <= this.judgedX) this.violate(tUs, `log entry #${seq} at icount ${icount} sent after an output at icount ${this.judgedX} was released`);
+      if (icount <= this.judgedX) violate(`log entry #${seq} at icount ${icount} sent after an output at icount ${this.judgedX} was released`);
       this.entries.push([seq, icount]);
       this.lastSentIcount = icount;
     }
     this.fold();
   }
 
-  private judge(tUs: number, x: number, what: string): void {
+  judge(x: number, what: string, violate: (what: string) => void): void {
     const need = this.needSeq(x);
-    if (this.acked < need) this.violate(tUs, `${what} at icount ${x} released with ack #${this.acked}, needs #${need}`);
+    if (this.acked < need) violate(`${what} at icount ${x} released with ack #${this.acked}, needs #${need}`);
     this.judgedX = Math.max(this.judgedX, x);
     this.fold();
   }
@@ -225,7 +360,8 @@ export class OutputRuleChecker extends BaseChecker {
 
   /**
    * Folds entries no future release can need singly: every output still to be released is held
-   * now (its icount announced) or not yet produced (at an icount ≥ every entry already sent).
+   * now (its icount announced) or not yet produced (at an icount ≥ every entry already sent), and
+   * outputs leave in production order.
    */
   private fold(): void {
     const floor = Math.max(this.judgedX, Math.min(this.heldX.length > 0 ? this.heldX[0] : Infinity, this.lastSentIcount));
@@ -249,7 +385,8 @@ export function standardCheckers(o: CheckOptions = {}): Checker[] {
   return [
     new HashChecker(o.primary, o.backup),
     new OutputMatchChecker(o.primary, o.backup),
-    new OutputRuleChecker({ holdDiskReads: o.holdDiskReads ?? false, primary: o.primary }),
+    new OutputRuleChecker({ holdDiskReads: o.holdDiskReads ?? false, primary: o.primary, backup: o.backup }),
+    new OneServerChecker(o.primary),
   ];
 }
 

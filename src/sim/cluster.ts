@@ -1,8 +1,8 @@
 /**
  * A simulated FT cluster: the World (clients, network, disk server) and the VM hosts (src/ft/host.ts)
  * wired by SimLinks, run in virtual time from one seed. The cluster decides nothing about when a VM
- * runs — each host says when it wants to be stepped — it only wires hosts and links, applies the
- * fault script, feeds the checkers and samples what the summary reports.
+ * runs — each host says when it wants to be stepped — it only wires hosts and links, applies faults
+ * (kill, partitions, FT VMotion), feeds the checkers and the report.
  *
  * One run is a sequence of events in a total order that does not depend on how it was computed:
  * (time, rank, index) — script actions, then link deliveries (by link, then message id), then the
@@ -10,12 +10,10 @@
  * simultaneous events by the same rule, so the same seed, settings and script give the same run.
  */
 import type { GuestMachine } from '../machine/types';
-import { VmHost, outbound } from '../ft/host';
-import type { HostResult } from '../ft/host';
+import { VmHost, outbound, type HostResult } from '../ft/host';
 import type { FtEffect, Role } from '../ft/effects';
 import { resolveFtSettings, type FtSettings } from '../ft/settings';
 import type { ChannelName } from '../ft/channels';
-import type { StallSummary } from '../ft/stats';
 import { World, type WorldEffect } from '../world/world';
 import type { WorkloadKind } from '../world/client';
 import { validateDiskMessage } from '../world/disk-messages';
@@ -23,7 +21,10 @@ import { Prng } from './prng';
 import { SimLink, type SimLinkSettings } from './link';
 import { traceOf, type TraceEvent } from './trace';
 import { CHECKED_EVENTS, standardCheckers, type Checker, type Violation } from './checkers';
-import type { ScriptStep, FaultAction } from './script';
+import type { ScriptStep, FaultAction, VmRef } from './script';
+import { RunReport, type ClusterSummary } from './report';
+
+export type { ClusterSummary } from './report';
 
 export interface ClusterConfig {
   seed: number;
@@ -35,6 +36,7 @@ export interface ClusterConfig {
   /** Between a reply and a client's next request. */
   thinkTimeUs: number;
   primarySpeedIps: number;
+  /** The backup's speed, and every later VM's (FT VMotion starts backups). */
   backupSpeedIps: number;
   /** FT settings; `speedIps` defaults to primarySpeedIps. */
   ft: Partial<FtSettings>;
@@ -46,12 +48,14 @@ export interface ClusterConfig {
   /** Each slice takes ±this fraction longer or shorter, as real hosts do (seeded). */
   hostSpeedJitter: number;
   sampleEveryUs: number;
-  /** Keep every event in `trace` (tests). Off, events only stream to the checkers and `onEvent`. */
+  /** Keep every event in `trace` (tests). Off, events only stream to the checkers and `listeners`. */
   keepTrace: boolean;
-  /** The primary wanting to run but making no progress this long, with nothing cut, is a wedge. */
+  /** The serving VM wanting to run but making no progress this long, with nothing cut, is a wedge. */
   livenessLimitUs: number;
   /** Fault script (script.ts), applied at its virtual times. */
   script: ScriptStep[];
+  /** Clients invoke continuously from the start; off, only `clientSend` makes requests. */
+  load: boolean;
 }
 
 export const CLUSTER_DEFAULTS: Omit<ClusterConfig, 'seed' | 'makeMachine'> = {
@@ -70,34 +74,8 @@ export const CLUSTER_DEFAULTS: Omit<ClusterConfig, 'seed' | 'makeMachine'> = {
   keepTrace: true,
   livenessLimitUs: 1_000_000,
   script: [],
+  load: true,
 };
-
-export interface ClusterSummary {
-  seed: number;
-  virtualUs: number;
-  icounts: { primary: number; backup: number };
-  entriesSent: number;
-  logBytesSent: number;
-  resends: number;
-  outputStalls: StallSummary;
-  blockedStalls: StallSummary;
-  /** Largest backup lag at the samples: the primary's icount minus the backup's, in backup time. */
-  maxLagUs: number;
-  /** Largest lag as the primary measured it from acks. */
-  maxLagMeasuredUs: number;
-  /** Largest replay backlog of received log, in backup time: what a failover would replay. */
-  maxCatchUpUs: number;
-  cpuShareFinal: number;
-  cpuShareMin: number;
-  cpuShareMean: number;
-  hashesChecked: number;
-  suppressed: number;
-  released: number;
-  clientOps: number;
-  messagesLost: number;
-  sync: 'in-sync' | 'diverged';
-  divergence: string | null;
-}
 
 type Channel = ChannelName;
 
@@ -111,68 +89,61 @@ const RANK_LINK = 1;
 const RANK_WORLD = 2;
 const RANK_HOST = 3;
 const RANK_SAMPLE = 4;
+/** Events at one instant beyond this mean something keeps asking for "now" without progress: a bug. */
+const STUCK_EVENTS_MAX = 1_000_000;
 
 export class Cluster {
   readonly cfg: ClusterConfig;
   readonly ft: FtSettings;
   readonly world: World;
-  readonly hosts: VmHost[];
+  readonly hosts: VmHost[] = [];
   readonly trace: TraceEvent[] = [];
   /** Extra listeners: the `sim` command prints the timeline as it goes. */
   readonly listeners: ((e: TraceEvent) => void)[] = [];
   readonly checkers: Checker[];
+  readonly report: RunReport;
   private readonly wires: Wire[] = [];
-  private readonly ends = new Map<string, Record<Channel, SimLink<unknown>>>();
-  private readonly wakeUs: (number | null)[];
+  private readonly ends = new Map<string, Partial<Record<Channel, SimLink<unknown>>>>();
+  private readonly wakeUs: (number | null)[] = [];
   private readonly rng: Prng;
+  private readonly script: ScriptStep[];
   private nowUs = 0;
   private worldWakeUs: number | null = null;
   private nextSampleUs = 0;
   private scriptIndex = 0;
   private started = false;
   eventsRun = 0;
-  // Running figures for the summary (bounded: no lists that grow with the run).
-  private released = 0;
-  private clientOps = 0;
-  private messagesLost = 0;
-  private maxLagUs = 0;
-  private maxCatchUpUs = 0;
-  private shareMin = 1;
-  private shareSum = 0;
-  private shareSamples = 0;
-  private progress = { icount: -1, sinceUs: 0 };
-  private readonly livenessViolations: Violation[] = [];
+  private stuck = 0;
   private verdict: Violation[] | null = null;
 
   constructor(config: Partial<ClusterConfig> & Pick<ClusterConfig, 'seed' | 'makeMachine'>) {
     const cfg: ClusterConfig = { ...CLUSTER_DEFAULTS, ...config };
     this.cfg = cfg;
+    this.script = [...cfg.script];
     this.ft = resolveFtSettings({ speedIps: cfg.primarySpeedIps, ...cfg.ft });
     this.rng = new Prng(cfg.seed);
-    this.hosts = [this.makeHost('A', 'primary', cfg.primarySpeedIps), this.makeHost('B', 'backup', cfg.backupSpeedIps)];
-    this.wakeUs = this.hosts.map(() => 0);
     this.world = new World({
       seed: this.rng.fork('world').nextU32(),
-      vms: ['A', 'B'],
-      serving: 'A',
+      vms: [],
+      serving: null,
       settings: { clientCount: cfg.workload ? cfg.clients : 0, workload: cfg.workload ?? 'counter', loadOn: false, thinkTimeUs: cfg.thinkTimeUs },
     });
+    this.addVm('A', 'primary', 'B', cfg.primarySpeedIps);
+    this.addVm('B', 'backup', 'A', cfg.backupSpeedIps);
+    this.world.setServing('A');
     this.wire('log A↔B', ['A', 'B'], 'log', cfg.loggingLink);
-    for (const vm of ['A', 'B']) {
-      this.wire(`net ${vm}↔world`, [vm, 'world'], 'net', cfg.netLink);
-      this.wire(`disk ${vm}↔world`, [vm, 'world'], 'disk', cfg.diskLink);
-    }
     this.checkers = standardCheckers({ holdDiskReads: this.ft.holdDiskReads });
+    this.report = new RunReport(cfg.livenessLimitUs, cfg.sampleEveryUs);
   }
 
-  private makeHost(name: string, role: 'primary' | 'backup', speedIps: number): VmHost {
+  /** A new VM host with its network and disk links; `awaitSnapshot` for one FT VMotion starts. */
+  private addVm(name: string, role: 'primary' | 'backup', peer: string, speedIps: number, awaitSnapshot = false): VmHost {
     const jitterRng = this.rng.fork(`host ${name} speed`);
     const jitter = this.cfg.hostSpeedJitter;
-    return new VmHost({
-      name,
-      role,
+    const host = new VmHost({
+      name, role, peer, awaitSnapshot, startUs: this.nowUs,
       machine: this.cfg.makeMachine(),
-      rng: this.rng.fork('guest rng'),
+      rng: this.rng.fork(`guest rng ${name}`),
       settings: this.ft,
       pacing: {
         sliceInstructions: Math.max(1, Math.floor((speedIps * this.cfg.hostSliceUs) / 1e6)),
@@ -180,18 +151,22 @@ export class Cluster {
         sliceUs: (retired) => ((retired * 1e6) / speedIps) * (1 + jitter * (2 * jitterRng.nextFloat() - 1)),
       },
     });
+    this.hosts.push(host);
+    this.wakeUs.push(this.nowUs);
+    this.world.addVm(name);
+    this.wire(`net ${name}↔world`, [name, 'world'], 'net', this.cfg.netLink);
+    this.wire(`disk ${name}↔world`, [name, 'world'], 'disk', this.cfg.diskLink);
+    return host;
   }
 
   private wire(name: string, ends: [string, string], channel: Channel, s: Partial<SimLinkSettings>): void {
     const link = new SimLink<unknown>(name, ends, this.rng.fork(`link ${name}`), s);
-    link.onLoss = (m, reason) => {
-      this.messagesLost++;
-      this.record({ tUs: this.nowUs, vm: 'sim', ev: 'msg-lost', link: name, from: m.from, to: m.to, reason });
-    };
+    link.onLoss = (m, reason) => this.record({ tUs: this.nowUs, vm: 'sim', ev: 'msg-lost', link: name, from: m.from, to: m.to, reason });
     this.wires.push({ link, channel });
     for (const end of ends) {
-      const mine = this.ends.get(end) ?? ({} as Record<Channel, SimLink<unknown>>);
-      if (end !== 'world') mine[channel] = link;
+      if (end === 'world') continue;
+      const mine = this.ends.get(end) ?? {};
+      mine[channel] = link;
       this.ends.set(end, mine);
     }
   }
@@ -206,7 +181,7 @@ export class Cluster {
     return h;
   }
 
-  /** The link carrying `channel` for VM `vm` (the logging link for 'log'). */
+  /** The link carrying `channel` for VM `vm` (for 'log', its current logging channel). */
   link(vm: string, channel: Channel): SimLink<unknown> {
     const l = this.ends.get(vm)?.[channel];
     if (!l) throw new Error(`VM ${vm} has no ${channel} link`);
@@ -217,9 +192,15 @@ export class Cluster {
     return Object.fromEntries(this.hosts.map((h) => [h.name, h.role]));
   }
 
+  /** The VM the service runs on now: the primary, or the one serving alone. */
+  server(): VmHost | null {
+    return this.hosts.find((h) => h.role === 'live') ?? this.hosts.find((h) => h.role === 'primary') ?? null;
+  }
+
   private record(e: TraceEvent): void {
     if (this.cfg.keepTrace) this.trace.push(e);
     for (const c of this.checkers) c.event(e);
+    this.report.event(e);
     for (const l of this.listeners) l(e);
   }
 
@@ -229,12 +210,25 @@ export class Cluster {
   run(untilUs: number): void {
     if (!this.started) {
       this.started = true;
-      if (this.cfg.workload && this.cfg.clients > 0) {
+      if (this.cfg.workload && this.cfg.clients > 0 && this.cfg.load) {
         this.world.setLoad(true, 0);
         this.worldWakeUs = this.world.nextDeadlineUs();
       }
     }
     this.runUntil(untilUs);
+  }
+
+  /** Client `id` sends one request now (the UI's send button); nothing if it is still waiting. */
+  clientSend(id: number): void {
+    this.worldEffects(this.world.sendOne(id, this.nowUs));
+  }
+
+  /** Applies `action` at virtual time `atUs` (a test's fault, in the script's order). */
+  at(atUs: number, action: FaultAction, text = describeAction(action)): void {
+    if (atUs < this.nowUs) throw new Error(`fault at ${atUs} µs is in the past (now ${this.nowUs} µs)`);
+    let i = this.script.length;
+    while (i > this.scriptIndex && this.script[i - 1].atUs > atUs) i--;
+    this.script.splice(i, 0, { atUs, action, text });
   }
 
   private runUntil(untilUs: number, stop: () => boolean = () => false): void {
@@ -244,8 +238,8 @@ export class Cluster {
       let bestUs = Infinity;
       let rank = 9;
       let index = 0;
-      if (this.scriptIndex < this.cfg.script.length) {
-        bestUs = this.cfg.script[this.scriptIndex].atUs;
+      if (this.scriptIndex < this.script.length) {
+        bestUs = this.script[this.scriptIndex].atUs;
         rank = RANK_SCRIPT;
       }
       for (let i = 0; i < this.wires.length; i++) {
@@ -276,6 +270,8 @@ export class Cluster {
         index = 0;
       }
       if (bestUs > untilUs) break;
+      this.stuck = bestUs > this.nowUs ? 0 : this.stuck + 1;
+      if (this.stuck > STUCK_EVENTS_MAX) throw new Error(`simulator stuck at ${this.nowUs} µs: event rank ${rank} index ${index} keeps falling due without time moving (seed ${this.cfg.seed})`);
       this.nowUs = Math.max(this.nowUs, bestUs);
       this.eventsRun++;
       this.runEvent(rank, index);
@@ -287,7 +283,7 @@ export class Cluster {
   private runEvent(rank: number, index: number): void {
     switch (rank) {
       case RANK_SCRIPT:
-        return this.applyScript(this.cfg.script[this.scriptIndex++]);
+        return this.applyStep(this.script[this.scriptIndex++]);
       case RANK_LINK:
         return this.deliver(this.wires[index]);
       case RANK_WORLD:
@@ -313,18 +309,27 @@ export class Cluster {
       if (!v.ok) return this.record({ tUs: this.nowUs, vm: host.name, ev: 'message-rejected', channel: 'disk', error: v.error });
       return this.hostResult(i, host.receive('disk', v.value, this.nowUs));
     }
-    this.hostResult(i, host.receive(w.channel, m.msg, this.nowUs));
+    this.hostResult(i, host.receive(w.channel, m.msg, this.nowUs, m.from));
   }
 
   private hostResult(i: number, r: HostResult): void {
-    const vm = this.hosts[i].name;
-    for (const e of r.effects) this.effect(vm, e);
-    this.wakeUs[i] = r.wakeUs;
+    const host = this.hosts[i];
+    for (const e of r.effects) {
+      // A VM killed while its effects go out (a test's listener can do that) does nothing more.
+      if (host.role === 'crashed') return;
+      this.effect(host, e);
+    }
+    this.wakeUs[i] = host.role === 'crashed' ? null : r.wakeUs;
   }
 
-  private effect(vm: string, e: FtEffect): void {
-    if (e.ev === 'output-released') this.released++;
+  private effect(host: VmHost, e: FtEffect): void {
+    const vm = host.name;
+    if (e.ev === 'went-live') {
+      this.world.setServing(vm);
+      this.worldWakeUs = this.world.nextDeadlineUs();
+    }
     if (this.wanted(e.ev)) this.record(traceOf(vm, this.nowUs, e));
+    if (host.role === 'crashed') return; // killed by a listener of this very event
     const out = outbound(vm, e);
     if (out) {
       const link = this.link(vm, out.channel);
@@ -332,9 +337,9 @@ export class Cluster {
     }
   }
 
-  /** Whether anyone reads events of this kind: the kept trace, a listener, or a checker. */
+  /** Whether anyone reads events of this kind: the kept trace, a listener, the checkers, the report. */
   private wanted(ev: TraceEvent['ev']): boolean {
-    return this.cfg.keepTrace || this.listeners.length > 0 || CHECKED_EVENTS.has(ev);
+    return this.cfg.keepTrace || this.listeners.length > 0 || CHECKED_EVENTS.has(ev) || REPORTED_EVENTS.has(ev);
   }
 
   private worldEffects(effects: WorldEffect[]): void {
@@ -348,7 +353,6 @@ export class Cluster {
           this.link(e.vm, 'disk').send('world', e.vm, e.reply, tUs);
           break;
         case 'client-completed':
-          this.clientOps++;
           this.record({ tUs, vm: 'world', ev: 'client-completed', client: e.client, seq: e.seq, result: e.result, latencyUs: e.returnUs - e.invokeUs, fromVm: e.fromVm });
           break;
         case 'client-dropped-duplicate':
@@ -366,106 +370,117 @@ export class Cluster {
 
   // ── faults ──────────────────────────────────────────────────────────────────────────────────
 
-  private applyScript(step: ScriptStep): void {
+  private applyStep(step: ScriptStep): void {
     this.record({ tUs: this.nowUs, vm: 'sim', ev: 'fault', action: step.text });
     this.apply(step.action);
   }
 
-  /** Applies a fault action now (the script's, or a test's). */
+  /** Applies a fault now. A kill or cut of a VM that does not exist (yet) changes nothing. */
   apply(action: FaultAction): void {
     switch (action.kind) {
+      case 'kill':
+        return this.kill(action.vm);
+      case 'vmotion':
+        return this.vmotion();
       case 'partition':
-        this.link('A', 'log').partition();
-        break;
+        for (const w of this.wires) if (w.channel === 'log') w.link.partition();
+        this.world.partition({ kind: 'logging' });
+        return;
+      case 'cut': {
+        const vm = this.resolve(action.vm);
+        if (vm) this.world.partition(action.from === 'disk' ? { kind: 'vm-disk', vm: vm.name } : { kind: 'vm-clients', vm: vm.name });
+        return;
+      }
       case 'heal':
         for (const w of this.wires) w.link.heal();
-        break;
+        this.world.heal();
+        return;
     }
   }
 
-  // ── sampling, liveness ──────────────────────────────────────────────────────────────────────
+  private resolve(ref: VmRef): VmHost | null {
+    if (ref === 'primary') return this.server();
+    if (ref === 'backup') return this.hosts.find((h) => h.role === 'backup') ?? null;
+    return this.hosts.find((h) => h.name === ref) ?? null;
+  }
 
-  private sample(): void {
-    const [a, b] = this.hosts;
-    const ia = a.machine.icount;
-    const ib = b.machine.icount;
-    const lagUs = (Math.max(0, ia - ib) * 1e6) / this.cfg.backupSpeedIps;
-    const bh = b.backupHypervisor;
-    const catchUpUs = bh ? (Math.max(0, bh.lastReceivedIcount - ib) * 1e6) / this.cfg.backupSpeedIps : 0;
-    const share = a.primaryHypervisor?.cpuShare ?? 1;
-    this.maxLagUs = Math.max(this.maxLagUs, lagUs);
-    this.maxCatchUpUs = Math.max(this.maxCatchUpUs, catchUpUs);
-    this.shareMin = Math.min(this.shareMin, share);
-    this.shareSum += share;
-    this.shareSamples++;
-    this.record({ tUs: this.nowUs, vm: 'sim', ev: 'sample', icounts: [ia, ib], lagUs, share });
-    this.checkLiveness(a);
-    this.nextSampleUs = this.nowUs + this.cfg.sampleEveryUs;
+  /** Fail-stop: the host does nothing more; what it already sent is still on the wire. */
+  private kill(ref: VmRef): void {
+    const host = this.resolve(ref);
+    if (!host || host.role === 'crashed') return;
+    host.kill();
+    this.wakeUs[this.hosts.indexOf(host)] = null;
+    this.record({ tUs: this.nowUs, vm: host.name, ev: 'crashed' });
   }
 
   /**
-   * A wedge, with nothing cutting the logging channel: the primary wants to run (running or
-   * blocked) but its icount has not moved for livenessLimitUs, or an output has been held that
-   * long. Reported once per wedge.
+   * FT VMotion (docs/design.md §4.10): the VM serving alone starts a new backup in a new host, over
+   * a new logging channel; the test-and-set flag is cleared for the new pair's epoch.
    */
-  private checkLiveness(primary: VmHost): void {
-    if (this.link('A', 'log').partitioned) {
-      this.progress = { icount: -1, sinceUs: this.nowUs };
-      return;
-    }
-    const heldUs = primary.primaryHypervisor?.oldestHeldAgeUs(this.nowUs) ?? 0;
-    if (heldUs >= this.cfg.livenessLimitUs && heldUs - this.cfg.sampleEveryUs < this.cfg.livenessLimitUs) {
-      this.wedged(`an output of primary ${primary.name} was held for ${(heldUs / 1000).toFixed(0)} ms with nothing stopping the backup's acks`);
-    }
-    const wants = !primary.paused && (primary.state === 'running' || primary.state === 'blocked');
-    const excused = !wants;
-    const ic = primary.machine.icount;
-    if (excused || ic !== this.progress.icount) {
-      this.progress = { icount: excused ? -1 : ic, sinceUs: this.nowUs };
-      return;
-    }
-    if (this.nowUs - this.progress.sinceUs >= this.cfg.livenessLimitUs) {
-      this.wedged(`primary ${primary.name} made no progress for ${((this.nowUs - this.progress.sinceUs) / 1000).toFixed(0)} ms (state ${primary.state}) with nothing stopping it`);
-      this.progress = { icount: -1, sinceUs: this.nowUs };
-    }
+  private vmotion(): void {
+    const server = this.hosts.find((h) => h.role === 'live');
+    if (!server) return this.record({ tUs: this.nowUs, vm: 'sim', ev: 'fault', action: 'vmotion skipped: no VM serves alone' });
+    const name = String.fromCharCode(65 + this.hosts.length);
+    this.addVm(name, 'backup', server.name, this.cfg.backupSpeedIps, true);
+    this.wire(`log ${server.name}↔${name}`, [server.name, name], 'log', this.cfg.loggingLink);
+    const epoch = this.world.resetFlag(this.nowUs);
+    this.hostResult(this.hosts.indexOf(server), server.startVMotion(name, epoch, this.nowUs));
   }
 
-  private wedged(what: string): void {
-    this.livenessViolations.push({ tUs: this.nowUs, what });
-    this.record({ tUs: this.nowUs, vm: 'sim', ev: 'liveness', what });
+  // ── sampling ────────────────────────────────────────────────────────────────────────────────
+
+  private sample(): void {
+    const server = this.server();
+    const backup = server?.peer ? this.host(server.peer) : null;
+    const ia = server?.machine.icount ?? 0;
+    const ib = backup && backup.role === 'backup' ? backup.machine.icount : ia;
+    const lagUs = (Math.max(0, ia - ib) * 1e6) / this.cfg.backupSpeedIps;
+    const bh = backup?.backupHypervisor;
+    const catchUpUs = bh ? (Math.max(0, bh.lastReceivedIcount - ib) * 1e6) / this.cfg.backupSpeedIps : 0;
+    const share = server?.primaryHypervisor?.cpuShare ?? 1;
+    this.report.sample(lagUs, catchUpUs, share);
+    this.record({ tUs: this.nowUs, vm: 'sim', ev: 'sample', icounts: this.hosts.map((h) => h.machine.icount), lagUs, share });
+    const cut = this.wires.some((x) => x.link.partitioned) || this.world.network.cuts().length > 0;
+    const wedge = this.report.checkLiveness(server, cut, this.nowUs);
+    if (wedge) this.record({ tUs: this.nowUs, vm: 'sim', ev: 'liveness', what: wedge });
+    this.nextSampleUs = this.nowUs + this.cfg.sampleEveryUs;
   }
 
   // ── ending a run ────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Ends a run cleanly for the checkers: client load off, the primary pauses (sending a full-state
-   * hash at its icount), and the simulation goes on until the backup has received and replayed
-   * every entry, every output is released and nothing is in flight on the logging link (or `maxUs`
-   * more virtual time passed). False — and a liveness violation saying what was left — if not.
+   * Ends a run cleanly for the checkers: client load off, the serving VM pauses (a primary sends a
+   * full-state hash at its icount), and the simulation goes on until its backup has received and
+   * replayed every entry, every output is released and nothing is in flight on the logging link
+   * (or `maxUs` more virtual time passed). False — and a liveness violation saying what was left —
+   * if not.
    */
   drain(maxUs = 5_000_000): boolean {
     this.world.setLoad(false, this.nowUs);
     this.worldWakeUs = this.world.nextDeadlineUs();
-    this.hostResult(0, this.hosts[0].pause(this.nowUs));
+    const server = this.server();
+    if (server) this.hostResult(this.hosts.indexOf(server), server.pause(this.nowUs));
     if (!this.undrained()) return true;
     this.runUntil(this.nowUs + maxUs, () => this.undrained() === null);
     const left = this.undrained();
-    if (left) this.livenessViolations.push({ tUs: this.nowUs, what: `the run did not drain: ${left}` });
+    if (left) this.report.wedged(this.nowUs, `the run did not drain: ${left}`);
     return left === null;
   }
 
   /** What keeps the run from being drained, or null. */
   private undrained(): string | null {
-    const [a, b] = this.hosts;
-    const p = a.primaryHypervisor;
-    const bh = b.backupHypervisor;
-    if (!p || !bh) return null;
-    if (!a.paused) return 'the primary has not paused';
-    if (p.heldCount > 0) return `${p.heldCount} output(s) still held`;
+    const server = this.server();
+    if (!server) return null;
+    if (!server.paused) return `${server.name} has not paused`;
+    const p = server.primaryHypervisor;
+    if (p && p.heldCount > 0) return `${p.heldCount} output(s) still held`;
+    const backup = server.role === 'primary' && server.peer ? this.host(server.peer) : null;
+    const bh = backup?.backupHypervisor;
+    if (!p || !backup || !bh || backup.role !== 'backup') return null;
     if (p.ackedSeq !== p.lastSentSeq) return `acked #${p.ackedSeq} of #${p.lastSentSeq}`;
     if (bh.divergence) return null;
     if (bh.appliedSeq !== p.lastSentSeq) return `the backup replayed to #${bh.appliedSeq} of #${p.lastSentSeq}`;
-    if (b.busy || b.state === 'running') return 'the backup is still running';
+    if (backup.busy || backup.state === 'running') return 'the backup is still running';
     return null;
   }
 
@@ -479,38 +494,68 @@ export class Cluster {
 
   /** Every checker's verdict plus liveness; call after finish(). */
   violations(): Violation[] {
-    this.verdict ??= [...this.checkers.flatMap((c) => c.finish()), ...this.livenessViolations];
+    this.verdict ??= [...this.checkers.flatMap((c) => c.finish()), ...this.report.liveness];
     return this.verdict;
   }
 
   summary(): ClusterSummary {
-    const [a, b] = this.hosts;
-    const p = a.primaryHypervisor?.stats();
-    const bh = b.backupHypervisor;
-    const d = bh?.divergence ?? null;
+    const r = this.report;
+    const server = this.server();
+    const backup = server?.peer ? this.host(server.peer) : null;
+    const stats = this.hosts.map((h) => h.primaryHypervisor?.stats()).filter((x) => x !== undefined);
+    const sum = (f: (s: (typeof stats)[number]) => number): number => stats.reduce((a, s) => a + f(s), 0);
+    const p = server?.primaryHypervisor?.stats();
+    const backups = this.hosts.map((h) => h.backupHypervisor).filter((b) => b !== null);
+    const d = this.hosts.map((h) => h.backupHypervisor?.divergence).find((x) => x) ?? null;
     const none = { count: 0, medianUs: 0, maxUs: 0 };
     return {
       seed: this.cfg.seed,
       virtualUs: this.nowUs,
-      icounts: { primary: a.machine.icount, backup: b.machine.icount },
-      entriesSent: p?.entriesSent ?? 0,
-      logBytesSent: p?.bytesSent ?? 0,
-      resends: p?.resends ?? 0,
+      icounts: { primary: server?.machine.icount ?? 0, backup: backup?.machine.icount ?? 0 },
+      vms: this.hosts.map((h) => ({ name: h.name, role: h.role, icount: h.machine.icount })),
+      entriesSent: sum((s) => s.entriesSent),
+      logBytesSent: sum((s) => s.bytesSent),
+      resends: sum((s) => s.resends),
       outputStalls: p?.stalls ?? none,
       blockedStalls: p?.blockedStalls ?? none,
-      maxLagUs: this.maxLagUs,
-      maxLagMeasuredUs: p?.maxLagUs ?? 0,
-      maxCatchUpUs: this.maxCatchUpUs,
+      maxLagUs: r.maxLagUs,
+      maxLagMeasuredUs: Math.max(0, ...stats.map((s) => s.maxLagUs)),
+      maxCatchUpUs: r.maxCatchUpUs,
       cpuShareFinal: p?.cpuShare ?? 1,
-      cpuShareMin: this.shareMin,
-      cpuShareMean: this.shareSamples > 0 ? this.shareSum / this.shareSamples : 1,
-      hashesChecked: bh?.hashesChecked ?? 0,
-      suppressed: bh?.suppressedCount ?? 0,
-      released: this.released,
-      clientOps: this.clientOps,
-      messagesLost: this.messagesLost,
+      cpuShareMin: r.shareMin,
+      cpuShareMean: r.shareMean,
+      hashesChecked: backups.reduce((a, b) => a + b.hashesChecked, 0),
+      suppressed: backups.reduce((a, b) => a + b.suppressedCount, 0),
+      released: r.released,
+      clientOps: r.clientOps,
+      messagesLost: r.messagesLost,
+      failovers: [...r.failovers],
+      tasCalls: r.tasCalls,
+      tasWinners: [...r.tasWinners],
+      reissued: r.reissued,
+      duplicatesDropped: r.duplicatesDropped,
       sync: d ? 'diverged' : 'in-sync',
       divergence: d ? `at icount ${d.icount}: ${d.reason}` : null,
     };
+  }
+}
+
+/** The events the report reads (built even when no trace is kept). */
+const REPORTED_EVENTS: ReadonlySet<TraceEvent['ev']> = new Set<TraceEvent['ev']>([
+  'failure-suspected', 'replay-finished', 'tas-requested', 'tas-answered', 'went-live', 'halted',
+]);
+
+function describeAction(a: FaultAction): string {
+  switch (a.kind) {
+    case 'kill':
+      return `kill ${a.vm}`;
+    case 'vmotion':
+      return 'vmotion';
+    case 'partition':
+      return 'partition logging';
+    case 'cut':
+      return `cut ${a.vm} ${a.from}`;
+    case 'heal':
+      return 'heal';
   }
 }

@@ -1,13 +1,23 @@
 /**
- * Fault scripts: "partition logging at 1s; heal at 1.02s". Each action happens at a virtual time;
+ * Fault scripts: "kill primary at 1s; vmotion at 2s; partition logging at 3s; heal at 3.5s".
+ * Each action happens at a virtual time;
  * the simulator applies it between events, in script order for equal times. Parsing rejects an
  * unknown action or a malformed time with a message naming it (the `sim` command's usage error).
  */
 
+/** A VM by name, or by the role it has when the action happens. */
+export type VmRef = 'primary' | 'backup' | string;
+
 export type FaultAction =
+  /** Fail-stop: the VM does nothing more (a worker's terminate()). */
+  | { kind: 'kill'; vm: VmRef }
+  /** FT VMotion: the VM serving alone starts a new backup (C, then D…). */
+  | { kind: 'vmotion' }
   /** Cut the logging channel both ways: batches, acks, resend requests and heartbeats are lost. */
   | { kind: 'partition'; what: 'logging' }
-  /** Restore every cut link. */
+  /** Cut one VM from the disk server, or from the clients. */
+  | { kind: 'cut'; vm: VmRef; from: 'disk' | 'clients' }
+  /** Restore every cut link. A halted VM stays halted. */
   | { kind: 'heal' };
 
 export interface ScriptStep {
@@ -28,12 +38,17 @@ export function parseTimeUs(v: string): number {
   return Math.round(Number(m[1]) * { s: 1e6, ms: 1e3, us: 1 }[m[2] as 's' | 'ms' | 'us']);
 }
 
+const VM = '(primary|backup|[A-Z])';
+
 const ACTIONS: { pattern: RegExp; make: (m: RegExpExecArray) => FaultAction }[] = [
+  { pattern: new RegExp(`^kill ${VM}$`), make: (m) => ({ kind: 'kill', vm: m[1] }) },
+  { pattern: /^vmotion$/, make: () => ({ kind: 'vmotion' }) },
   { pattern: /^partition logging$/, make: () => ({ kind: 'partition', what: 'logging' }) },
+  { pattern: new RegExp(`^cut ${VM} (disk|clients)$`), make: (m) => ({ kind: 'cut', vm: m[1], from: m[2] as 'disk' | 'clients' }) },
   { pattern: /^heal$/, make: () => ({ kind: 'heal' }) },
 ];
 
-export const SCRIPT_ACTIONS_HELP = 'partition logging | heal';
+export const SCRIPT_ACTIONS_HELP = 'kill primary|backup|A|B|C…, vmotion, partition logging, cut A|B|C… disk|clients, heal';
 
 /** Parses "ACTION at TIME; ACTION at TIME; …". Steps come back sorted by time (stable). */
 export function parseScript(text: string): ScriptStep[] {
@@ -46,7 +61,21 @@ export function parseScript(text: string): ScriptStep[] {
     const action = parseAction(m[1]);
     steps.push({ atUs: parseTimeUs(m[2]), action, text: part });
   }
-  return steps.map((s, i) => ({ s, i })).sort((a, b) => a.s.atUs - b.s.atUs || a.i - b.i).map((x) => x.s);
+  const sorted = steps.map((s, i) => ({ s, i })).sort((a, b) => a.s.atUs - b.s.atUs || a.i - b.i).map((x) => x.s);
+  checkVmNames(sorted);
+  return sorted;
+}
+
+/** A and B exist from the start; each FT VMotion adds the next letter. Naming any other VM is an error. */
+function checkVmNames(steps: readonly ScriptStep[]): void {
+  let count = 2;
+  for (const step of steps) {
+    const a = step.action;
+    if (a.kind === 'vmotion') count++;
+    if ((a.kind === 'kill' || a.kind === 'cut') && /^[A-Z]$/.test(a.vm) && a.vm.charCodeAt(0) - 65 >= count) {
+      throw new ScriptError(`script step ${JSON.stringify(step.text)}: there is no VM ${a.vm} at that time (A and B, then one more per vmotion)`);
+    }
+  }
 }
 
 function parseAction(text: string): FaultAction {

@@ -37,6 +37,16 @@ export type TraceEvent =
   | { tUs: number; vm: VmName; ev: 'guest-stopped'; reason: string; detail: string }
   | { tUs: number; vm: VmName; ev: 'message-rejected'; channel: string; error: string }
   | { tUs: number; vm: VmName; ev: 'packet-dropped'; reason: string }
+  | { tUs: number; vm: VmName; ev: 'failure-suspected'; peer: string; silentUs: number }
+  | { tUs: number; vm: VmName; ev: 'replay-finished'; icount: number; replayUs: number }
+  | { tUs: number; vm: VmName; ev: 'tas-requested'; epoch: number; attempt: number }
+  | { tUs: number; vm: VmName; ev: 'tas-answered'; won: boolean; holder: string | null; reason: string }
+  | { tUs: number; vm: VmName; ev: 'went-live'; icount: number; reissued: number }
+  | { tUs: number; vm: VmName; ev: 'halted'; reason: string }
+  | { tUs: number; vm: VmName; ev: 'snapshot-sent'; peer: string; icount: number; epoch: number; bytes: number }
+  | { tUs: number; vm: VmName; ev: 'snapshot-restored'; icount: number }
+  /** The simulator killed this VM (fail-stop). */
+  | { tUs: number; vm: VmName; ev: 'crashed' }
   | { tUs: number; vm: 'world'; ev: 'client-completed'; client: number; seq: number; result: number; latencyUs: number; fromVm: string }
   | { tUs: number; vm: 'world'; ev: 'client-dropped-duplicate'; client: number; seq: number; fromVm: string }
   | { tUs: number; vm: 'world'; ev: 'dropped'; what: string; reason: string; detail: string }
@@ -96,6 +106,8 @@ export function traceOf(vm: VmName, tUs: number, e: FtEffect): TraceEvent {
       return { tUs, vm, ev: e.ev, seq: e.entry.seq, icount: e.entry.icount, kind: e.entry.kind };
     case 'hash-ok':
       return { tUs, vm, ev: e.ev, icount: e.icount };
+    case 'snapshot-sent':
+      return { tUs, vm, ev: e.ev, peer: e.peer, icount: e.icount, epoch: e.epoch, bytes: e.snapshot.ram.byteLength + e.snapshot.cpu.byteLength };
     default:
       return { tUs, vm, ...e } as TraceEvent;
   }
@@ -153,6 +165,24 @@ export function formatEvent(e: TraceEvent): string {
       return `${t}lost on ${e.link} ${e.from}→${e.to} (${e.reason})`;
     case 'fault':
       return `${t}FAULT ${e.action}`;
+    case 'failure-suspected':
+      return `${t}SUSPECTS ${e.peer}: nothing heard for ${(e.silentUs / 1000).toFixed(1)} ms`;
+    case 'replay-finished':
+      return `${t}replayed every buffered entry (icount ${e.icount}, ${(e.replayUs / 1000).toFixed(2)} ms)`;
+    case 'tas-requested':
+      return `${t}test-and-set → disk server (epoch ${e.epoch}${e.attempt > 1 ? `, attempt ${e.attempt}` : ''})`;
+    case 'tas-answered':
+      return `${t}test-and-set ${e.won ? 'WON' : 'LOST'} (${e.reason}, holder ${e.holder ?? 'none'})`;
+    case 'went-live':
+      return `${t}GOES LIVE at icount ${e.icount}${e.reissued ? `, ${e.reissued} disk request(s) re-issued` : ''}`;
+    case 'halted':
+      return `${t}HALTED: ${e.reason}`;
+    case 'snapshot-sent':
+      return `${t}FT VMotion: snapshot at icount ${e.icount} (${(e.bytes / 1048576).toFixed(1)} MiB) → ${e.peer}, epoch ${e.epoch}`;
+    case 'snapshot-restored':
+      return `${t}snapshot restored: backup from icount ${e.icount}`;
+    case 'crashed':
+      return `${t}CRASHED (killed)`;
     case 'summary':
       return `${t}summary ${JSON.stringify(e.summary)}`;
     case 'sample':

@@ -1,0 +1,190 @@
+/**
+ * What a simulated run reports beyond the checkers: running figures sampled as it goes (lag, CPU
+ * share, failover catch-up), the liveness check, and the failover story (kill → detection → replay
+ * → test-and-set → serving), all in bounded memory. The cluster feeds it trace events and samples;
+ * it never changes the run.
+ */
+import type { VmHost } from '../ft/host';
+import type { StallSummary } from '../ft/stats';
+import type { TraceEvent } from './trace';
+import type { Violation } from './checkers';
+
+/** One failover: a VM went live, and how long each step took. */
+export interface FailoverRecord {
+  vm: string;
+  /** The VM whose failure started it (the last one killed before), if a kill did. */
+  after: string | null;
+  faultUs: number | null;
+  suspectedUs: number | null;
+  replayDoneUs: number | null;
+  liveUs: number;
+}
+
+export interface ClusterSummary {
+  seed: number;
+  virtualUs: number;
+  /** The serving VM and its backup (0 when there is none). */
+  icounts: { primary: number; backup: number };
+  vms: { name: string; role: string; icount: number }[];
+  entriesSent: number;
+  logBytesSent: number;
+  resends: number;
+  outputStalls: StallSummary;
+  blockedStalls: StallSummary;
+  /** Largest backup lag at the samples: the primary's icount minus the backup's, in backup time. */
+  maxLagUs: number;
+  /** Largest lag as the primary measured it from acks. */
+  maxLagMeasuredUs: number;
+  /** Largest replay backlog of received log, in backup time: what a failover would replay. */
+  maxCatchUpUs: number;
+  cpuShareFinal: number;
+  cpuShareMin: number;
+  cpuShareMean: number;
+  hashesChecked: number;
+  suppressed: number;
+  released: number;
+  clientOps: number;
+  messagesLost: number;
+  failovers: FailoverRecord[];
+  tasCalls: number;
+  tasWinners: string[];
+  reissued: number;
+  duplicatesDropped: number;
+  sync: 'in-sync' | 'diverged';
+  divergence: string | null;
+}
+
+const FAILOVERS_KEPT = 32;
+
+export class RunReport {
+  released = 0;
+  clientOps = 0;
+  messagesLost = 0;
+  maxLagUs = 0;
+  maxCatchUpUs = 0;
+  shareMin = 1;
+  private shareSum = 0;
+  private shareSamples = 0;
+  tasCalls = 0;
+  readonly tasWinners: string[] = [];
+  reissued = 0;
+  duplicatesDropped = 0;
+  readonly failovers: FailoverRecord[] = [];
+  /** The last kill (or other fault) and, per VM, where its road to going live stands. */
+  private lastFault: { vm: string | null; tUs: number } | null = null;
+  private readonly road = new Map<string, { suspectedUs: number | null; replayDoneUs: number | null }>();
+  readonly liveness: Violation[] = [];
+  private progress = { vm: '', icount: -1, sinceUs: 0 };
+
+  constructor(private readonly livenessLimitUs: number, private readonly sampleEveryUs: number) {}
+
+  /** Reads the events that tell the failover story and the counts. */
+  event(e: TraceEvent): void {
+    switch (e.ev) {
+      case 'output-released':
+        this.released++;
+        break;
+      case 'client-completed':
+        this.clientOps++;
+        break;
+      case 'client-dropped-duplicate':
+        this.duplicatesDropped++;
+        break;
+      case 'msg-lost':
+        this.messagesLost++;
+        break;
+      case 'crashed':
+        this.lastFault = { vm: e.vm, tUs: e.tUs };
+        break;
+      case 'fault':
+        if (!/^kill/.test(e.action)) this.lastFault = { vm: null, tUs: e.tUs };
+        break;
+      case 'failure-suspected':
+        this.road.set(e.vm, { suspectedUs: e.tUs, replayDoneUs: null });
+        break;
+      case 'replay-finished': {
+        const r = this.road.get(e.vm);
+        if (r) r.replayDoneUs = e.tUs;
+        break;
+      }
+      case 'tas-requested':
+        this.tasCalls++;
+        break;
+      case 'tas-answered':
+        if (e.won) this.tasWinners.push(e.vm);
+        break;
+      case 'went-live':
+        this.wentLive(e.vm, e.tUs, e.reissued);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private wentLive(vm: string, tUs: number, reissued: number): void {
+    this.reissued += reissued;
+    const r = this.road.get(vm);
+    const f = this.lastFault;
+    if (this.failovers.length < FAILOVERS_KEPT) {
+      this.failovers.push({
+        vm, after: f?.vm ?? null, faultUs: f?.tUs ?? null, suspectedUs: r?.suspectedUs ?? null, replayDoneUs: r?.replayDoneUs ?? r?.suspectedUs ?? null, liveUs: tUs,
+      });
+    }
+    this.road.delete(vm);
+  }
+
+  sample(lagUs: number, catchUpUs: number, share: number): void {
+    this.maxLagUs = Math.max(this.maxLagUs, lagUs);
+    this.maxCatchUpUs = Math.max(this.maxCatchUpUs, catchUpUs);
+    this.shareMin = Math.min(this.shareMin, share);
+    this.shareSum += share;
+    this.shareSamples++;
+  }
+
+  get shareMean(): number {
+    return this.shareSamples > 0 ? this.shareSum / this.shareSamples : 1;
+  }
+
+  /**
+   * A wedge, with nothing cut: the serving VM wants to run (running or blocked) but its icount has
+   * not moved for livenessLimitUs, or an output has been held that long. Reported once per wedge.
+   * Returns the violation to record in the trace, if one was found.
+   */
+  checkLiveness(server: VmHost | null, excused: boolean, nowUs: number): string | null {
+    if (excused || !server) {
+      this.progress = { vm: '', icount: -1, sinceUs: nowUs };
+      return null;
+    }
+    const limit = this.livenessLimitUs;
+    const heldUs = server.primaryHypervisor?.oldestHeldAgeUs(nowUs) ?? 0;
+    if (heldUs >= limit && heldUs - this.sampleEveryUs < limit) {
+      return this.wedged(nowUs, `an output of ${server.name} was held for ${(heldUs / 1000).toFixed(0)} ms with nothing stopping the backup's acks`);
+    }
+    const wants = !server.paused && (server.state === 'running' || server.state === 'blocked');
+    const ic = server.machine.icount;
+    if (!wants || ic !== this.progress.icount || server.name !== this.progress.vm) {
+      this.progress = { vm: server.name, icount: wants ? ic : -1, sinceUs: nowUs };
+      return null;
+    }
+    if (nowUs - this.progress.sinceUs < limit) return null;
+    const what = `${server.name} made no progress for ${((nowUs - this.progress.sinceUs) / 1000).toFixed(0)} ms (state ${server.state}) with nothing stopping it`;
+    this.progress = { vm: '', icount: -1, sinceUs: nowUs };
+    return this.wedged(nowUs, what);
+  }
+
+  wedged(nowUs: number, what: string): string {
+    this.liveness.push({ tUs: nowUs, what });
+    return what;
+  }
+}
+
+/** "B serving 312.40 ms after A failed (detection 300.10 ms, replay 0.80 ms, test-and-set 0.30 ms)". */
+export function describeFailover(f: FailoverRecord): string {
+  const ms = (us: number): string => `${(us / 1000).toFixed(2)} ms`;
+  const parts: string[] = [];
+  if (f.faultUs !== null && f.suspectedUs !== null) parts.push(`detection ${ms(f.suspectedUs - f.faultUs)}`);
+  if (f.suspectedUs !== null && f.replayDoneUs !== null) parts.push(`replay ${ms(f.replayDoneUs - f.suspectedUs)}`);
+  if (f.replayDoneUs !== null) parts.push(`test-and-set ${ms(f.liveUs - f.replayDoneUs)}`);
+  const since = f.faultUs !== null ? ` ${ms(f.liveUs - f.faultUs)} after ${f.after ? `${f.after} was killed` : 'the fault'}` : '';
+  return `${f.vm} serving at ${ms(f.liveUs)}${since}${parts.length ? ` (${parts.join(', ')})` : ''}`;
+}
