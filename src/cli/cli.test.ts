@@ -112,5 +112,24 @@ describe('sim command', () => {
     expect(r.stdout).toMatch(/checkers: \d+ violation/);
     expect(r.stdout).toMatch(/released with ack/);
   });
+
+  it('fails over on a kill, restores the pair with vmotion, and reports roles, failovers and test-and-set', () => {
+    const r = cli('sim', ['--guest', 'counter', '--duration', '2s', '--script', 'kill primary at 0.3s; vmotion at 1s; kill B at 1.5s']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^roles: A crashed, B crashed, C live$/m);
+    expect(r.stdout).toMatch(/^failovers: 2$/m);
+    expect(r.stdout).toMatch(/B serving at .* after A was killed \(detection [\d.]+ ms, replay [\d.]+ ms, test-and-set [\d.]+ ms\)/);
+    expect(r.stdout).toMatch(/^test-and-set: 2 calls, won by B, C$/m);
+    expect(r.stdout).toMatch(/checkers: all hold/);
+  });
+
+  it('cuts and partitions by name; a VM that cannot exist yet is a usage error', () => {
+    const r = cli('sim', ['--guest', 'kv', '--duration', '1.5s', '--script', 'cut A disk at 0.2s; partition logging at 0.25s; heal at 1s']);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/^roles: A (halted|primary), B live$/m);
+    const bad = cli('sim', ['--script', 'kill C at 1s']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/no VM C/);
+  });
 });
 

@@ -13,6 +13,7 @@ import { GUEST_NAMES, guestClusterConfig, isGuestName, machineFactory, type Gues
 import { readGuestElf } from '../sim/guest-files';
 import { formatEvent, type TraceEvent } from '../sim/trace';
 import { parseScript, parseTimeUs, ScriptError, SCRIPT_ACTIONS_HELP } from '../sim/script';
+import { describeFailover } from '../sim/report';
 import { FtSettingsError, LOG_BUFFER_BYTES_MIN, resolveFtSettings, type FtSettings } from '../ft/settings';
 import { Machine } from '../machine/machine';
 import type { WorkloadKind } from '../world/client';
@@ -24,7 +25,8 @@ const USAGE = `usage: npm run sim -- [options]
   --seed N                  0 … 4294967295 (default 1)
   --clients N               0 … ${1000} (default 3)
   --duration T              virtual time, e.g. 5s, 250ms (default 5s, at most 1h)
-  --script "ACTION at T; …" faults at virtual times; actions: ${SCRIPT_ACTIONS_HELP}
+  --script "ACTION at T; …" faults at virtual times, e.g. "kill primary at 1s; vmotion at 2s"
+                            actions: ${SCRIPT_ACTIONS_HELP}
   --trace                   print the timeline as it runs
   --console                 print the console text the primary released
   --speed N                 primary instructions per second, e.g. 4M (default 4M)
@@ -233,7 +235,7 @@ function summaryLines(o: Options, s: ClusterSummary & { drained: boolean }, clie
   return [
     `guest ${name}, seed ${s.seed}, ${clients} clients, ${(o.durationUs / 1e6).toFixed(3)} s virtual (drained to ${(s.virtualUs / 1e6).toFixed(3)} s)`,
     `speeds: primary ${o.speedIps} ips, backup ${o.speedIps * o.backupSpeedFraction} ips`,
-    `instructions: primary ${s.icounts.primary}, backup ${s.icounts.backup}`,
+    `instructions: primary ${s.icounts.primary}, backup ${s.icounts.backup}` + (s.vms.length > 2 || s.failovers.length > 0 ? ` (${s.vms.map((v) => `${v.name} ${v.icount}`).join(', ')})` : ''),
     `log: ${s.entriesSent} entries, ${s.logBytesSent} bytes sent, ${s.resends} batches resent, ${s.messagesLost} messages lost on links`,
     `client ops completed: ${s.clientOps}` + (s.clientOps > 0 ? ` (${(s.logBytesSent / s.clientOps).toFixed(0)} log bytes per op)` : ''),
     `output stalls: ${s.outputStalls.count}, median hold ${ms(s.outputStalls.medianUs)}, max ${ms(s.outputStalls.maxUs)}`,
@@ -243,6 +245,10 @@ function summaryLines(o: Options, s: ClusterSummary & { drained: boolean }, clie
     `primary CPU share: mean ${(s.cpuShareMean * 100).toFixed(1)}%, min ${(s.cpuShareMin * 100).toFixed(0)}%, final ${(s.cpuShareFinal * 100).toFixed(0)}%`,
     `outputs: ${s.released} released by the primary, ${s.suppressed} suppressed by the backup`,
     `sync: ${s.sync} (${s.hashesChecked} hashes checked)` + (s.divergence ? ` — ${s.divergence}` : ''),
+    `roles: ${s.vms.map((v) => `${v.name} ${v.role}`).join(', ')}`,
+    `failovers: ${s.failovers.length}` + s.failovers.map((f) => `\n  ${describeFailover(f)}`).join(''),
+    `test-and-set: ${s.tasCalls} calls` + (s.tasWinners.length ? `, won by ${s.tasWinners.join(', ')}` : ''),
+    `disk requests re-issued: ${s.reissued}; duplicate replies dropped by clients: ${s.duplicatesDropped}`,
     `checkers: ${violations.length === 0 ? 'all hold' : `${violations.length} violation(s)`}`,
     ...violations.slice(0, 10).map((v) => `  ${v}`),
   ];

@@ -13,7 +13,7 @@
  * Heartbeats are their own messages, so a full log buffer cannot make a healthy peer look dead.
  */
 
-export type FailoverPhase = 'paired' | 'replaying' | 'asking' | 'done';
+export type FailoverPhase = 'paired' | 'suspected' | 'replaying' | 'asking' | 'done';
 
 export interface FailoverState {
   phase: FailoverPhase;
@@ -53,6 +53,7 @@ export class Failover {
     const st = this.st;
     // The same sum nextDueUs() wakes the host at (a difference could round below the timeout).
     if (st.phase !== 'paired' || nowUs < st.lastHeardUs + this.settings.failureTimeoutUs) return false;
+    st.phase = 'suspected';
     st.suspectedUs = nowUs;
     return true;
   }

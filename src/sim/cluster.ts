@@ -433,9 +433,10 @@ export class Cluster {
     const server = this.server();
     const backup = server?.peer ? this.host(server.peer) : null;
     const ia = server?.machine.icount ?? 0;
-    const ib = backup && backup.role === 'backup' ? backup.machine.icount : ia;
-    const lagUs = (Math.max(0, ia - ib) * 1e6) / this.cfg.backupSpeedIps;
     const bh = backup?.backupHypervisor;
+    // A new backup has no state until its snapshot arrives: no lag to speak of yet.
+    const ib = bh ? (backup as VmHost).machine.icount : ia;
+    const lagUs = (Math.max(0, ia - ib) * 1e6) / this.cfg.backupSpeedIps;
     const catchUpUs = bh ? (Math.max(0, bh.lastReceivedIcount - ib) * 1e6) / this.cfg.backupSpeedIps : 0;
     const share = server?.primaryHypervisor?.cpuShare ?? 1;
     this.report.sample(lagUs, catchUpUs, share);
@@ -505,7 +506,6 @@ export class Cluster {
     const stats = this.hosts.map((h) => h.primaryHypervisor?.stats()).filter((x) => x !== undefined);
     const sum = (f: (s: (typeof stats)[number]) => number): number => stats.reduce((a, s) => a + f(s), 0);
     const p = server?.primaryHypervisor?.stats();
-    const backups = this.hosts.map((h) => h.backupHypervisor).filter((b) => b !== null);
     const d = this.hosts.map((h) => h.backupHypervisor?.divergence).find((x) => x) ?? null;
     const none = { count: 0, medianUs: 0, maxUs: 0 };
     return {
@@ -524,8 +524,8 @@ export class Cluster {
       cpuShareFinal: p?.cpuShare ?? 1,
       cpuShareMin: r.shareMin,
       cpuShareMean: r.shareMean,
-      hashesChecked: backups.reduce((a, b) => a + b.hashesChecked, 0),
-      suppressed: backups.reduce((a, b) => a + b.suppressedCount, 0),
+      hashesChecked: r.hashesChecked,
+      suppressed: r.suppressed,
       released: r.released,
       clientOps: r.clientOps,
       messagesLost: r.messagesLost,

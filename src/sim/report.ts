@@ -58,6 +58,8 @@ const FAILOVERS_KEPT = 32;
 
 export class RunReport {
   released = 0;
+  suppressed = 0;
+  hashesChecked = 0;
   clientOps = 0;
   messagesLost = 0;
   maxLagUs = 0;
@@ -83,6 +85,15 @@ export class RunReport {
     switch (e.ev) {
       case 'output-released':
         this.released++;
+        break;
+      case 'output-suppressed':
+        this.suppressed++;
+        break;
+      case 'hash-ok':
+        this.hashesChecked++;
+        break;
+      case 'divergence':
+        this.hashesChecked += /state hash/.test(e.reason) ? 1 : 0;
         break;
       case 'client-completed':
         this.clientOps++;

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { parseScript, parseTimeUs, ScriptError } from './script';
+
+describe('fault scripts', () => {
+  it('parses every action, sorted by time, keeping the order of equal times', () => {
+    const steps = parseScript('heal at 2s; kill primary at 1s; cut B disk at 1s; vmotion at 1.5s; kill C at 1.8s; cut A clients at 3s; partition logging at 250ms');
+    expect(steps.map((s) => [s.atUs, s.action])).toEqual([
+      [250_000, { kind: 'partition', what: 'logging' }],
+      [1_000_000, { kind: 'kill', vm: 'primary' }],
+      [1_000_000, { kind: 'cut', vm: 'B', from: 'disk' }],
+      [1_500_000, { kind: 'vmotion' }],
+      [1_800_000, { kind: 'kill', vm: 'C' }],
+      [2_000_000, { kind: 'heal' }],
+      [3_000_000, { kind: 'cut', vm: 'A', from: 'clients' }],
+    ]);
+  });
+
+  it('rejects unknown actions, bad times and VMs that do not exist yet', () => {
+    expect(() => parseScript('explode at 1s')).toThrow(/unknown action "explode"/);
+    expect(() => parseScript('kill primary at soon')).toThrow(ScriptError);
+    expect(() => parseScript('kill primary')).toThrow(/ACTION at TIME/);
+    expect(() => parseScript('kill C at 1s')).toThrow(/no VM C/);
+    expect(() => parseScript('vmotion at 2s; kill C at 1s')).toThrow(/no VM C/);
+    expect(parseTimeUs('1.02s')).toBe(1_020_000);
+  });
+});
