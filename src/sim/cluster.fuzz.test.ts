@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { Cluster } from './cluster';
 import { GUEST_NAMES, guestClusterConfig } from './guests';
+import { parseScript } from './script';
+import { Prng } from './prng';
 import { readGuestElf } from './guest-files';
 
 const SEEDS = [100, 101, 102, 103, 104, 105, 106, 107];
@@ -32,4 +34,32 @@ describe('seed sweep', () => {
       }
     });
   }
+});
+
+describe('failure sweep', () => {
+  const actions = ['kill primary', 'kill backup', 'partition logging', 'cut A disk', 'cut B disk', 'cut A clients'];
+
+  it('a failure, maybe a heal, FT VMotion and a second failure: every checker holds, never two servers', () => {
+    for (let seed = 1; seed <= 12; seed++) {
+      const r = new Prng(seed * 7919);
+      const guest = GUEST_NAMES[seed % 3];
+      const at = (a: number, b: number): string => (a + r.nextFloat() * (b - a)).toFixed(3);
+      const steps = [`${actions[r.int(actions.length)]} at ${at(0.1, 0.5)}s`];
+      if (r.nextFloat() < 0.5) steps.push(`heal at ${at(0.5, 0.9)}s`);
+      steps.push(`vmotion at ${at(1.0, 1.2)}s`);
+      if (r.nextFloat() < 0.7) steps.push(`${actions[r.int(2)]} at ${at(1.3, 1.6)}s`);
+      const script = steps.join('; ');
+      const base = guestClusterConfig(guest, readGuestElf(guest), seed, 1 + (seed % 4));
+      const c = new Cluster({
+        ...base, keepTrace: false, script: parseScript(script),
+        loggingLink: { delayUs: 50 + (seed % 5) * 100, jitterUs: 50, inOrder: seed % 3 !== 0, lossRate: seed % 4 === 0 ? 0.02 : 0 },
+      });
+      c.run(2_000_000);
+      const s = c.finish();
+      const where = `reproduce with: npm run sim -- --guest ${guest} --seed ${seed} --script "${script}" (links differ: see the test)`;
+      expect(s.drained, where).toBe(true);
+      expect(c.violations(), where).toEqual([]);
+      expect(Object.values(c.roles).filter((x) => x === 'live' || x === 'primary').length, where).toBeLessThanOrEqual(1);
+    }
+  });
 });
