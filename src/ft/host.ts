@@ -15,84 +15,21 @@
  * simulator's model of a host's speed; a worker's measured time); its effects leave when it ends,
  * and with a CPU share s < 1 the next slice starts only after sliceUs / s.
  */
-import type { GuestMachine, MachineSnapshot } from '../machine/types';
-import { PrimaryHypervisor, type PrimaryState, type RandomSource } from './primary';
-import { BackupHypervisor, type BackupState } from './backup';
+import type { GuestMachine } from '../machine/types';
+import { PrimaryHypervisor, type RandomSource } from './primary';
+import { BackupHypervisor } from './backup';
 import type { FtEffect, Role } from './effects';
 import { resolveFtSettings, type FtSettings } from './settings';
+import type { HostCore, HostPacing, HostResult, HostState, VmHostConfig, VmHostSnapshot } from './host-types';
 import {
-  ChannelError, validateFrame, validateLoggingMsg, type ChannelMsg, type ChannelName, type HostDiskReply, type HostDiskRequest,
+  ChannelError, validateFrame, validateLoggingMsg, type ChannelName, type HostDiskReply,
   type LoggingMsg, type SnapshotMsg,
 } from './channels';
 import { LogFormatError } from './log';
-import { Failover, type FailoverState } from './failover';
+import { Failover } from './failover';
 
-/** What the host is doing: the UI shows it, the simulator's liveness check reads it. */
-export type HostState = 'running' | 'idle' | 'blocked' | 'waiting' | 'stopped';
-
-/** How long slices take on this host. */
-export interface HostPacing {
-  /** Instructions per slice: how much the host runs between looks at arrivals and timers. */
-  sliceInstructions: number;
-  /** Host time in µs that a slice retiring `retired` instructions took. */
-  sliceUs(retired: number): number;
-  /** The host's nominal speed (instructions per second): a backup reports it until it has measured its own. */
-  nominalIps: number;
-}
-
-export interface VmHostConfig {
-  name: string;
-  role: 'primary' | 'backup';
-  machine: GuestMachine;
-  /** The guest's hardware RNG (used while the host runs the guest for real: as primary). */
-  rng: RandomSource;
-  settings?: Partial<FtSettings>;
-  pacing: HostPacing;
-  /** The other VM of the pair (null: none yet). Logging messages from anyone else are refused. */
-  peer: string | null;
-  /** The test-and-set epoch of this pair (the disk server's, reset by FT VMotion). */
-  epoch?: number;
-  /** A new backup made by FT VMotion: no state until the primary's snapshot arrives. */
-  awaitSnapshot?: boolean;
-  /** Host time at creation (the failure detector counts silence from here). */
-  startUs?: number;
-}
-
-export interface HostResult {
-  effects: FtEffect[];
-  /** When the host wants `step` next (µs), or null: only an arrival can wake it. */
-  wakeUs: number | null;
-}
-
-interface RunningSlice {
-  endUs: number;
-  effects: FtEffect[];
-}
-
-interface HostCore {
-  name: string;
-  role: Role;
-  state: HostState;
-  slice: RunningSlice | null;
-  nextSliceUs: number;
-  heartbeatDueUs: number;
-  peerIcount: number | null;
-  awaitingSnapshot: boolean;
-  /** FT VMotion requested: done at the next slice boundary. */
-  vmotion: { peer: string; epoch: number } | null;
-  arrivedDuringSlice: boolean;
-  replayIps: number;
-  stopReason: string | null;
-  /** pause(): no more slices; 'requested' until the running slice ends and the checkpoint is sent. */
-  pause: 'no' | 'requested' | 'paused';
-}
-
-export interface VmHostSnapshot {
-  core: HostCore;
-  failover: FailoverState;
-  hyper: { role: 'primary'; state: PrimaryState } | { role: 'backup'; state: BackupState } | null;
-  machine: MachineSnapshot;
-}
+export type { HostPacing, HostResult, HostState, VmHostConfig, VmHostSnapshot } from './host-types';
+export { outbound } from './outbound';
 
 /** Weight of the newest slice in the backup's replay-speed estimate. */
 const REPLAY_IPS_WEIGHT = 0.2;
@@ -519,31 +456,3 @@ function earliest(a: number | null, b: number | null): number | null {
   return a === null ? b : b === null ? a : Math.min(a, b);
 }
 
-/** The message an effect puts on a channel, if it is one (the rest are events only). */
-export function outbound(vm: string, e: FtEffect): ChannelMsg | null {
-  switch (e.ev) {
-    case 'log-sent':
-      return { channel: 'log', msg: { type: 'log', bytes: e.bytes } };
-    case 'ack-sent':
-      return { channel: 'log', msg: e.ack };
-    case 'resend-requested':
-      return { channel: 'log', msg: { type: 'resend', fromSeq: e.fromSeq } };
-    case 'heartbeat-sent':
-      return { channel: 'log', msg: e.hb };
-    case 'snapshot-sent':
-      return { channel: 'log', msg: { type: 'snapshot', machine: e.snapshot, epoch: e.epoch } };
-    case 'tas-requested':
-      return { channel: 'disk', msg: { kind: 'tas-request', vm, epoch: e.epoch } };
-    case 'output-released':
-      if (e.out.kind === 'net-tx') return { channel: 'net', msg: e.out.bytes };
-      if (e.out.kind === 'disk') return { channel: 'disk', msg: diskRequestOf(vm, e.out.req) };
-      return null;
-    default:
-      return null;
-  }
-}
-
-function diskRequestOf(vm: string, req: { id: number; op: 'read' | 'write'; sector: number; count: number; data?: Uint8Array }): HostDiskRequest {
-  if (req.op === 'read') return { kind: 'disk-read', vm, id: req.id, sector: req.sector, count: req.count };
-  return { kind: 'disk-write', vm, id: req.id, sector: req.sector, count: req.count, data: req.data ?? new Uint8Array(0) };
-}

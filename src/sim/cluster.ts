@@ -9,73 +9,22 @@
  * world's tick, then host steps (by name), then samples. The browser's lockstep conductor orders
  * simultaneous events by the same rule, so the same seed, settings and script give the same run.
  */
-import type { GuestMachine } from '../machine/types';
 import { VmHost, outbound, type HostResult } from '../ft/host';
 import type { FtEffect, Role } from '../ft/effects';
 import { resolveFtSettings, type FtSettings } from '../ft/settings';
 import type { ChannelName } from '../ft/channels';
 import { World, type WorldEffect } from '../world/world';
-import type { WorkloadKind } from '../world/client';
 import { validateDiskMessage } from '../world/disk-messages';
 import { Prng } from './prng';
 import { SimLink, type SimLinkSettings } from './link';
 import { traceOf, type TraceEvent } from './trace';
 import { CHECKED_EVENTS, standardCheckers, type Checker, type Violation } from './checkers';
 import type { ScriptStep, FaultAction, VmRef } from './script';
-import { RunReport, type ClusterSummary } from './report';
+import { CLUSTER_DEFAULTS, type ClusterConfig } from './cluster-config';
+import { RunReport, summarize, type ClusterSummary } from './report';
 
 export type { ClusterSummary } from './report';
-
-export interface ClusterConfig {
-  seed: number;
-  /** Builds one guest machine; called once per VM, so all start identical. */
-  makeMachine: () => GuestMachine;
-  /** Client workload, or null for a guest without clients. */
-  workload: WorkloadKind | null;
-  clients: number;
-  /** Between a reply and a client's next request. */
-  thinkTimeUs: number;
-  primarySpeedIps: number;
-  /** The backup's speed, and every later VM's (FT VMotion starts backups). */
-  backupSpeedIps: number;
-  /** FT settings; `speedIps` defaults to primarySpeedIps. */
-  ft: Partial<FtSettings>;
-  loggingLink: Partial<SimLinkSettings>;
-  netLink: Partial<SimLinkSettings>;
-  diskLink: Partial<SimLinkSettings>;
-  /** Host scheduling quantum: one slice runs at most this much virtual time of instructions. */
-  hostSliceUs: number;
-  /** Each slice takes ±this fraction longer or shorter, as real hosts do (seeded). */
-  hostSpeedJitter: number;
-  sampleEveryUs: number;
-  /** Keep every event in `trace` (tests). Off, events only stream to the checkers and `listeners`. */
-  keepTrace: boolean;
-  /** The serving VM wanting to run but making no progress this long, with nothing cut, is a wedge. */
-  livenessLimitUs: number;
-  /** Fault script (script.ts), applied at its virtual times. */
-  script: ScriptStep[];
-  /** Clients invoke continuously from the start; off, only `clientSend` makes requests. */
-  load: boolean;
-}
-
-export const CLUSTER_DEFAULTS: Omit<ClusterConfig, 'seed' | 'makeMachine'> = {
-  workload: null,
-  clients: 0,
-  thinkTimeUs: 5_000,
-  primarySpeedIps: 4_000_000,
-  backupSpeedIps: 4_000_000,
-  ft: {},
-  loggingLink: { delayUs: 50, jitterUs: 20, inOrder: true },
-  netLink: { delayUs: 200, jitterUs: 100, inOrder: false },
-  diskLink: { delayUs: 150, jitterUs: 50, inOrder: true },
-  hostSliceUs: 1_000,
-  hostSpeedJitter: 0.02,
-  sampleEveryUs: 20_000,
-  keepTrace: true,
-  livenessLimitUs: 1_000_000,
-  script: [],
-  load: true,
-};
+export { CLUSTER_DEFAULTS, type ClusterConfig } from './cluster-config';
 
 type Channel = ChannelName;
 
@@ -500,43 +449,8 @@ export class Cluster {
   }
 
   summary(): ClusterSummary {
-    const r = this.report;
     const server = this.server();
-    const backup = server?.peer ? this.host(server.peer) : null;
-    const stats = this.hosts.map((h) => h.primaryHypervisor?.stats()).filter((x) => x !== undefined);
-    const sum = (f: (s: (typeof stats)[number]) => number): number => stats.reduce((a, s) => a + f(s), 0);
-    const p = server?.primaryHypervisor?.stats();
-    const d = this.hosts.map((h) => h.backupHypervisor?.divergence).find((x) => x) ?? null;
-    const none = { count: 0, medianUs: 0, maxUs: 0 };
-    return {
-      seed: this.cfg.seed,
-      virtualUs: this.nowUs,
-      icounts: { primary: server?.machine.icount ?? 0, backup: backup?.machine.icount ?? 0 },
-      vms: this.hosts.map((h) => ({ name: h.name, role: h.role, icount: h.machine.icount })),
-      entriesSent: sum((s) => s.entriesSent),
-      logBytesSent: sum((s) => s.bytesSent),
-      resends: sum((s) => s.resends),
-      outputStalls: p?.stalls ?? none,
-      blockedStalls: p?.blockedStalls ?? none,
-      maxLagUs: r.maxLagUs,
-      maxLagMeasuredUs: Math.max(0, ...stats.map((s) => s.maxLagUs)),
-      maxCatchUpUs: r.maxCatchUpUs,
-      cpuShareFinal: p?.cpuShare ?? 1,
-      cpuShareMin: r.shareMin,
-      cpuShareMean: r.shareMean,
-      hashesChecked: r.hashesChecked,
-      suppressed: r.suppressed,
-      released: r.released,
-      clientOps: r.clientOps,
-      messagesLost: r.messagesLost,
-      failovers: [...r.failovers],
-      tasCalls: r.tasCalls,
-      tasWinners: [...r.tasWinners],
-      reissued: r.reissued,
-      duplicatesDropped: r.duplicatesDropped,
-      sync: d ? 'diverged' : 'in-sync',
-      divergence: d ? `at icount ${d.icount}: ${d.reason}` : null,
-    };
+    return summarize(this.cfg.seed, this.nowUs, this.hosts, server, server?.peer ? this.host(server.peer) : null, this.report);
   }
 }
 

@@ -199,3 +199,41 @@ export function describeFailover(f: FailoverRecord): string {
   const since = f.faultUs !== null ? ` ${ms(f.liveUs - f.faultUs)} after ${f.after ? `${f.after} was killed` : 'the fault'}` : '';
   return `${f.vm} serving at ${ms(f.liveUs)}${since}${parts.length ? ` (${parts.join(', ')})` : ''}`;
 }
+
+/** The summary of a run: totals over every VM, the serving VM's own figures, the report's. */
+export function summarize(seed: number, virtualUs: number, hosts: readonly VmHost[], server: VmHost | null, backup: VmHost | null, r: RunReport): ClusterSummary {
+  const stats = hosts.map((h) => h.primaryHypervisor?.stats()).filter((x) => x !== undefined);
+  const sum = (f: (s: (typeof stats)[number]) => number): number => stats.reduce((a, s) => a + f(s), 0);
+  const p = server?.primaryHypervisor?.stats();
+  const d = hosts.map((h) => h.backupHypervisor?.divergence).find((x) => x) ?? null;
+  const none = { count: 0, medianUs: 0, maxUs: 0 };
+  return {
+    seed,
+    virtualUs,
+    icounts: { primary: server?.machine.icount ?? 0, backup: backup?.machine.icount ?? 0 },
+    vms: hosts.map((h) => ({ name: h.name, role: h.role, icount: h.machine.icount })),
+    entriesSent: sum((s) => s.entriesSent),
+    logBytesSent: sum((s) => s.bytesSent),
+    resends: sum((s) => s.resends),
+    outputStalls: p?.stalls ?? none,
+    blockedStalls: p?.blockedStalls ?? none,
+    maxLagUs: r.maxLagUs,
+    maxLagMeasuredUs: Math.max(0, ...stats.map((s) => s.maxLagUs)),
+    maxCatchUpUs: r.maxCatchUpUs,
+    cpuShareFinal: p?.cpuShare ?? 1,
+    cpuShareMin: r.shareMin,
+    cpuShareMean: r.shareMean,
+    hashesChecked: r.hashesChecked,
+    suppressed: r.suppressed,
+    released: r.released,
+    clientOps: r.clientOps,
+    messagesLost: r.messagesLost,
+    failovers: [...r.failovers],
+    tasCalls: r.tasCalls,
+    tasWinners: [...r.tasWinners],
+    reissued: r.reissued,
+    duplicatesDropped: r.duplicatesDropped,
+    sync: d ? 'diverged' : 'in-sync',
+    divergence: d ? `at icount ${d.icount}: ${d.reason}` : null,
+  };
+}

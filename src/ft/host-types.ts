@@ -1,0 +1,77 @@
+/**
+ * The VM host's types (host.ts): its configuration, what its calls return, its state as data.
+ */
+import type { GuestMachine, MachineSnapshot } from '../machine/types';
+import type { RandomSource, PrimaryState } from './primary';
+import type { BackupState } from './backup';
+import type { FtEffect, Role } from './effects';
+import type { FtSettings } from './settings';
+import type { FailoverState } from './failover';
+
+/** What the host is doing: the UI shows it, the simulator's liveness check reads it. */
+export type HostState = 'running' | 'idle' | 'blocked' | 'waiting' | 'stopped';
+
+/** How long slices take on this host. */
+export interface HostPacing {
+  /** Instructions per slice: how much the host runs between looks at arrivals and timers. */
+  sliceInstructions: number;
+  /** Host time in µs that a slice retiring `retired` instructions took. */
+  sliceUs(retired: number): number;
+  /** The host's nominal speed (instructions per second): a backup reports it until it has measured its own. */
+  nominalIps: number;
+}
+
+export interface VmHostConfig {
+  name: string;
+  role: 'primary' | 'backup';
+  machine: GuestMachine;
+  /** The guest's hardware RNG (used while the host runs the guest for real: as primary). */
+  rng: RandomSource;
+  settings?: Partial<FtSettings>;
+  pacing: HostPacing;
+  /** The other VM of the pair (null: none yet). Logging messages from anyone else are refused. */
+  peer: string | null;
+  /** The test-and-set epoch of this pair (the disk server's, reset by FT VMotion). */
+  epoch?: number;
+  /** A new backup made by FT VMotion: no state until the primary's snapshot arrives. */
+  awaitSnapshot?: boolean;
+  /** Host time at creation (the failure detector counts silence from here). */
+  startUs?: number;
+}
+
+export interface HostResult {
+  effects: FtEffect[];
+  /** When the host wants `step` next (µs), or null: only an arrival can wake it. */
+  wakeUs: number | null;
+}
+
+export interface RunningSlice {
+  endUs: number;
+  effects: FtEffect[];
+}
+
+export interface HostCore {
+  name: string;
+  role: Role;
+  state: HostState;
+  slice: RunningSlice | null;
+  nextSliceUs: number;
+  heartbeatDueUs: number;
+  peerIcount: number | null;
+  awaitingSnapshot: boolean;
+  /** FT VMotion requested: done at the next slice boundary. */
+  vmotion: { peer: string; epoch: number } | null;
+  arrivedDuringSlice: boolean;
+  replayIps: number;
+  stopReason: string | null;
+  /** pause(): no more slices; 'requested' until the running slice ends and the checkpoint is sent. */
+  pause: 'no' | 'requested' | 'paused';
+}
+
+export interface VmHostSnapshot {
+  core: HostCore;
+  failover: FailoverState;
+  hyper: { role: 'primary'; state: PrimaryState } | { role: 'backup'; state: BackupState } | null;
+  machine: MachineSnapshot;
+}
+
