@@ -247,7 +247,7 @@ function summaryLines(o: Options, s: ClusterSummary & { drained: boolean }, clie
     `sync: ${s.sync} (${s.hashesChecked} hashes checked)` + (s.divergence ? ` — ${s.divergence}` : ''),
     `roles: ${s.vms.map((v) => `${v.name} ${v.role}`).join(', ')}`,
     `failovers: ${s.failovers.length}` + s.failovers.map((f) => `\n  ${describeFailover(f)}`).join(''),
-    `test-and-set: ${s.tasCalls} calls` + (s.tasWinners.length ? `, won by ${s.tasWinners.join(', ')}` : ''),
+    `test-and-set: ${s.tasCalls} call${s.tasCalls === 1 ? '' : 's'}` + (s.tasWinners.length ? `, won by ${s.tasWinners.join(', ')}` : ''),
     `disk requests re-issued: ${s.reissued}; duplicate replies dropped by clients: ${s.duplicatesDropped}`,
     `checkers: ${violations.length === 0 ? 'all hold' : `${violations.length} violation(s)`}`,
     ...violations.slice(0, 10).map((v) => `  ${v}`),
