@@ -118,7 +118,11 @@ export class BackupHypervisor {
     this.fx.push({ ev: 'ack-sent', ack });
   }
 
-  /** Timers: repeats the cumulative ack every ackRepeatIntervalUs, so a lost ack is repaired. */
+  /**
+   * Timers: the first ack goes out at once, before any log arrives — it tells the primary the
+   * backup's replay speed, so the lag cap holds from the first slice on; after that the cumulative
+   * ack is repeated every ackRepeatIntervalUs, so a lost ack is repaired.
+   */
   due(nowUs: number): FtEffect[] {
     this.fx = [];
     const due = this.nextDueUs();
@@ -128,7 +132,7 @@ export class BackupHypervisor {
 
   nextDueUs(): number | null {
     const a = this.st.lastAck;
-    return a === null ? null : a.atUs + this.settings.ackRepeatIntervalUs;
+    return a === null ? 0 : a.atUs + this.settings.ackRepeatIntervalUs;
   }
 
   /** Replays buffered entries, running at most `budgetInstructions` guest instructions. */
@@ -160,9 +164,7 @@ export class BackupHypervisor {
     this.compact();
     const a = this.st.lastAck;
     const moved = a === null || this.machine.icount !== a.icount;
-    if (a === null || this.st.appliedSeq !== a.appliedSeq || (waiting && moved)) {
-      if (this.receiver.receivedSeq > 0) this.ack(nowUs);
-    }
+    if (a === null || this.st.appliedSeq !== a.appliedSeq || (waiting && moved)) this.ack(nowUs);
     return { retired, waiting, effects: this.takeEffects() };
   }
 

@@ -22,6 +22,9 @@ export interface InflightEntry {
 
 export type BlockReason = 'log-full' | 'lag-cap';
 
+/** The share of the lag cap the primary fills (the rest covers error in the measured replay speed). */
+const CAP_HEADROOM = 0.97;
+
 export interface FlowControlSettings {
   logBufferBytesMax: number;
   lagCapUs: number;
@@ -97,9 +100,13 @@ export class FlowControl {
     return this.st.replayIps > 0 ? this.st.replayIps : this.settings.speedIps;
   }
 
-  /** Instructions the primary may run before the backlog reaches the cap. */
+  /**
+   * Instructions the primary may run before the backlog reaches the cap. The replay speed is a
+   * measurement with a few per cent of noise, so the budget keeps CAP_HEADROOM in hand: the lag in
+   * the backup's true time stays under the cap.
+   */
   budgetUnderCap(primaryIcount: number): number {
-    const capInstructions = Math.floor((this.settings.lagCapUs * this.replayIps()) / 1e6);
+    const capInstructions = Math.floor((this.settings.lagCapUs * CAP_HEADROOM * this.replayIps()) / 1e6);
     return capInstructions - this.backlog(primaryIcount);
   }
 

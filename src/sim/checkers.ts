@@ -173,6 +173,7 @@ export class OutputMatchChecker extends BaseChecker {
   readonly name = 'suppressed == released';
   private readonly pairs: Pairs;
   private readonly streams = new Map<string, Streams>();
+  private readonly crashed = new Set<string>();
 
   constructor(primary = 'A', backup = 'B') {
     super();
@@ -181,6 +182,7 @@ export class OutputMatchChecker extends BaseChecker {
   }
 
   event(e: TraceEvent): void {
+    if (e.ev === 'crashed') this.crashed.add(e.vm);
     const change = this.pairs.apply(e);
     if (change.ended) this.end(change.ended.primary, change.ended.primaryFailed);
     if (change.started) this.streams.set(change.started.primary, fresh());
@@ -230,6 +232,9 @@ export class OutputMatchChecker extends BaseChecker {
 
   /** Call after the cluster drained: for a pair still running, whatever is unmatched is a mismatch. */
   override finish(): Violation[] {
+    // A pair whose primary crashed and whose backup never decided (say it cannot reach the disk
+    // server) ends here as a failed primary's pair: a prefix, not equality.
+    for (const primary of [...this.streams.keys()]) if (this.crashed.has(primary)) this.end(primary, true);
     for (const st of this.streams.values()) {
       while (st.rel.length > 0 || st.sup.length > 0) this.pair(st, st.rel.shift(), st.sup.shift());
       if (st.relText !== st.supText && !st.consoleDiffers) {

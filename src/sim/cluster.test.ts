@@ -97,6 +97,19 @@ describe('flow control and throttling', () => {
   });
 });
 
+describe('the lag cap', () => {
+  it('a 1%-speed backup: the lag stays under the cap, from the first slice on', () => {
+    const seed = 9;
+    const c = guestCluster('bench', seed, { backupSpeedIps: 40_000 });
+    c.run(3_000_000);
+    const s = c.finish();
+    expect(s.maxLagUs, `seed ${seed}`).toBeLessThanOrEqual(c.ft.lagCapUs);
+    expect(s.maxLagUs, `seed ${seed}`).toBeGreaterThan(c.ft.lagCapUs * 0.8); // the cap, not luck, held it
+    expect(s.blockedStalls.count).toBeGreaterThan(10);
+    expect(c.violations()).toEqual([]);
+  });
+});
+
 describe('determinism', () => {
   it('same seed twice → identical traces', () => {
     const a = guestCluster('counter', 21);

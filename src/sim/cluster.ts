@@ -422,6 +422,9 @@ export class Cluster {
     const server = this.server();
     if (!server) return null;
     if (!server.paused) return `${server.name} has not paused`;
+    // Waiting on test-and-set with the disk server out of reach is where FT must stay (it never
+    // goes on alone without winning): nothing more will happen, and that is not a wedge.
+    if (server.failoverPhase === 'asking' && !this.world.vmReachesDisk(server.name)) return null;
     const p = server.primaryHypervisor;
     if (p && p.heldCount > 0) return `${p.heldCount} output(s) still held`;
     const backup = server.role === 'primary' && server.peer ? this.host(server.peer) : null;
