@@ -135,8 +135,9 @@ describe('pending disk I/O', () => {
       }
     });
     c.run(1_500_000);
-    c.finish();
+    const s = c.finish();
     expect(killedAt).toBeGreaterThan(0);
+    expect(s.reissued, 'the write in flight was issued again by B').toBe(1);
     expect(c.violations()).toEqual([]);
     // The guest keeps its counter in the first word of disk block 0: after the failover the disk
     // holds the last value any client was given — no write was lost or applied twice differently.
