@@ -60,9 +60,15 @@ export class BackupHypervisor {
   /** The most recent suppressed outputs, for the UI. */
   readonly recentSuppressed = new Ring<MachineOutput>(RECENT_SUPPRESSED);
 
+  /** Host time at the start of the current step: the backup's own clock, for the "break it" switches. */
+  private stepUs = 0;
+  private stepIcount = 0;
+
   constructor(
     readonly machine: GuestMachine,
     settings: Partial<FtSettings> = {},
+    /** The backup's own RNG: read only with the logNondet switch off. */
+    private readonly ownRng: { nextU32(): number } | null = null,
   ) {
     this.settings = resolveFtSettings(settings);
     this.st = {
@@ -138,6 +144,13 @@ export class BackupHypervisor {
   /** Replays buffered entries, running at most `budgetInstructions` guest instructions. */
   step(budgetInstructions: number, nowUs: number): BackupStepResult {
     this.fx = [];
+    this.stepUs = nowUs;
+    this.stepIcount = this.machine.icount;
+    // "Break it": with timer interrupts not logged, the backup takes them from its own clock.
+    if (!this.settings.logTimer) {
+      const d = this.machine.timerDeadline();
+      if (d !== null && d <= nowUs) this.machine.deliverTimer();
+    }
     let retired = 0;
     let waiting = false;
     while (!this.st.divergence) {
@@ -231,6 +244,7 @@ export class BackupHypervisor {
   }
 
   private replayNondet(kind: NondetKind, icount: number): number {
+    if (!this.settings.logNondet) return this.ownNondet(kind, icount);
     const e = this.st.queue[this.head];
     if (!e || e.kind !== 'nondet' || e.icount !== icount || e.source !== kind) {
       this.diverge(icount, `guest read ${kind} at ${icount}, log has ${e ? describeEntry(e) : 'nothing'}`);
@@ -239,6 +253,13 @@ export class BackupHypervisor {
     this.head++;
     this.st.appliedSeq = e.seq;
     return e.value;
+  }
+
+  /** "Break it": the backup's own clock and RNG, as the primary would answer on this host. */
+  private ownNondet(kind: NondetKind, icount: number): number {
+    if (kind === 'rng') return (this.ownRng?.nextU32() ?? 0) >>> 0;
+    const tUs = this.stepUs + Math.floor(((icount - this.stepIcount) * 1e6) / this.settings.speedIps);
+    return kind === 'time-lo' ? tUs >>> 0 : Math.floor(tUs / 0x1_0000_0000) >>> 0;
   }
 
   private suppress(out: MachineOutput): void {

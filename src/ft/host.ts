@@ -62,7 +62,7 @@ export class VmHost {
   }
 
   private startBackup(): void {
-    this.backup = new BackupHypervisor(this.machine, this.settings);
+    this.backup = new BackupHypervisor(this.machine, this.settings, this.rng);
     this.backup.setReplayIps(this.core.replayIps > 0 ? this.core.replayIps : this.pacing.nominalIps);
   }
 
@@ -318,6 +318,11 @@ export class VmHost {
 
   private askTas(nowUs: number, fx: FtEffect[]): void {
     const attempt = this.failover.ask(nowUs);
+    if (!this.settings.testAndSetEnabled) {
+      // "Break it": go on without asking anyone — the split brain test-and-set exists to prevent.
+      fx.push(...this.onTasReply({ kind: 'tas-reply', vm: this.name, epoch: this.failover.epoch, won: true, holder: this.name, reason: 'set' }, nowUs));
+      return;
+    }
     fx.push({ ev: 'tas-requested', epoch: this.failover.epoch, attempt });
   }
 

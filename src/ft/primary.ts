@@ -258,7 +258,7 @@ export class PrimaryHypervisor {
     if (deadline !== null && deadline <= nowUs) {
       delivered = true;
       m.deliverTimer();
-      this.log({ icount: m.icount, kind: 'timer' });
+      if (this.settings.logTimer) this.log({ icount: m.icount, kind: 'timer' });
     }
     for (const ev of this.st.bounce) {
       delivered = true;
@@ -328,7 +328,7 @@ export class PrimaryHypervisor {
       const tUs = this.clockAt(icount);
       value = kind === 'time-lo' ? tUs >>> 0 : Math.floor(tUs / 0x1_0000_0000) >>> 0;
     }
-    this.log({ icount, kind: 'nondet', source: kind, value });
+    if (this.settings.logNondet) this.log({ icount, kind: 'nondet', source: kind, value });
     return value;
   }
 

@@ -54,6 +54,15 @@ export interface FtSettings {
   holdDiskReads: boolean;
   /** "Break it" switch for lectures: release output at once, ignoring the Output Rule. */
   outputRuleEnabled: boolean;
+  /** "Break it" switch: false, a VM that suspects its peer goes live without asking the disk server. */
+  testAndSetEnabled: boolean;
+  /**
+   * "Break it" switch: false, timer interrupts are not logged; the backup takes them from its own
+   * clock at its own slice boundaries.
+   */
+  logTimer: boolean;
+  /** "Break it" switch: false, clock and RNG reads are not logged; the backup reads its own. */
+  logNondet: boolean;
 }
 
 export const defaultFtSettings: Readonly<FtSettings> = Object.freeze({
@@ -76,6 +85,9 @@ export const defaultFtSettings: Readonly<FtSettings> = Object.freeze({
   cpuShareMin: 0.05,
   holdDiskReads: false,
   outputRuleEnabled: true,
+  testAndSetEnabled: true,
+  logTimer: true,
+  logNondet: true,
 });
 
 /**
@@ -115,7 +127,7 @@ export function resolveFtSettings(over: Partial<FtSettings> = {}): FtSettings {
     throw new FtSettingsError(`setting failureTimeoutUs (${s.failureTimeoutUs}) must be at least two heartbeat intervals (${2 * s.heartbeatIntervalUs})`);
   }
   if (s.lagCapUs < s.lagThresholdUs) throw new FtSettingsError(`setting lagCapUs (${s.lagCapUs}) must be at least lagThresholdUs (${s.lagThresholdUs})`);
-  for (const k of ['outputRuleEnabled', 'holdDiskReads'] as const) {
+  for (const k of ['outputRuleEnabled', 'holdDiskReads', 'testAndSetEnabled', 'logTimer', 'logNondet'] as const) {
     if (typeof s[k] !== 'boolean') throw new FtSettingsError(`setting ${k} must be true or false, got ${String(s[k])}`);
   }
   if (!(s.throttleStep > 0 && s.throttleStep <= 1)) throw new FtSettingsError(`setting throttleStep must be in (0, 1], got ${s.throttleStep}`);

@@ -11,6 +11,8 @@ import type { TraceEvent } from './trace';
 export interface Violation {
   tUs: number;
   what: string;
+  /** The checker that found it. */
+  checker?: string;
 }
 
 export interface Checker {
@@ -36,12 +38,12 @@ abstract class BaseChecker implements Checker {
 
   protected violate(tUs: number, what: string): void {
     this.count++;
-    if (this.found.length < VIOLATIONS_KEPT) this.found.push({ tUs, what });
+    if (this.found.length < VIOLATIONS_KEPT) this.found.push({ tUs, what, checker: this.name });
   }
 
   finish(): Violation[] {
     const more = this.count - this.found.length;
-    return more > 0 ? [...this.found, { tUs: Infinity, what: `${this.name}: ${more} more violation(s)` }] : [...this.found];
+    return more > 0 ? [...this.found, { tUs: Infinity, what: `${this.name}: ${more} more violation(s)`, checker: this.name }] : [...this.found];
   }
 }
 
@@ -251,12 +253,15 @@ function fresh(): Streams {
 }
 
 /**
- * At most one server (docs/design.md §4.9, split brain): client-visible output (packets) and disk
- * writes come only from the VM that serves — the first primary, then whichever VM last went live.
+ * At most one server (docs/design.md §4.9, split brain): no VM goes live while another that went
+ * live still runs, and client-visible output (packets) and disk writes come only from the VM that
+ * serves — the first primary, then whichever VM last went live.
  */
 export class OneServerChecker extends BaseChecker {
   readonly name = 'one server';
   private server: string;
+  /** VMs that went live and have not crashed or halted since. */
+  private readonly live = new Set<string>();
 
   constructor(primary = 'A') {
     super();
@@ -264,8 +269,12 @@ export class OneServerChecker extends BaseChecker {
   }
 
   event(e: TraceEvent): void {
-    if (e.ev === 'went-live') this.server = e.vm;
-    else if (e.ev === 'output-released' && e.vm !== this.server && (e.out === 'net-tx' || (e.out === 'disk' && e.disk === 'write'))) {
+    if (e.ev === 'crashed' || e.ev === 'halted') this.live.delete(e.vm);
+    if (e.ev === 'went-live') {
+      for (const other of this.live) if (other !== e.vm) this.violate(e.tUs, `${e.vm} went live while ${other} serves: two servers`);
+      this.live.add(e.vm);
+      this.server = e.vm;
+    } else if (e.ev === 'output-released' && e.vm !== this.server && (e.out === 'net-tx' || (e.out === 'disk' && e.disk === 'write'))) {
       this.violate(e.tUs, `${e.vm} released ${e.out}${e.disk ? `-${e.disk}` : ''}@${e.icount} while ${this.server} serves: two servers`);
     }
   }

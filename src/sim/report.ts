@@ -184,7 +184,7 @@ export class RunReport {
   }
 
   wedged(nowUs: number, what: string): string {
-    this.liveness.push({ tUs: nowUs, what });
+    this.liveness.push({ tUs: nowUs, what, checker: 'liveness' });
     return what;
   }
 }
