@@ -65,11 +65,13 @@ function main(): number {
     if (out.length >= 4096) flush();
   });
   cluster.run(o.durationUs);
-  const { summary, findings } = verdict(cluster);
+  const { summary, findings, linearizability } = verdict(cluster);
   flush();
   const violations = findings.map((v) => `${Number.isFinite(v.tUs) ? ms(v.tUs) : 'end'}: ${v.checker}: ${v.what}`);
   const clients = cluster.cfg.workload ? cluster.cfg.clients : 0;
-  console.log(summaryLines(o, summary, clients, violations).join('\n'));
+  const lines = summaryLines(o, summary, clients, violations);
+  lines.splice(lines.findIndex((l) => l.startsWith('checkers:')), 0, `linearizability: ${linearizability}`);
+  console.log(lines.join('\n'));
   if (o.reportMemory) console.log(`peak memory: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   return violations.length === 0 ? 0 : 1;
 }

@@ -36,16 +36,23 @@
  *     window is then searched for that value (a virtual final read) before any other. A
  *     never-returned put read by some get stretches its window to that get's return, so it never
  *     needs carrying.
+ * - A get that may go now and whose reply is the current state is taken at once, with no
+ *   alternative tried (it changes nothing, and any linearization that takes it later can take it
+ *   now), so reads do not multiply the orders searched.
+ * - Never-returned operations with the same op and arg are interchangeable and used in invocation
+ *   order, so the search does not try every subset of them.
  * - The search budget counts steps (one operation tried, or one step back) per window, so a long
  *   history costs time in proportion to its length and only a window that is really ambiguous
  *   comes back 'unknown'.
  *
- * A violation names the operations whose replies cannot all be explained, found by relaxing replies
- * in the failing window: a get is dropped, an increment or put keeps its effect but its reply is no
- * longer checked (dropping a write would change what the others could see and make up a different
- * failure). Relaxing only makes a history easier to linearize, so a binary search finds the first
- * and last reply needed, then each reply between is relaxed if the window still fails without it.
- * The window is judged from the state the earlier windows leave, which the explanation states.
+ * A violation: for the counter, two increments that replied the same value are looked for first
+ * (the lecture's failure, said plainly). Otherwise it names the operations of the failing window
+ * whose replies cannot all be explained, found by relaxing replies: a get is dropped, an increment or
+ * put keeps its effect but its reply is no longer checked (dropping a write would change what the
+ * others could see and make up a different failure). Relaxing only makes a window easier, so a
+ * binary search finds the last reply needed; then, walking back, each reply is relaxed if the
+ * window still fails without it (see essentialOps). The window is judged from the state the earlier
+ * windows leave, which the explanation states.
  */
 import { HistoryError, type HistoryEntry } from '../world/history';
 import {
@@ -62,6 +69,12 @@ export interface LinOptions {
   counterStart?: number;
 }
 
+/**
+ * A violation's `subHistory` holds the operations whose replies, together, no linearization gives —
+ * starting from the state the earlier operations leave (stated in `explanation`), with the other
+ * operations of their window kept but their replies unchecked (except, in a long window, the earlier
+ * replies the explanation says it takes as recorded).
+ */
 export type LinResult =
   | { kind: 'ok' }
   | { kind: 'violation'; subHistory: HistoryEntry[]; explanation: string }
@@ -99,7 +112,7 @@ function checkEntry(e: HistoryEntry, model: LinModel): void {
 
 /** An operation in the search. Times are µs; a never-returned operation has returnUs Infinity. */
 interface SearchOp {
-  /** The history entry; null for the virtual final read of a targeted kv search. */
+  /** The history entry; null for a carried counter increment or the final read of a targeted kv search. */
   entry: HistoryEntry | null;
   op: number;
   arg: number;
@@ -201,14 +214,14 @@ function checkCounter(ops: SearchOp[], start: number, budget: number): LinResult
   const kept = ops.filter((op) => !(op.optional && op.op === OP_COUNTER_GET));
   const windows = quiescentWindows(kept.map((op) => ({ op, endUs: op.optional ? op.invokeUs : op.returnUs })));
   let state = start;
-  let tokens: SearchOp[] = [];
+  let tokens = 0;
   let before: SearchOp | null = null;
   for (const w of windows) {
     const r = counterWindow(w.ops, state, tokens, { left: budget });
     if (r.kind === 'budget') return { kind: 'unknown', reason: budgetReason(budget, w.ops, '') };
     if (r.kind === 'none') return counterViolation(w.ops, state, tokens, before, budget);
     state = r.state;
-    tokens = r.unused.map((t) => ({ ...t, invokeUs: -Infinity }));
+    tokens = r.tokens;
     before = lastReturned(w.ops, before);
   }
   return { kind: 'ok' };
@@ -239,39 +252,47 @@ function sameIncrement(ops: readonly SearchOp[]): LinResult | null {
 
 type WindowResult = { kind: 'found'; state: number; unused: SearchOp[] } | { kind: 'none' } | { kind: 'budget' };
 
+type CounterResult = { kind: 'found'; state: number; tokens: number } | { kind: 'none' } | { kind: 'budget' };
+
 /**
- * One counter window from `start` with `tokens` (never-returned increments from earlier windows):
- * the outcome that uses the fewest never-returned increments. Using j of them ends at
+ * One counter window from `start` with `tokens` never-returned increments carried from earlier
+ * windows: the outcome that uses the fewest never-returned increments. Using j of them ends at
  * start + increments + j, and no reply may exceed that, so j starts at the smallest that reaches the
  * highest reply; j need not exceed highest reply − start, since an increment applied after the
- * last checked reply could as well be applied in the next window.
+ * last checked reply could as well be applied in the next window. Carried increments are
+ * interchangeable, so they are a count, and only as many as j can reach are searched.
  */
-function counterWindow(ops: readonly SearchOp[], start: number, tokens: readonly SearchOp[], steps: Steps): WindowResult {
-  const all = [...tokens, ...ops];
+function counterWindow(ops: readonly SearchOp[], start: number, tokens: number, steps: Steps): CounterResult {
   let incs = 0;
-  let optional = 0;
+  let optional = tokens;
   let highest = -Infinity;
-  for (const op of all) {
+  for (const op of ops) {
     if (op.optional) optional++;
     else if (op.op === OP_COUNTER_INC) incs++;
     if (op.known && op.result > highest) highest = op.result;
   }
   const lo = highest === -Infinity ? 0 : Math.max(0, highest - start - incs);
   const hi = highest === -Infinity ? 0 : Math.min(optional, Math.max(lo, highest - start));
+  const reachable = Math.min(tokens, hi);
+  const all = [...Array.from({ length: reachable }, carriedIncrement), ...ops];
   for (let j = lo; j <= hi; j++) {
     const r = search(all, start, counterStep, j, steps);
-    if (r.kind !== 'none') return r;
+    if (r.kind === 'found') return { kind: 'found', state: r.state, tokens: r.unused.length + tokens - reachable };
+    if (r.kind === 'budget') return r;
   }
   return { kind: 'none' };
 }
 
-function counterViolation(ops: SearchOp[], start: number, tokens: SearchOp[], before: SearchOp | null, budget: number): LinResult {
-  const fails = (relaxed: SearchOp[], steps: Steps): boolean => counterWindow(relaxed, start, tokens, steps).kind === 'none';
-  const needed = essentialOps(ops, fails, budget);
-  const returned = ops.filter((op) => !op.optional).length;
-  const spare = tokens.length > 0 ? ` and ${tokens.length} earlier never-returned increment(s) that may still apply` : '';
-  const from = before ? ` (where the operations up to ${describeOp(before.entry as HistoryEntry)} leave it)` : '';
-  return violation(needed, `no order of the ${returned} overlapping operation(s), starting from counter = ${start}${from}${spare}`);
+/** A never-returned increment from an earlier window: available from the start. */
+function carriedIncrement(): SearchOp {
+  return { entry: null, op: OP_COUNTER_INC, arg: 0, known: false, result: NaN, invokeUs: -Infinity, returnUs: Infinity, optional: true };
+}
+
+function counterViolation(ops: SearchOp[], start: number, tokens: number, before: SearchOp | null, budget: number): LinResult {
+  const fails = (relaxed: SearchOp[], steps: Steps): Verdict => verdict(counterWindow(relaxed, start, tokens, steps));
+  const after = before ? ` (after ${describeOp(before.entry as HistoryEntry)} and all before it)` : '';
+  const spare = tokens > 0 ? `, with ${tokens} never-returned increment(s) that may still apply` : '';
+  return violation(essentialOps(ops, fails, budget), ops, `counter = ${start}${after}${spare}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -295,17 +316,16 @@ function checkKv(entries: readonly HistoryEntry[], budget: number): LinResult {
 
 /** One key as a register from "never put". */
 function checkKvKey(key: number, ops: SearchOp[], budget: number): LinResult {
-  const readUntil = lastReads(ops);
-  const spans = kvSpans(ops);
+  const reads = lastReads(ops);
   let state = ABSENT;
   let before: SearchOp | null = null;
   let open: SearchOp[] = [];
-  for (const w of quiescentWindows(spans)) {
+  for (const w of quiescentWindows(kvSpans(ops, reads))) {
     open = open.concat(w.ops);
-    const live = liveFinals(open, state, readUntil, w.endUs);
+    const live = liveFinals(open, state, reads, w.endUs);
     if (live.length > 1) continue;
     const r = kvWindow(open, state, live[0] ?? null, { left: budget });
-    if (r.kind === 'budget') return { kind: 'unknown', reason: budgetReason(budget, open, `key ${key}, `) };
+    if (r.kind === 'budget') return { kind: 'unknown', reason: budgetReason(budget, open, ` on key ${key}`) };
     if (r.kind === 'none') return kvViolation(key, open, state, before, ops, budget);
     state = r.state;
     before = lastReturned(open, before);
@@ -314,9 +334,14 @@ function checkKvKey(key: number, ops: SearchOp[], budget: number): LinResult {
   return { kind: 'ok' };
 }
 
-/** Per value (ABSENT for NOT_FOUND): when the last get that read it was invoked, and when it returned. */
-function lastReads(ops: readonly SearchOp[]): Map<number, { invokeUs: number; returnUs: number }> {
-  const out = new Map<number, { invokeUs: number; returnUs: number }>();
+/** Per value (ABSENT for NOT_FOUND): the latest invocation and the latest return of a get that read it. */
+interface Reads {
+  invokeUs: number;
+  returnUs: number;
+}
+
+function lastReads(ops: readonly SearchOp[]): Map<number, Reads> {
+  const out = new Map<number, Reads>();
   for (const op of ops) {
     if (op.op !== OP_KV_GET || op.optional || Number.isNaN(op.result)) continue;
     const seen = out.get(op.result) ?? { invokeUs: -Infinity, returnUs: -Infinity };
@@ -330,15 +355,12 @@ function lastReads(ops: readonly SearchOp[]): Map<number, { invokeUs: number; re
  * returned after it was invoked: it is dropped if there are none, and otherwise holds its window open
  * until the last of them returned, so it is searched with every get that could have seen it.
  */
-function kvSpans(ops: readonly SearchOp[]): Span[] {
-  const readUntil = new Map<number, number>();
-  for (const op of ops) {
-    if (op.op === OP_KV_GET && !op.optional) readUntil.set(op.result, Math.max(readUntil.get(op.result) ?? -Infinity, op.returnUs));
-  }
+function kvSpans(ops: readonly SearchOp[], reads: Map<number, Reads>): Span[] {
   const spans: Span[] = [];
   for (const op of ops) {
+    const readUntilUs = reads.get(op.arg)?.returnUs ?? -Infinity;
     if (!op.optional) spans.push({ op, endUs: op.returnUs });
-    else if (op.op === OP_KV_PUT && (readUntil.get(op.arg) ?? -Infinity) >= op.invokeUs) spans.push({ op, endUs: readUntil.get(op.arg) as number });
+    else if (op.op === OP_KV_PUT && readUntilUs >= op.invokeUs) spans.push({ op, endUs: readUntilUs });
   }
   return spans;
 }
@@ -348,14 +370,14 @@ function kvSpans(ops: readonly SearchOp[]): Span[] {
  * window ends with its last put: one of the returned puts no other returned put follows, or a
  * never-returned put; with no returned put it may also end with the value it started from.
  */
-function liveFinals(ops: readonly SearchOp[], start: number, reads: Map<number, { invokeUs: number }>, endUs: number): number[] {
-  const puts = ops.filter((op) => op.op === OP_KV_PUT && !op.optional);
-  const lastPutInvokeUs = Math.max(-Infinity, ...puts.map((op) => op.invokeUs));
+function liveFinals(ops: readonly SearchOp[], start: number, reads: Map<number, Reads>, endUs: number): number[] {
+  let lastPutInvokeUs = -Infinity;
+  for (const op of ops) if (op.op === OP_KV_PUT && !op.optional) lastPutInvokeUs = Math.max(lastPutInvokeUs, op.invokeUs);
   const finals = new Set<number>();
   for (const op of ops) {
     if (op.op === OP_KV_PUT && (op.optional || op.returnUs >= lastPutInvokeUs)) finals.add(op.arg);
   }
-  if (puts.length === 0) finals.add(start);
+  if (lastPutInvokeUs === -Infinity) finals.add(start);
   return [...finals].filter((v) => (reads.get(v)?.invokeUs ?? -Infinity) > endUs);
 }
 
@@ -375,18 +397,17 @@ function kvWindow(ops: readonly SearchOp[], start: number, live: number | null, 
 }
 
 function kvViolation(key: number, ops: SearchOp[], start: number, before: SearchOp | null, all: SearchOp[], budget: number): LinResult {
-  const fails = (relaxed: SearchOp[], steps: Steps): boolean => search(relaxed, start, kvStep, Infinity, steps).kind === 'none';
+  const fails = (relaxed: SearchOp[], steps: Steps): Verdict => verdict(search(relaxed, start, kvStep, Infinity, steps));
   const needed = essentialOps(ops, fails, budget);
   const written = new Set(all.filter((op) => op.op === OP_KV_PUT).map((op) => op.arg));
-  const unwritten = needed.find((op) => op.op === OP_KV_GET && op.result !== ABSENT && !written.has(op.result));
+  const unwritten = needed.ops.find((op) => op.op === OP_KV_GET && op.result !== ABSENT && !written.has(op.result));
   if (unwritten) {
     const e = unwritten.entry as HistoryEntry;
-    return { kind: 'violation', subHistory: [e], explanation: `key ${key}: ${describeOp(e)}, a value never put under key ${key}` };
+    return { kind: 'violation', subHistory: [e], explanation: `key ${key}: ${describeOp(e)}, a value no put ever stored under key ${key}` };
   }
   const writer = start === ABSENT ? null : lastWriter(all, start, before);
   const from = start === ABSENT ? 'no value' : `value ${start}${writer ? ` (put by ${describeOp(writer)})` : ''}`;
-  const returned = ops.filter((op) => !op.optional).length;
-  return violation(needed, `no order of the ${returned} overlapping operation(s) on key ${key}, starting from ${from}`, `key ${key}: `);
+  return violation(needed, ops, from, `key ${key}: `);
 }
 
 /** The put of `value` invoked last before the window (the one that most likely left it there). */
@@ -402,63 +423,99 @@ function lastWriter(all: readonly SearchOp[], value: number, before: SearchOp | 
 // ---------------------------------------------------------------------------------------------
 // Violations
 
-function violation(needed: SearchOp[], context: string, prefix = ''): LinResult {
-  const subHistory = needed.map((op) => op.entry as HistoryEntry);
-  const replies = subHistory.length === 1 ? 'this reply' : 'these replies';
-  return { kind: 'violation', subHistory, explanation: `${prefix}${subHistory.map(describeOp).join(', ')}: ${context}, gives ${replies}` };
+/** The operations a violation is about, and how many earlier replies in the window it takes as given. */
+interface Needed {
+  ops: SearchOp[];
+  given: number;
 }
 
 /**
- * The operations of a failing window whose replies are needed for it to fail. `fails` must say true
- * only when it proved the relaxed window fails; shrinking stops relaxing when `budget` steps are spent.
+ * "client 3 seq 1 get → 1: impossible from counter = 2 (after …)" when the window is just the
+ * operations named; otherwise "no order of these and the N other operation(s) in their window of
+ * overlapping operations, from …, gives these replies".
  */
-function essentialOps(ops: readonly SearchOp[], fails: (ops: SearchOp[], steps: Steps) => boolean, budget: number): SearchOp[] {
+function violation(needed: Needed, window: readonly SearchOp[], from: string, prefix = ''): LinResult {
+  const subHistory = needed.ops.map((op) => op.entry as HistoryEntry);
+  const head = `${prefix}${subHistory.map(describeOp).join(', ')}`;
+  const others = window.filter((op) => !op.optional).length - subHistory.length;
+  if (others === 0) return { kind: 'violation', subHistory, explanation: `${head}: impossible from ${from}` };
+  const these = subHistory.length === 1 ? ['this', 'its', 'this reply'] : ['these', 'their', 'these replies'];
+  const given = needed.given > 0 ? `, taking the replies of the ${needed.given} invoked first as recorded` : '';
+  return {
+    kind: 'violation', subHistory,
+    explanation: `${head}: no order of ${these[0]} and the ${others} other operation(s) in ${these[1]} window of overlapping operations, from ${from}${given}, gives ${these[2]}`,
+  };
+}
+
+/** Whether a relaxed window was proved to fail, proved to pass, or ran out of steps. */
+type Verdict = 'fails' | 'passes' | 'budget';
+
+function verdict(r: { kind: 'found' | 'none' | 'budget' }): Verdict {
+  return r.kind === 'none' ? 'fails' : r.kind === 'found' ? 'passes' : 'budget';
+}
+
+/** Replies relaxed in a row, walking back from the last reply needed, after which shrinking stops. */
+const SHRINK_RUN = 16;
+
+/**
+ * The operations of a failing window whose replies it needs to fail. First the last reply needed
+ * (a binary search, every later reply relaxed: relaxing only makes a window easier, so failing is
+ * monotone in it); then, walking back from there, each reply is relaxed if the window still fails
+ * without it. Replies further back mostly just pin the state the failure starts from, so the walk
+ * stops after SHRINK_RUN relaxed in a row or when `budget` steps are spent, and the replies not
+ * reached stay checked ("given"). A reply is relaxed only on a proof that the window still fails, and
+ * reported only on a proof that it does not without it.
+ */
+function essentialOps(ops: readonly SearchOp[], fails: (ops: SearchOp[], steps: Steps) => Verdict, budget: number): Needed {
   const steps: Steps = { left: budget };
   const checked = ops.filter((op) => op.known && op.entry !== null);
   const relaxed = new Set<SearchOp>();
-  const failsWithout = (lo: number, hi: number, extra: SearchOp | null): boolean => {
-    const drop = (op: SearchOp, i: number): boolean => i < lo || i > hi || relaxed.has(op) || op === extra;
-    const dropped = new Set(checked.filter(drop));
-    const window = ops.flatMap((op) => (!dropped.has(op) ? [op] : isRead(op) ? [] : [{ ...op, known: false }]));
-    return steps.left > 0 && fails(window, steps);
+  const without = (more: readonly SearchOp[]): Verdict => {
+    if (steps.left <= 0) return 'budget';
+    const out = new Set([...relaxed, ...more]);
+    return fails(ops.flatMap((op) => (!out.has(op) ? [op] : isRead(op) ? [] : [{ ...op, known: false }])), steps);
   };
-  // The last reply needed with everything after it relaxed, then the first with everything before it
-  // relaxed too (relaxing more only helps, so both searches are monotone).
   let lo = 0;
   let hi = checked.length - 1;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (failsWithout(0, mid, null)) hi = mid;
+    if (without(checked.slice(mid + 1)) === 'fails') hi = mid;
     else lo = mid + 1;
   }
   const last = hi;
-  lo = 0;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (failsWithout(mid, last, null)) lo = mid;
-    else hi = mid - 1;
+  for (const op of checked.slice(last + 1)) relaxed.add(op);
+  let i = last - 1;
+  for (let run = 0; i >= 0 && run < SHRINK_RUN; i--) {
+    const v = without([checked[i]]);
+    if (v === 'budget') break;
+    if (v === 'passes') {
+      run = 0;
+      continue;
+    }
+    relaxed.add(checked[i]);
+    run++;
   }
-  const first = lo;
-  for (let i = first + 1; i < last; i++) {
-    if (failsWithout(first, last, checked[i])) relaxed.add(checked[i]);
-  }
-  return checked.filter((op, i) => i >= first && i <= last && !relaxed.has(op));
+  return { ops: checked.filter((op, j) => j > i && j <= last && !relaxed.has(op)), given: Math.max(0, i + 1) };
 }
 
 function budgetReason(budget: number, ops: readonly SearchOp[], where: string): string {
   const first = ops.find((op) => op.entry !== null && op.invokeUs > -Infinity);
-  const at = first ? ` from ${describeOp(first.entry as HistoryEntry)} at ${first.invokeUs} µs` : '';
-  return `search budget of ${budget} steps ran out in a window of ${ops.length} operation(s) (${where}${ops.length} overlapping${at})`;
+  const at = first ? ` starting with ${describeOp(first.entry as HistoryEntry)} at ${first.invokeUs} µs` : '';
+  return `search budget of ${budget} steps ran out on a window of ${ops.length} overlapping operation(s)${where}${at}`;
 }
 
-/** "client 2 seq 7 inc → 11", "client 1 seq 3 get key 4 → not found", "client 1 seq 2 put key 4 = 9 → ?". */
+/**
+ * "client 2 seq 7 inc → 11", "client 1 seq 3 get key 4 → not found", "client 1 seq 2 put key 4 = 9"
+ * (a put's reply is shown only when it is not the plain echo of its value: "→ ?", "→ 8").
+ */
 export function describeOp(e: HistoryEntry): string {
   const who = `client ${e.client} seq ${e.seq}`;
   const reply = e.returnUs === null ? '?' : e.status === STATUS_OK ? String(e.result) : e.status === STATUS_NOT_FOUND ? 'not found' : `status ${e.status}`;
   if (e.op === OP_COUNTER_INC) return `${who} inc → ${reply}`;
   if (e.op === OP_COUNTER_GET) return `${who} get → ${reply}`;
   if (e.op === OP_KV_GET) return `${who} get key ${e.key} → ${reply}`;
-  return `${who} put key ${e.key} = ${e.arg}${e.returnUs === null ? ' → ?' : ''}`;
+  const echo = e.status === STATUS_OK && e.result === e.arg;
+  return `${who} put key ${e.key} = ${e.arg}${echo ? '' : ` → ${reply}`}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -493,6 +550,12 @@ class Search {
   private readonly returnRank: Int32Array;
   /** The previous `may` operation with the same op and arg, or -1. */
   private readonly twin: Int32Array;
+  /**
+   * Each `may` operation's class (same op and arg), and how many of each class are used: twins are
+   * used in order, so the used ones of a class are always its first ones, and the counts say which.
+   */
+  private readonly mayClass: Int32Array;
+  private readonly classUsed: Int32Array;
   private readonly mustDone: Uint8Array;
   private readonly mayDone: Uint8Array;
   /** Every `must` index below this is linearized. */
@@ -503,6 +566,11 @@ class Search {
   private firstReturn = 0;
   private mayUsed = 0;
   private readonly memo = new Set<string>();
+  private state = 0;
+  /** The choices made, the state before each, and whether each was a forced read (no alternative). */
+  private readonly chosen: number[] = [];
+  private readonly saved: number[] = [];
+  private readonly forced: boolean[] = [];
 
   constructor(ops: readonly SearchOp[], private readonly step: Step, private readonly optionalMax: number) {
     const byInvoke = (a: SearchOp, b: SearchOp): number => a.invokeUs - b.invokeUs || compareEntries(a.entry, b.entry);
@@ -514,49 +582,96 @@ class Search {
     this.byReturn.forEach((i, rank) => (this.returnRank[i] = rank));
     this.mustDone = new Uint8Array(n);
     this.mayDone = new Uint8Array(this.may.length);
-    this.twin = twins(this.may);
+    const classes = new Map<string, number>();
+    const lastOfClass: number[] = [];
+    this.mayClass = Int32Array.from(this.may, (op) => {
+      const cls = `${op.op}:${op.arg}`;
+      if (!classes.has(cls)) classes.set(cls, classes.size);
+      return classes.get(cls) as number;
+    });
+    this.twin = Int32Array.from(this.mayClass, (cls, p) => {
+      const prev = lastOfClass[cls] ?? -1;
+      lastOfClass[cls] = p;
+      return prev;
+    });
+    this.classUsed = new Int32Array(classes.size);
   }
 
   run(start: number, steps: Steps): WindowResult {
-    const chosen: number[] = [];
-    const states: number[] = [];
-    let state = start;
+    this.state = start;
     let cursor = 0;
     for (;;) {
-      if (this.firstOpen === this.must.length) return { kind: 'found', state, unused: this.may.filter((_, p) => !this.mayDone[p]) };
+      if (this.firstOpen === this.must.length) return { kind: 'found', state: this.state, unused: this.may.filter((_, p) => !this.mayDone[p]) };
       if (steps.left <= 0) return { kind: 'budget' };
       steps.left--;
-      const c = this.next(cursor);
-      if (c >= 0) {
-        cursor = c + 1;
-        const after = this.step(state, this.opAt(c));
-        if (Number.isNaN(after)) continue;
-        this.lift(c);
-        const key = this.memoKey(after);
-        if (this.memo.has(key)) {
-          this.unlift(c);
-          continue;
-        }
-        this.memo.add(key);
-        chosen.push(c);
-        states.push(state);
-        state = after;
-        cursor = 0;
-        continue;
+      const read = cursor === 0 ? this.matchingRead() : -1;
+      if (read >= 0) {
+        cursor = this.tryLift(read, true) ? 0 : this.backtrack();
+      } else {
+        const c = this.next(cursor);
+        cursor = c < 0 ? this.backtrack() : this.tryLift(c, false) ? 0 : c + 1;
       }
-      // Nothing more to try here: undo the last choice and try the one after it.
-      if (chosen.length === 0) return { kind: 'none' };
-      const back = chosen.pop() as number;
-      state = states.pop() as number;
-      this.unlift(back);
-      cursor = back + 1;
+      if (cursor < 0) return { kind: 'none' };
     }
+  }
+
+  /** Linearizes candidate `c` next, unless its reply does not fit or the result was searched before. */
+  private tryLift(c: number, forced: boolean): boolean {
+    const after = this.step(this.state, this.opAt(c));
+    if (Number.isNaN(after)) return false;
+    this.lift(c);
+    const key = this.memoKey(after);
+    if (this.memo.has(key)) {
+      this.unlift(c);
+      return false;
+    }
+    this.memo.add(key);
+    this.chosen.push(c);
+    this.saved.push(this.state);
+    this.forced.push(forced);
+    this.state = after;
+    return true;
+  }
+
+  /**
+   * Undoes choices back to the latest one that has an alternative left: returns the candidate to
+   * resume from there, or -1 when none has.
+   */
+  private backtrack(): number {
+    while (this.chosen.length > 0) {
+      const c = this.chosen.pop() as number;
+      this.state = this.saved.pop() as number;
+      this.unlift(c);
+      if (!this.forced.pop()) return c + 1;
+    }
+    return -1;
+  }
+
+  /**
+   * A read that may go now and whose reply is the current state. Taking it next is as good as any
+   * other choice: it changes nothing, and nothing still open had to come before it (it was invoked
+   * before every open return), so a linearization that takes it later can take it now. Forcing it
+   * keeps the search from trying every interleaving of reads with the writes around them.
+   */
+  private matchingRead(): number {
+    const n = this.must.length;
+    const limitUs = this.limitUs();
+    for (let i = this.firstOpen; i < n && this.must[i].invokeUs <= limitUs; i++) {
+      const op = this.must[i];
+      if (!this.mustDone[i] && isRead(op) && this.step(this.state, op) === this.state) return i;
+    }
+    return -1;
+  }
+
+  /** The earliest return among open `must` operations: nothing invoked after it can go yet. */
+  private limitUs(): number {
+    return this.firstReturn < this.must.length ? this.must[this.byReturn[this.firstReturn]].returnUs : Infinity;
   }
 
   /** Candidates are numbered `must` 0..n-1, then `may` n..: the first one at or after `cursor`. */
   private next(cursor: number): number {
     const n = this.must.length;
-    const limitUs = this.firstReturn < n ? this.must[this.byReturn[this.firstReturn]].returnUs : Infinity;
+    const limitUs = this.limitUs();
     for (let i = Math.max(cursor, this.firstOpen); i < n && this.must[i].invokeUs <= limitUs; i++) {
       if (!this.mustDone[i]) return i;
     }
@@ -577,6 +692,7 @@ class Search {
     const n = this.must.length;
     if (c >= n) {
       this.mayDone[c - n] = 1;
+      this.classUsed[this.mayClass[c - n]]++;
       this.mayUsed++;
       return;
     }
@@ -590,6 +706,7 @@ class Search {
     const n = this.must.length;
     if (c >= n) {
       this.mayDone[c - n] = 0;
+      this.classUsed[this.mayClass[c - n]]--;
       this.mayUsed--;
       return;
     }
@@ -601,27 +718,14 @@ class Search {
 
   /**
    * State and linearized set, compactly: the count of `must` operations all done from the start,
-   * the others done past it, and the `may` operations done as runs.
+   * the others done past it, and how many `may` operations of each class are used.
    */
   private memoKey(state: number): string {
     let key = `${state}|${this.firstOpen}`;
     for (let i = this.firstOpen + 1; i <= this.lastDone; i++) if (this.mustDone[i]) key += `,${i - this.firstOpen}`;
     if (this.mayUsed === 0) return key;
     key += '|';
-    for (let p = 0; p < this.may.length; p++) {
-      if (this.mayDone[p] && (p === 0 || !this.mayDone[p - 1])) key += `${p}-`;
-      if (this.mayDone[p] && (p === this.may.length - 1 || !this.mayDone[p + 1])) key += `${p},`;
-    }
+    for (let cls = 0; cls < this.classUsed.length; cls++) if (this.classUsed[cls] > 0) key += `${cls}:${this.classUsed[cls]},`;
     return key;
   }
-}
-
-function twins(may: readonly SearchOp[]): Int32Array {
-  const lastOf = new Map<string, number>();
-  return Int32Array.from(may, (op, p) => {
-    const cls = `${op.op}:${op.arg}`;
-    const prev = lastOf.get(cls) ?? -1;
-    lastOf.set(cls, p);
-    return prev;
-  });
 }
