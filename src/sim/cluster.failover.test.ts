@@ -9,6 +9,7 @@ import { guestClusterConfig } from './guests';
 import { readGuestElf } from './guest-files';
 import { parseScript } from './script';
 import type { TraceEvent } from './trace';
+import { checkLinearizable } from './linearizability';
 
 const counterElf = readGuestElf('counter');
 
@@ -187,5 +188,32 @@ describe('failover time', () => {
     expect(detectionUs).toBeLessThanOrEqual(c.ft.failureTimeoutUs + 1_000);
     expect(tasUs).toBeLessThan(2_000); // the disk link's round trip
     expect(f.liveUs - (f.faultUs as number)).toBeCloseTo(detectionUs + replayUs + tasUs, 6);
+  });
+});
+
+describe('why the Output Rule: the lecture anomaly with it switched off', () => {
+  it('the reply leaves before the backup has the entry; the primary dies; the next increment returns 11 again', () => {
+    const run = (outputRuleEnabled: boolean): { results: number[]; lin: ReturnType<typeof checkLinearizable> } => {
+      const c = counter(70, { clients: 1, load: false, ft: { outputRuleEnabled }, loggingLink: { delayUs: 2_000, jitterUs: 0 } });
+      c.run(50_000);
+      for (let i = 1; i <= 10; i++) increment(c);
+      let armed = true;
+      c.listeners.push((e) => {
+        // The 11th reply leaves A: cut the logging channel (what is in flight is lost) and kill A.
+        if (armed && e.vm === 'A' && e.ev === 'output-released' && e.out === 'net-tx') {
+          armed = false;
+          c.at(c.now, { kind: 'partition', what: 'logging' });
+          c.at(c.now, { kind: 'kill', vm: 'A' });
+        }
+      });
+      const results = [increment(c), increment(c)];
+      return { results, lin: checkLinearizable(c.world.history(), 'counter') };
+    };
+    const broken = run(false);
+    expect(broken.results).toEqual([11, 11]); // the increment the client saw is lost
+    expect(broken.lin.kind).toBe('violation');
+    const safe = run(true);
+    expect(safe.results).toEqual([11, 12]);
+    expect(safe.lin.kind).toBe('ok');
   });
 });
