@@ -17,9 +17,9 @@ function run(script: string, args: string[]): Promise<{ code: number | null; std
   });
 }
 
-/** The arguments of a printed `reproduce with: npm run sim -- …` line. */
+/** The arguments of the last printed `reproduce with: npm run sim -- …` line. */
 function reproduceArgs(stdout: string): string[] {
-  const line = /reproduce with: npm run sim -- (.*)/.exec(stdout)?.[1];
+  const line = [...stdout.matchAll(/reproduce with: npm run sim -- (.*)/g)].at(-1)?.[1];
   if (!line) throw new Error(`no reproduce line in:\n${stdout}`);
   return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
 }
@@ -36,19 +36,28 @@ describe('swarm fuzzing', () => {
     }
   }, 600_000);
 
-  const expected: [string, RegExp][] = [
-    ['output-rule', /output rule/],
-    ['test-and-set', /one server/],
-    ['nondet-log', /hashes/],
+  /**
+   * Each switch, the guest it is fuzzed with, the checker the sweep runs until, and every checker
+   * that seed must fail: the direct one and, for the client-visible anomalies, linearizability.
+   */
+  const expected: [string, string, string, string[]][] = [
+    ['output-rule', 'counter', 'linearizability', ['output rule', 'linearizability']],
+    ['test-and-set', 'counter', 'linearizability', ['one server', 'linearizability']],
+    ['timer-log', 'any', 'hashes', ['hashes']],
+    ['bounce-buffer', 'any', 'hashes', ['hashes']],
+    ['nondet-log', 'any', 'hashes', ['hashes']],
   ];
-  for (const [sw, checker] of expected) {
-    it(`--break ${sw} is caught within 200 seeds, and the reproduce command fails by itself`, async () => {
-      const r = await run('fuzz', ['--runs', '200', '--break', sw, '--stop']);
+  for (const [sw, guest, until, checkers] of expected) {
+    it(`--break ${sw} is caught by ${checkers.join(' and ')} within 200 seeds, and the reproduce command fails by itself`, async () => {
+      const r = await run('fuzz', ['--runs', '200', '--guest', guest, '--break', sw, '--until', until, '--quiet']);
       expect(r.code, r.stdout).toBe(1);
-      expect(r.stdout).toMatch(new RegExp(`FAIL seed \\d+: ${checker.source}`));
+      expect(r.stdout).toMatch(new RegExp(`until: seed \\d+ is the first run that fails ${until}`));
+      const failed = [...r.stdout.matchAll(/checkers failed: (.*)/g)].at(-1)![1].split(', ');
+      for (const c of checkers) expect(failed, r.stdout).toContain(c);
       const again = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/sim.ts', ...reproduceArgs(r.stdout)], { encoding: 'utf8' });
       expect(again.status, again.stdout).toBe(1);
-      expect(again.stdout).toMatch(checker);
+      if (checkers.includes('linearizability')) expect(again.stdout).toMatch(/linearizability: VIOLATION/);
+      for (const c of checkers.filter((x) => x !== 'linearizability')) expect(again.stdout).toContain(`: ${c}: `);
     }, 600_000);
   }
 

@@ -1,18 +1,21 @@
 /**
- * `npm run fuzz -- --runs N [--seed-from S] [--guest counter|kv|any] [--break SWITCH] [--duration 2s]`
+ * `npm run fuzz -- --runs N [--seed-from S] [--guest counter|kv|any] [--break SWITCH] [--duration 2s]
+ *   [--quiet] [--stop] [--until CHECKER]`
  *
  * Swarm fuzzing in the manner of TigerBeetle's VOPR: every run draws all its settings and a fault
  * script from its seed, runs in the simulator with every checker, and a failing run prints the seed,
  * what it drew, the checker that failed and `reproduce with: npm run sim -- …` — the same options
- * through the same parser, so that command fails the same way on its own. Exit 0 when every run
- * holds, 1 when any fails, 2 on a usage error.
+ * through the same parser, so that command fails the same way on its own. `--stop` ends the sweep at
+ * the first failing run, `--until CHECKER` at the first run that CHECKER fails (a "break it" switch
+ * trips its direct checker first; the client-visible anomaly, say `linearizability`, takes a fault at
+ * the right moment). Exit 0 when every run holds, 1 when any fails, 2 on a usage error.
  */
 import { parseArgs } from 'node:util';
 import { Prng } from '../sim/prng';
 import { BREAK_SWITCHES, buildCluster, parseOptions, UsageError, type Options } from './sim-options';
 import { verdict } from './verdict';
 
-const USAGE = `usage: npm run fuzz -- --runs N [--seed-from S] [--guest counter|kv|any] [--break ${Object.keys(BREAK_SWITCHES).join('|')}] [--duration 2s] [--quiet] [--stop]`;
+const USAGE = `usage: npm run fuzz -- --runs N [--seed-from S] [--guest counter|kv|any] [--break ${Object.keys(BREAK_SWITCHES).join('|')}] [--duration 2s] [--quiet] [--stop] [--until CHECKER]`;
 
 interface FuzzOptions {
   runs: number;
@@ -23,6 +26,8 @@ interface FuzzOptions {
   quiet: boolean;
   /** Stop at the first failing run. */
   stop: boolean;
+  /** Stop at the first run this checker fails (e.g. `linearizability`, `hashes`, `one server`). */
+  until: string | null;
 }
 
 function fuzzOptions(argv: string[]): FuzzOptions | 'help' {
@@ -30,7 +35,7 @@ function fuzzOptions(argv: string[]): FuzzOptions | 'help' {
   try {
     v = parseArgs({ args: argv, allowPositionals: false, strict: true, options: {
       runs: { type: 'string' }, 'seed-from': { type: 'string' }, guest: { type: 'string' }, break: { type: 'string' },
-      duration: { type: 'string' }, quiet: { type: 'boolean' }, stop: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      duration: { type: 'string' }, quiet: { type: 'boolean' }, stop: { type: 'boolean' }, until: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     } }).values;
   } catch (err) {
     throw new UsageError(`${(err as Error).message.split('\n')[0]} (try --help)`);
@@ -46,7 +51,7 @@ function fuzzOptions(argv: string[]): FuzzOptions | 'help' {
   if (guest !== 'counter' && guest !== 'kv' && guest !== 'any') throw new UsageError(`--guest ${guest}: expected counter, kv or any`);
   const brk = (v.break as string | undefined) ?? null;
   if (brk !== null && !BREAK_SWITCHES[brk]) throw new UsageError(`--break ${brk}: expected one of ${Object.keys(BREAK_SWITCHES).join(', ')}`);
-  return { runs: int('runs', 100, 1_000_000), seedFrom: int('seed-from', 1, 0xffff_ffff), guest, brk, duration: (v.duration as string | undefined) ?? '2s', quiet: v.quiet === true, stop: v.stop === true };
+  return { runs: int('runs', 100, 1_000_000), seedFrom: int('seed-from', 1, 0xffff_ffff), guest, brk, duration: (v.duration as string | undefined) ?? '2s', quiet: v.quiet === true, stop: v.stop === true, until: (v.until as string | undefined) ?? null };
 }
 
 /** Everything one run draws from its seed, as `sim` flags. */
@@ -114,7 +119,8 @@ function main(): number {
   const t0 = process.hrtime.bigint();
   let failed = 0;
   let ran = 0;
-  for (let i = 0; i < f.runs && !(f.stop && failed > 0); i++) {
+  let found = false;
+  for (let i = 0; i < f.runs && !(f.stop && failed > 0) && !found; i++) {
     ran++;
     const seed = (f.seedFrom + i) >>> 0;
     const args = drawArgs(seed, f.guest, f.brk, f.duration, durationUs);
@@ -124,13 +130,17 @@ function main(): number {
     const v = verdict(cluster).findings;
     if (v.length === 0) continue;
     failed++;
-    if (!f.quiet || failed <= 3) {
+    const checkers = [...new Set(v.map((x) => x.checker))];
+    found = f.until !== null && checkers.includes(f.until);
+    if (!f.quiet || failed <= 3 || found) {
       console.log(`FAIL seed ${seed}: ${v[0].checker}: ${v[0].what}${v.length > 1 ? ` (+${v.length - 1} more)` : ''}`);
+      console.log(`  checkers failed: ${checkers.join(', ')}`);
       console.log(`  drew: ${args.map(quote).join(' ')}`);
       console.log(`  reproduce with: npm run sim -- ${args.map(quote).join(' ')}`);
     }
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (f.until !== null) console.log(found ? `until: seed ${f.seedFrom + ran - 1} is the first run that fails ${f.until}` : `until: no run failed ${f.until}`);
   console.log(`${ran} runs (seeds ${f.seedFrom}…${f.seedFrom + ran - 1}${f.brk ? `, --break ${f.brk}` : ''}), ${failed} failed, ${(ran / seconds).toFixed(1)} runs/s`);
   return failed === 0 ? 0 : 1;
 }

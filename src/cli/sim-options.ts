@@ -17,6 +17,7 @@ export const BREAK_SWITCHES: Record<string, Partial<FtSettings>> = {
   'output-rule': { outputRuleEnabled: false },
   'test-and-set': { testAndSetEnabled: false },
   'timer-log': { logTimer: false },
+  'bounce-buffer': { bounceBuffer: false },
   'nondet-log': { logNondet: false },
 };
 

@@ -40,6 +40,8 @@ interface BackupCore {
   hashesChecked: number;
   divergence: Divergence | null;
   entriesReceived: number;
+  /** Bounce buffer off: seqs of net-rx entries whose bytes already landed, not yet delivered. */
+  earlyRx: number[];
 }
 
 export interface BackupState {
@@ -72,7 +74,7 @@ export class BackupHypervisor {
   ) {
     this.settings = resolveFtSettings(settings);
     this.st = {
-      queue: [], appliedSeq: 0, lastAck: null, replayIps: 0, suppressed: 0, hashesChecked: 0, divergence: null, entriesReceived: 0,
+      queue: [], appliedSeq: 0, lastAck: null, replayIps: 0, suppressed: 0, hashesChecked: 0, divergence: null, entriesReceived: 0, earlyRx: [],
     };
     this.receiver = new LogReceiver(machine.icount, this.settings.resendTimeoutUs);
     machine.setNondetSource({ read: (kind, icount) => this.replayNondet(kind, icount) });
@@ -96,6 +98,7 @@ export class BackupHypervisor {
       case 'accepted':
         for (const e of outcome.entries) this.st.queue.push(e);
         this.st.entriesReceived += outcome.entries.length;
+        if (!this.settings.bounceBuffer) this.dmaOnArrival(outcome.entries);
         this.ack(nowUs);
         break;
       case 'duplicate':
@@ -110,6 +113,25 @@ export class BackupHypervisor {
         assertNever(outcome);
     }
     return this.takeEffects();
+  }
+
+  /**
+   * "Break it" (no bounce buffer): the data of each packet and disk read lands in guest memory now,
+   * at whatever instruction the guest is at, not at the entry's icount — the DMA race of FT paper
+   * §3.4. The completion still comes at the icount (apply).
+   */
+  private dmaOnArrival(entries: readonly LogEntry[]): void {
+    const m = this.machine;
+    for (const e of entries) {
+      let landed = false;
+      if (e.kind === 'net-rx') {
+        landed = m.dmaPacketAhead(e.bytes, this.st.earlyRx.length);
+        if (landed) this.st.earlyRx.push(e.seq);
+      } else if (e.kind === 'disk-done' && e.data !== undefined && e.failed !== true) {
+        landed = m.dmaDiskAhead(e.id, e.data);
+      }
+      if (landed) this.fx.push({ ev: 'dma-early', kind: e.kind as 'net-rx' | 'disk-done', seq: e.seq, loggedIcount: e.icount, icount: m.icount });
+    }
   }
 
   /** The host's measured replay speed (instructions per second of its time), reported in acks. */
@@ -218,6 +240,7 @@ export class BackupHypervisor {
         m.deliverTimer();
         break;
       case 'net-rx':
+        if (this.st.earlyRx[0] === e.seq) this.st.earlyRx.shift();
         m.deliverPacket(e.bytes);
         break;
       case 'disk-done':

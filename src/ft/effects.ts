@@ -24,6 +24,11 @@ export type FtEffect =
   | { ev: 'resend-requested'; fromSeq: number }
   /** Backup → primary: cumulative ack. */
   | { ev: 'ack-sent'; ack: LogAck }
+  /**
+   * Backup, bounce buffer switched off: a logged packet's or disk read's data DMA'd into guest
+   * memory on arrival, at `icount`, though the entry is for `loggedIcount`.
+   */
+  | { ev: 'dma-early'; kind: 'net-rx' | 'disk-done'; seq: number; loggedIcount: number; icount: number }
   /** Primary: an ack arrived and was applied (before any release it causes). */
   | { ev: 'ack-received'; ack: LogAck }
   /** Either way on the logging channel: a heartbeat. */

@@ -63,6 +63,13 @@ export interface FtSettings {
   logTimer: boolean;
   /** "Break it" switch: false, clock and RNG reads are not logged; the backup reads its own. */
   logNondet: boolean;
+  /**
+   * "Break it" switch: false, no bounce buffer on the backup: a logged packet's or disk read's data
+   * is DMA'd into guest memory when the log entry arrives at the host, at whatever instruction the
+   * backup's guest is at, instead of at the entry's icount (the completion — descriptor, status,
+   * interrupt — still comes at the icount).
+   */
+  bounceBuffer: boolean;
 }
 
 export const defaultFtSettings: Readonly<FtSettings> = Object.freeze({
@@ -88,6 +95,7 @@ export const defaultFtSettings: Readonly<FtSettings> = Object.freeze({
   testAndSetEnabled: true,
   logTimer: true,
   logNondet: true,
+  bounceBuffer: true,
 });
 
 /**
@@ -127,7 +135,7 @@ export function resolveFtSettings(over: Partial<FtSettings> = {}): FtSettings {
     throw new FtSettingsError(`setting failureTimeoutUs (${s.failureTimeoutUs}) must be at least two heartbeat intervals (${2 * s.heartbeatIntervalUs})`);
   }
   if (s.lagCapUs < s.lagThresholdUs) throw new FtSettingsError(`setting lagCapUs (${s.lagCapUs}) must be at least lagThresholdUs (${s.lagThresholdUs})`);
-  for (const k of ['outputRuleEnabled', 'holdDiskReads', 'testAndSetEnabled', 'logTimer', 'logNondet'] as const) {
+  for (const k of ['outputRuleEnabled', 'holdDiskReads', 'testAndSetEnabled', 'logTimer', 'logNondet', 'bounceBuffer'] as const) {
     if (typeof s[k] !== 'boolean') throw new FtSettingsError(`setting ${k} must be true or false, got ${String(s[k])}`);
   }
   if (!(s.throttleStep > 0 && s.throttleStep <= 1)) throw new FtSettingsError(`setting throttleStep must be in (0, 1], got ${s.throttleStep}`);

@@ -155,6 +155,14 @@ export class Machine implements GuestMachine {
     return r === null ? [] : [r];
   }
 
+  dmaPacketAhead(bytes: Uint8Array, ahead: number): boolean {
+    return this.nic.dmaAhead(bytes, ahead);
+  }
+
+  dmaDiskAhead(id: number, data: Uint8Array): boolean {
+    return this.disk.dmaAhead(id, data);
+  }
+
   deliverUart(bytes: Uint8Array): void {
     this.uart.deliverUart(bytes);
   }

@@ -93,6 +93,14 @@ export interface GuestMachine {
    * live re-issues them: their completions were never logged (docs/design.md §4.9).
    */
   pendingDiskRequests(): DiskRequest[];
+  /**
+   * "Break it" (FT without a bounce buffer): DMA a packet's bytes now into the buffer of the free
+   * RX descriptor `ahead` places past the next, completing nothing — deliverPacket still completes
+   * it later. False when there is no such descriptor or it cannot take the bytes.
+   */
+  dmaPacketAhead(bytes: Uint8Array, ahead: number): boolean;
+  /** The same for the disk: a read's data into guest memory now, while request `id` is in flight. */
+  dmaDiskAhead(id: number, data: Uint8Array): boolean;
   /** Bytes arriving on the UART receive line. */
   deliverUart(bytes: Uint8Array): void;
 

@@ -217,3 +217,41 @@ describe('why the Output Rule: the lecture anomaly with it switched off', () => 
     expect(safe.lin.kind).toBe('ok');
   });
 });
+
+describe('the failover bound: after a single failure, service resumes within failure timeout + lag cap', () => {
+  const bound = (c: Cluster): number => {
+    const s = c.hosts[0].settings;
+    return s.failureTimeoutUs + s.lagCapUs + 2 * ((c.cfg.diskLink.delayUs ?? 0) + (c.cfg.diskLink.jitterUs ?? 0));
+  };
+
+  for (const fault of ['kill primary', 'kill backup', 'partition logging']) {
+    it(`${fault}: a VM serves within the bound, and the liveness checker is satisfied`, () => {
+      for (const seed of [1, 2, 3]) {
+        const c = counter(seed, { script: parseScript(`${fault} at 300ms`) });
+        c.run(1_500_000);
+        c.finish();
+        const f = c.summary().failovers[0];
+        expect(f, `seed ${seed}`).toBeDefined();
+        expect(f.liveUs - 300_000, `seed ${seed}`).toBeLessThanOrEqual(bound(c));
+        expect(c.violations().filter((v) => v.checker === 'liveness'), `seed ${seed}`).toEqual([]);
+      }
+    });
+  }
+
+  it('a failover held up past the bound (the disk server never hears test-and-set) is a liveness violation', () => {
+    const c = counter(4, { script: parseScript('kill primary at 300ms') });
+    for (let i = 0; i < 100; i++) c.link('B', 'disk').dropNext('B', (m) => (m as { kind: string }).kind === 'tas-request');
+    c.run(1_500_000);
+    c.finish();
+    const late = c.violations().filter((v) => v.checker === 'liveness' && /no VM serves/.test(v.what));
+    expect(late.length, 'seed 4').toBe(1);
+    expect(late[0].what).toMatch(/after kill primary at 300\.0 ms: the bound is [\d.]+ ms \(failure timeout/);
+  });
+
+  it('a second fault inside the window withdraws the bound (it is no longer a single failure)', () => {
+    const c = counter(5, { script: parseScript('kill primary at 300ms; cut B disk at 310ms') });
+    c.run(1_500_000);
+    c.finish();
+    expect(c.violations().filter((v) => /no VM serves/.test(v.what))).toEqual([]);
+  });
+});

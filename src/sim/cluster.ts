@@ -321,7 +321,25 @@ export class Cluster {
 
   private applyStep(step: ScriptStep): void {
     this.record({ tUs: this.nowUs, vm: 'sim', ev: 'fault', action: step.text });
+    const failure = step.action.kind === 'kill' || step.action.kind === 'partition';
+    const pair = failure ? this.healthyPair() : null;
     this.apply(step.action);
+    if (pair) {
+      const s = pair.settings;
+      const tas = 2 * ((this.cfg.diskLink.delayUs ?? 0) + (this.cfg.diskLink.jitterUs ?? 0));
+      const ms = (us: number): string => `${(us / 1000).toFixed(1)}`;
+      this.report.expectService(step.text.replace(/\s+at\s+\S+$/, ''), this.nowUs, s.failureTimeoutUs + s.lagCapUs + tas,
+        `failure timeout ${ms(s.failureTimeoutUs)} + lag cap ${ms(s.lagCapUs)} + test-and-set round trip ${ms(tas)}`);
+    }
+  }
+
+  /** The serving primary when it has a backup with state and nothing is cut or partitioned. */
+  private healthyPair(): VmHost | null {
+    const server = this.server();
+    const backup = server?.peer ? this.host(server.peer) : null;
+    if (!server || server.role !== 'primary' || !backup || backup.role !== 'backup' || !backup.backupHypervisor) return null;
+    const cut = this.wires.some((x) => x.link.partitioned) || this.world.network.cuts().length > 0;
+    return cut ? null : server;
   }
 
   /** Applies a fault now. A kill or cut of a VM that does not exist (yet) changes nothing. */
@@ -393,6 +411,8 @@ export class Cluster {
     const cut = this.wires.some((x) => x.link.partitioned) || this.world.network.cuts().length > 0;
     const wedge = this.report.checkLiveness(server, cut, this.nowUs);
     if (wedge) this.record({ tUs: this.nowUs, vm: 'sim', ev: 'liveness', what: wedge });
+    const late = this.report.checkServiceBound(this.nowUs);
+    if (late) this.record({ tUs: this.nowUs, vm: 'sim', ev: 'liveness', what: late });
     this.nextSampleUs = this.nowUs + this.cfg.sampleEveryUs;
   }
 

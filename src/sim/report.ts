@@ -77,6 +77,8 @@ export class RunReport {
   private readonly road = new Map<string, { suspectedUs: number | null; replayDoneUs: number | null }>();
   readonly liveness: Violation[] = [];
   private progress = { vm: '', icount: -1, sinceUs: 0 };
+  /** A single failure of a healthy pair: some VM must serve by `byUs`. */
+  private serviceDue: { fault: string; faultUs: number; byUs: number; bound: string } | null = null;
 
   constructor(private readonly livenessLimitUs: number, private readonly sampleEveryUs: number) {}
 
@@ -109,6 +111,7 @@ export class RunReport {
         break;
       case 'fault':
         if (!/^kill/.test(e.action)) this.lastFault = { vm: null, tUs: e.tUs };
+        this.serviceDue = null; // a second fault: no longer a single failure
         break;
       case 'failure-suspected':
         this.road.set(e.vm, { suspectedUs: e.tUs, replayDoneUs: null });
@@ -126,6 +129,7 @@ export class RunReport {
         break;
       case 'went-live':
         this.wentLive(e.vm, e.tUs, e.reissued);
+        this.serviceDue = null;
         break;
       default:
         break;
@@ -154,6 +158,25 @@ export class RunReport {
 
   get shareMean(): number {
     return this.shareSamples > 0 ? this.shareSum / this.shareSamples : 1;
+  }
+
+  /**
+   * The failover bound: after `fault` struck a healthy pair at `faultUs` (every VM, the disk and the
+   * clients connected, nothing else failing), a VM must serve — the backup live, or the primary
+   * alone — within `boundUs` (failure timeout + lag cap + a test-and-set round trip, `bound` says
+   * how it adds up). Checked at each sample; a later fault or the end of the run withdraws it.
+   */
+  expectService(fault: string, faultUs: number, boundUs: number, bound: string): void {
+    this.serviceDue = { fault, faultUs, byUs: faultUs + boundUs, bound };
+  }
+
+  /** The failover-bound check at a sample; returns the violation recorded, if any. */
+  checkServiceBound(nowUs: number): string | null {
+    const d = this.serviceDue;
+    if (d === null || nowUs <= d.byUs) return null;
+    this.serviceDue = null;
+    const ms = (us: number): string => `${(us / 1000).toFixed(1)} ms`;
+    return this.wedged(nowUs, `no VM serves ${ms(nowUs - d.faultUs)} after ${d.fault} at ${ms(d.faultUs)}: the bound is ${ms(d.byUs - d.faultUs)} (${d.bound})`);
   }
 
   /**

@@ -23,6 +23,7 @@ export type TraceEvent =
   | { tUs: number; vm: VmName; ev: 'log-gap'; expected: number; first: number }
   | { tUs: number; vm: VmName; ev: 'resend-requested'; fromSeq: number }
   | { tUs: number; vm: VmName; ev: 'ack-sent'; ackSeq: number; appliedSeq: number; backupIcount: number }
+  | { tUs: number; vm: VmName; ev: 'dma-early'; kind: 'net-rx' | 'disk-done'; seq: number; loggedIcount: number; icount: number }
   | { tUs: number; vm: VmName; ev: 'ack-received'; ackSeq: number; appliedSeq: number; backupIcount: number }
   | { tUs: number; vm: VmName; ev: 'heartbeat-sent'; icount: number }
   | { tUs: number; vm: VmName; ev: 'output-held'; icount: number; out: OutKind; disk?: DiskDir }
@@ -139,6 +140,8 @@ export function formatEvent(e: TraceEvent): string {
       return `${t}ack → #${e.ackSeq} (applied #${e.appliedSeq}, backup at ${e.backupIcount})`;
     case 'ack-received':
       return `${t}ack ← #${e.ackSeq}`;
+    case 'dma-early':
+      return `${t}DMA of #${e.seq} ${e.kind} landed at icount ${e.icount}, logged for ${e.loggedIcount} (no bounce buffer)`;
     case 'heartbeat-sent':
       return `${t}heartbeat (icount ${e.icount})`;
     case 'entry-applied':

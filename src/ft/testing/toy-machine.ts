@@ -157,6 +157,13 @@ export class ToyMachine implements GuestMachine {
     this.s.diskPending = this.s.diskPending.filter((p) => p.id !== id);
     this.s.diskDone.push(mix(id, failed ? 0xdead : data ? data[0] : 0));
   }
+  /** The toy has no guest memory for DMA to land in early. */
+  dmaPacketAhead(): boolean {
+    return false;
+  }
+  dmaDiskAhead(): boolean {
+    return false;
+  }
   deliverUart(bytes: Uint8Array): void {
     for (const b of bytes) this.s.acc = mix(this.s.acc, b);
   }

@@ -142,3 +142,25 @@ describe('Disk', () => {
     expect(() => other.restore({ ...snap, inflight: { ...(snap.inflight as object), op: 'erase' } })).toThrow(/op/);
   });
 });
+
+describe('Disk DMA without a bounce buffer (the "break it" switch)', () => {
+  it('dmaAhead lands a read\'s data while the request is in flight; the completion still comes later', () => {
+    const { host, mem, disk } = setup();
+    issue(disk, DISK_CMD_READ, 3, 1);
+    const data = new Uint8Array(512).fill(0x5a);
+    expect(disk.dmaAhead(2, data)).toBe(false); // not the request in flight
+    expect(disk.dmaAhead(1, data.subarray(0, 100))).toBe(false); // wrong length
+    expect(disk.dmaAhead(1, data)).toBe(true);
+    expect([...mem.read(BUF, 4)]).toEqual([0x5a, 0x5a, 0x5a, 0x5a]);
+    expect(disk.load(DISK_STATUS, 4) & DISK_STATUS_BUSY).toBe(DISK_STATUS_BUSY);
+    expect(host.level(IRQ_DISK)).toBe(false);
+    disk.completeDisk(1, data);
+    expect(disk.load(DISK_DONE_ID, 4)).toBe(1);
+  });
+
+  it('refuses for a write', () => {
+    const { disk } = setup();
+    issue(disk, DISK_CMD_WRITE, 3, 1);
+    expect(disk.dmaAhead(1, new Uint8Array(512))).toBe(false);
+  });
+});

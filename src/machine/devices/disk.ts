@@ -150,6 +150,18 @@ export class Disk implements MmioDevice {
     this.updateIrq();
   }
 
+  /**
+   * "Break it" (no bounce buffer): DMA a read's data into guest memory now, while request `id` is
+   * still in flight; the completion (status, DONE_ID, interrupt) waits for completeDisk. Returns
+   * whether it landed (false: `id` is not the read in flight, or the length is wrong).
+   */
+  dmaAhead(id: number, data: Uint8Array): boolean {
+    const r = this.s.inflight;
+    if (r === null || r.id !== id || r.op !== 'read' || data.length !== r.count * DISK_BLOCK_BYTES) return false;
+    this.mem.write(r.dmaAddr, data);
+    return true;
+  }
+
   snapshot(): Record<string, unknown> {
     const r = this.s.inflight;
     return { ...this.s, inflight: r === null ? null : { ...r, data: r.data === null ? null : r.data.slice() } };

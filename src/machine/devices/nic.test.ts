@@ -127,3 +127,29 @@ describe('Nic transmit', () => {
     expect(() => other.restore({ ...snap, rxHead: 'x' })).toThrow(/rxHead/);
   });
 });
+
+describe('Nic DMA without a bounce buffer (the "break it" switch)', () => {
+  it('dmaAhead lands bytes in a free descriptor\'s buffer and nothing else; deliverPacket completes it later', () => {
+    const { host, mem, nic } = setup();
+    nic.store(NIC_RX_TAIL, 4, 2); // descriptors 0 and 1 are the device's to fill
+    expect(nic.dmaAhead(new Uint8Array([7, 8]), 0)).toBe(true);
+    expect(nic.dmaAhead(new Uint8Array([9]), 1)).toBe(true);
+    expect(nic.dmaAhead(new Uint8Array([1]), 2)).toBe(false); // not a free descriptor
+    expect([...mem.read(BUFS, 2)]).toEqual([7, 8]);
+    expect([...mem.read(BUFS + BUF_BYTES, 1)]).toEqual([9]);
+    expect(readDesc(mem, RX_RING).slice(2)).toEqual([0, 0]); // no length, no DONE
+    expect(nic.load(NIC_RX_HEAD, 4)).toBe(0);
+    expect(host.level(IRQ_NIC)).toBe(false);
+    expect(nic.deliverPacket(new Uint8Array([7, 8]))).toBe('delivered');
+    expect(readDesc(mem, RX_RING).slice(2)).toEqual([2, 1]);
+    expect(host.level(IRQ_NIC)).toBe(true);
+  });
+
+  it('refuses with the receiver off or bytes over the buffer\'s capacity', () => {
+    const { nic } = setup();
+    nic.store(NIC_RX_TAIL, 4, 2);
+    expect(nic.dmaAhead(new Uint8Array(BUF_BYTES + 1), 0)).toBe(false);
+    nic.store(NIC_CTRL, 4, 2);
+    expect(nic.dmaAhead(new Uint8Array([1]), 0)).toBe(false);
+  });
+});

@@ -147,6 +147,23 @@ export class Nic implements MmioDevice {
     return 'delivered';
   }
 
+  /**
+   * "Break it" (no bounce buffer): DMA a packet's bytes into the buffer of the free RX descriptor
+   * `ahead` places past RX_HEAD, now, and nothing else — the descriptor, RX_HEAD and the interrupt
+   * wait for deliverPacket. Returns whether the bytes landed (false: no such free descriptor, or
+   * its buffer cannot take them).
+   */
+  dmaAhead(bytes: Uint8Array, ahead: number): boolean {
+    const s = this.s;
+    if ((s.ctrl & NIC_CTRL_RX) === 0 || !ringUsable(s.rxSize) || bytes.length > NIC_MTU_BYTES) return false;
+    const free = (s.rxTail - s.rxHead) & (s.rxSize - 1);
+    if (ahead < 0 || ahead >= free) return false;
+    const desc = this.readDescriptor((s.rxBase + ((s.rxHead + ahead) & (s.rxSize - 1)) * NIC_DESC_BYTES) >>> 0);
+    if (desc === null || bytes.length > desc.cap || !this.mem.contains(desc.addr, bytes.length)) return false;
+    this.mem.write(desc.addr, bytes);
+    return true;
+  }
+
   snapshot(): Record<string, unknown> {
     return { ...this.s };
   }
