@@ -143,7 +143,12 @@ export type HostDiskReply =
   | { kind: 'tas-reply'; vm: string; epoch: number; won: boolean; holder: string | null; reason: string };
 
 /** A message on one of the host's channels. */
-export type ChannelMsg = { channel: 'log'; msg: LoggingMsg } | { channel: 'net'; msg: Uint8Array } | { channel: 'disk'; msg: HostDiskRequest | HostDiskReply };
+/** VM → switch on the net channel: the hypervisor (not the guest) announces the service address. */
+export interface AnnounceMsg {
+  type: 'announce';
+}
+
+export type ChannelMsg = { channel: 'log'; msg: LoggingMsg } | { channel: 'net'; msg: Uint8Array | AnnounceMsg } | { channel: 'disk'; msg: HostDiskRequest | HostDiskReply };
 
 /**
  * One end of a two-ended link, as a host's transport sees it. Twins: the simulator's in-memory

@@ -74,6 +74,8 @@ export type FtEffect =
    * The network routes the service address here; `reissued` disk requests were sent again.
    */
   | { ev: 'went-live'; icount: number; reissued: number }
+  /** A VM serving alone tells the switch again that the service address is here (went-live did first). */
+  | { ev: 'announce' }
   /** This VM stopped for good: lost test-and-set, or had no state to go live with. */
   | { ev: 'halted'; reason: string }
   /** FT VMotion: the machine's state at `icount` sent to the new backup `peer`. */

@@ -182,6 +182,9 @@ export class VmHost {
     if (nowUs >= c.heartbeatDueUs && this.paired) {
       fx.push({ ev: 'heartbeat-sent', hb: { type: 'heartbeat', icount: this.machine.icount, sentUs: nowUs } });
       c.heartbeatDueUs = nowUs + this.settings.heartbeatIntervalUs;
+    } else if (nowUs >= c.heartbeatDueUs && c.role === 'live') {
+      fx.push({ ev: 'announce' });
+      c.heartbeatDueUs = nowUs + this.settings.announceIntervalUs;
     }
     fx.push(...(this.primary ? this.primary.due(nowUs) : this.backup ? this.backup.due(nowUs) : []));
     if (!c.slice && c.state === 'idle' && this.primary) {
@@ -280,7 +283,7 @@ export class VmHost {
       : c.pause !== 'no' ? null
         : c.state === 'running' ? c.nextSliceUs
           : c.state === 'idle' && this.primary ? this.primary.nextDeadlineUs() : null;
-    const beat = this.paired ? c.heartbeatDueUs : null;
+    const beat = this.paired || c.role === 'live' ? c.heartbeatDueUs : null;
     return earliest(earliest(earliest(beat, due), run), fo);
   }
 
@@ -362,6 +365,7 @@ export class VmHost {
     c.role = 'live';
     this.failover.alone();
     if (c.state !== 'stopped') this.wakeNow(nowUs);
+    c.heartbeatDueUs = nowUs + this.settings.announceIntervalUs; // went-live is the first announce
     fx.push({ ev: 'went-live', icount: this.machine.icount, reissued });
   }
 

@@ -18,6 +18,9 @@ export function outbound(vm: string, e: FtEffect): ChannelMsg | null {
       return { channel: 'log', msg: e.hb };
     case 'snapshot-sent':
       return { channel: 'log', msg: { type: 'snapshot', machine: e.snapshot, epoch: e.epoch } };
+    case 'went-live':
+    case 'announce':
+      return { channel: 'net', msg: { type: 'announce' } };
     case 'tas-requested':
       return { channel: 'disk', msg: { kind: 'tas-request', vm, epoch: e.epoch } };
     case 'output-released':

@@ -31,6 +31,8 @@ export interface FtSettings {
   ackRepeatIntervalUs: number;
   /** Each side sends a heartbeat on the logging channel this often (its own message, never a log entry). */
   heartbeatIntervalUs: number;
+  /** A VM serving alone re-announces the service address to the switch this often (µs). */
+  announceIntervalUs: number;
   /**
    * Nothing heard on the logging channel (heartbeats, log, acks) for this long: the peer is
    * suspected to have failed, and test-and-set decides who goes on (docs/design.md §4.9).
@@ -84,6 +86,7 @@ export const defaultFtSettings: Readonly<FtSettings> = Object.freeze({
   resendTimeoutUs: 20_000,
   ackRepeatIntervalUs: 50_000,
   heartbeatIntervalUs: 50_000,
+  announceIntervalUs: 100_000,
   failureTimeoutUs: 300_000,
   tasRetryUs: 50_000,
   lagThresholdUs: 50_000,
@@ -121,7 +124,7 @@ export function resolveFtSettings(over: Partial<FtSettings> = {}): FtSettings {
     'lagCapUs',
     'resendTimeoutUs',
     'ackRepeatIntervalUs',
-    'heartbeatIntervalUs',
+    'heartbeatIntervalUs', 'announceIntervalUs',
     'failureTimeoutUs',
     'tasRetryUs',
     'throttleIntervalUs',

@@ -141,9 +141,12 @@ describe('pending disk I/O', () => {
     expect(s.reissued, 'the write in flight was issued again by B').toBe(1);
     expect(c.violations()).toEqual([]);
     // The guest keeps its counter in the first word of disk block 0: after the failover the disk
-    // holds the last value any client was given — no write was lost or applied twice differently.
+    // holds the last value any client was given — no write was lost or applied twice differently —
+    // plus at most the increments still unanswered when the run ended (they may have taken effect).
     const last = Math.max(...completions(c).map((d) => d.result));
-    expect(diskWord(c, 0)).toBe(last);
+    const unanswered = c.world.history().filter((h) => h.returnUs === null).length;
+    expect(diskWord(c, 0)).toBeGreaterThanOrEqual(last);
+    expect(diskWord(c, 0)).toBeLessThanOrEqual(last + unanswered);
     expect(c.roles.B).toBe('live');
   });
 });

@@ -109,7 +109,7 @@ export class Cluster {
   }
 
   private wire(name: string, ends: [string, string], channel: Channel, s: Partial<SimLinkSettings>): void {
-    const link = new SimLink<unknown>(name, ends, this.rng.fork(`link ${name}`), s);
+    const link = new SimLink<unknown>(name, ends, this.rng, s);
     link.onLoss = (m, reason) => this.record({ tUs: this.nowUs, vm: 'sim', ev: 'msg-lost', link: name, from: m.from, to: m.to, reason });
     this.wires.push({ link, channel });
     for (const end of ends) {
@@ -247,7 +247,7 @@ export class Cluster {
   private deliver(w: Wire): void {
     const m = w.link.takeNext();
     if (m.to === 'world') {
-      const fx = w.channel === 'net' ? this.world.fromVm(m.from, m.msg as Uint8Array, this.nowUs) : this.world.diskMessage(m.from, m.msg, this.nowUs);
+      const fx = w.channel === 'net' ? this.world.netMessage(m.from, m.msg, this.nowUs) : this.world.diskMessage(m.from, m.msg, this.nowUs);
       return this.worldEffects(fx);
     }
     const i = this.hosts.findIndex((h) => h.name === m.to);
@@ -273,10 +273,6 @@ export class Cluster {
 
   private effect(host: VmHost, e: FtEffect): void {
     const vm = host.name;
-    if (e.ev === 'went-live') {
-      this.world.setServing(vm);
-      this.worldWakeUs = this.world.nextDeadlineUs();
-    }
     if (this.wanted(e.ev)) this.record(traceOf(vm, this.nowUs, e));
     if (host.role === 'crashed') return; // killed by a listener of this very event
     const out = outbound(vm, e);
@@ -309,6 +305,9 @@ export class Cluster {
           break;
         case 'dropped':
           this.record({ tUs, vm: 'world', ev: 'dropped', what: e.what, reason: e.reason, detail: e.detail });
+          break;
+        case 'serving':
+          this.record({ tUs, vm: 'world', ev: 'serving', serving: e.vm });
           break;
         default:
           break;

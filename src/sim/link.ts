@@ -7,9 +7,15 @@
  * everything is lost while the link is cut. In-order links never deliver a message before one sent
  * earlier in the same direction (the logging channel runs over TCP in the paper); `inOrder: false`
  * lets jitter reorder them.
+ *
+ * Each direction draws from its own seeded stream and numbers its own messages (`LinkDirection`), so
+ * a message's fate — when it arrives, whether it is lost — depends only on what its sender sent
+ * before, never on how the two ends' sends interleave. That is what lets the browser's lockstep
+ * runtime, where each end runs in its own worker and stamps what it sends itself, give the run
+ * the simulator gives. Messages due at the same instant are delivered by (direction, seq).
  */
 import type { LinkEnd } from '../ft/channels';
-import type { Prng } from './prng';
+import type { Prng, PrngState } from './prng';
 
 export interface SimLinkSettings {
   delayUs: number;
@@ -27,6 +33,10 @@ export interface InFlight<M> {
   id: number;
   from: string;
   to: string;
+  /** 0: sent by ends[0]; 1: by ends[1]. */
+  dir: number;
+  /** The sending end's count of messages on this link, from 1, lost ones included. */
+  seq: number;
   sentUs: number;
   deliverUs: number;
   msg: M;
@@ -38,12 +48,57 @@ export class SimLinkError extends Error {
   override name = 'SimLinkError';
 }
 
+export interface LinkDirectionState {
+  seq: number;
+  lastDeliveryUs: number;
+  rng: PrngState;
+}
+
+/** One end's outgoing half of a link: its seeded stream, its sequence numbers, its in-order clamp. */
+export class LinkDirection {
+  private seq = 0;
+  private lastDeliveryUs = 0;
+
+  constructor(private readonly rng: Prng) {}
+
+  /**
+   * Stamps a message sent now: its seq, when it would arrive, and whether random loss takes it.
+   * Jitter and loss are drawn for every message, lost or not, so one loss does not shift the stream.
+   */
+  stamp(nowUs: number, s: SimLinkSettings, lossRate: number): { seq: number; deliverUs: number; unlucky: boolean } {
+    const jitter = s.jitterUs > 0 ? this.rng.nextFloat() * s.jitterUs : 0;
+    const unlucky = lossRate > 0 && this.rng.nextFloat() < lossRate;
+    let deliverUs = nowUs + s.delayUs + jitter;
+    if (s.inOrder) deliverUs = Math.max(deliverUs, this.lastDeliveryUs);
+    return { seq: ++this.seq, deliverUs, unlucky };
+  }
+
+  /** A stamped message really left (it was not lost): later in-order messages arrive after it. */
+  sent(deliverUs: number): void {
+    this.lastDeliveryUs = Math.max(this.lastDeliveryUs, deliverUs);
+  }
+
+  snapshot(): LinkDirectionState {
+    return { seq: this.seq, lastDeliveryUs: this.lastDeliveryUs, rng: this.rng.snapshot() };
+  }
+  restore(st: LinkDirectionState): void {
+    this.seq = st.seq;
+    this.lastDeliveryUs = st.lastDeliveryUs;
+    this.rng.restore(st.rng);
+  }
+}
+
+/** The stream of direction `from → to` of link `name`, from the run's seed: the same in every runtime. */
+export function linkDirectionRng(root: Prng, name: string, from: string, to: string): Prng {
+  return root.fork(`link ${name}`).fork(`${from}>${to}`);
+}
+
 export class SimLink<M> {
   readonly settings: SimLinkSettings;
   /** Messages in flight, ordered by (deliverUs, id). */
   readonly inFlight: InFlight<M>[] = [];
   private nextId = 1;
-  private readonly lastDeliveryUs: Record<string, number> = {};
+  private readonly dirs: [LinkDirection, LinkDirection];
   private cut = false;
   private readonly dropRules: { from: string; match: (msg: M) => boolean }[] = [];
   sent = 0;
@@ -54,11 +109,15 @@ export class SimLink<M> {
   constructor(
     readonly name: string,
     readonly ends: readonly [string, string],
-    private readonly rng: Prng,
+    root: Prng,
     settings: Partial<SimLinkSettings> = {},
   ) {
     this.settings = { ...SIM_LINK_DEFAULTS, ...settings };
     checkSettings(name, this.settings);
+    this.dirs = [
+      new LinkDirection(linkDirectionRng(root, name, ends[0], ends[1])),
+      new LinkDirection(linkDirectionRng(root, name, ends[1], ends[0])),
+    ];
   }
 
   /** One end of the link, as the host's transport sees it. */
@@ -76,24 +135,20 @@ export class SimLink<M> {
   send(from: string, to: string, msg: M, nowUs: number): void {
     this.sent++;
     const s = this.settings;
-    // Draw jitter and loss for every message, lost or not, so one fault does not shift the stream.
-    const jitter = s.jitterUs > 0 ? this.rng.nextFloat() * s.jitterUs : 0;
-    const lossRate = s.lossRateFrom?.[from] ?? s.lossRate;
-    const unlucky = lossRate > 0 && this.rng.nextFloat() < lossRate;
-    let deliverUs = nowUs + s.delayUs + jitter;
-    const key = `${from}>${to}`;
-    if (s.inOrder) deliverUs = Math.max(deliverUs, this.lastDeliveryUs[key] ?? 0);
-    const m: InFlight<M> = { id: this.nextId++, from, to, sentUs: nowUs, deliverUs, msg };
+    const dir = from === this.ends[0] ? 0 : 1;
+    const { seq, deliverUs, unlucky } = this.dirs[dir].stamp(nowUs, s, s.lossRateFrom?.[from] ?? s.lossRate);
+    const m: InFlight<M> = { id: this.nextId++, from, to, dir, seq, sentUs: nowUs, deliverUs, msg };
     const reason: LossReason | null = this.cut ? 'partitioned' : this.takeDropRule(from, msg) ? 'fault' : unlucky ? 'random-loss' : null;
     if (reason) return this.loseOne(m, reason);
-    this.lastDeliveryUs[key] = deliverUs;
+    this.dirs[dir].sent(deliverUs);
     this.insert(m);
   }
 
+  /** Keeps inFlight ordered by (deliverUs, dir, seq): the delivery order at one instant. */
   private insert(m: InFlight<M>): void {
     const q = this.inFlight;
     let i = q.length;
-    while (i > 0 && (q[i - 1].deliverUs > m.deliverUs || (q[i - 1].deliverUs === m.deliverUs && q[i - 1].id > m.id))) i--;
+    while (i > 0 && deliversAfter(q[i - 1], m)) i--;
     q.splice(i, 0, m);
   }
 
@@ -153,6 +208,11 @@ export class SimLink<M> {
     checkSettings(this.name, next);
     Object.assign(this.settings, next);
   }
+}
+
+/** Whether `a` is delivered after `b`: by time, then direction, then the sender's seq. */
+export function deliversAfter(a: { deliverUs: number; dir: number; seq: number }, b: { deliverUs: number; dir: number; seq: number }): boolean {
+  return a.deliverUs > b.deliverUs || (a.deliverUs === b.deliverUs && (a.dir > b.dir || (a.dir === b.dir && a.seq > b.seq)));
 }
 
 function checkSettings(name: string, s: SimLinkSettings): void {

@@ -43,6 +43,7 @@ export type TraceEvent =
   | { tUs: number; vm: VmName; ev: 'tas-requested'; epoch: number; attempt: number }
   | { tUs: number; vm: VmName; ev: 'tas-answered'; won: boolean; holder: string | null; reason: string }
   | { tUs: number; vm: VmName; ev: 'went-live'; icount: number; reissued: number }
+  | { tUs: number; vm: VmName; ev: 'announce' }
   | { tUs: number; vm: VmName; ev: 'halted'; reason: string }
   | { tUs: number; vm: VmName; ev: 'snapshot-sent'; peer: string; icount: number; epoch: number; bytes: number }
   | { tUs: number; vm: VmName; ev: 'snapshot-restored'; icount: number }
@@ -51,6 +52,8 @@ export type TraceEvent =
   | { tUs: number; vm: 'world'; ev: 'client-completed'; client: number; seq: number; result: number; latencyUs: number; fromVm: string }
   | { tUs: number; vm: 'world'; ev: 'client-dropped-duplicate'; client: number; seq: number; fromVm: string }
   | { tUs: number; vm: 'world'; ev: 'dropped'; what: string; reason: string; detail: string }
+  /** The switch learned from an announce that this VM serves the service address. */
+  | { tUs: number; vm: 'world'; ev: 'serving'; serving: string }
   /** A message lost on a link: random loss, a partition, or an injected fault. */
   | { tUs: number; vm: 'sim'; ev: 'msg-lost'; link: string; from: string; to: string; reason: string }
   /** A scripted action (partition, heal, …) taking effect. */
@@ -180,6 +183,10 @@ export function formatEvent(e: TraceEvent): string {
       return `${t}GOES LIVE at icount ${e.icount}${e.reissued ? `, ${e.reissued} disk request(s) re-issued` : ''}`;
     case 'halted':
       return `${t}HALTED: ${e.reason}`;
+    case 'serving':
+      return `${t}switch: the service address is at ${e.serving} now`;
+    case 'announce':
+      return `${t}announces the service address`;
     case 'snapshot-sent':
       return `${t}FT VMotion: snapshot at icount ${e.icount} (${(e.bytes / 1048576).toFixed(1)} MiB) → ${e.peer}, epoch ${e.epoch}`;
     case 'snapshot-restored':

@@ -94,6 +94,25 @@ export class Network {
     this.serving = vm;
   }
 
+  /**
+   * A VM's announce reached the switch (the gratuitous ARP of a takeover: "the service address is
+   * here now"): it serves from now on, unless it is cut from the clients — an announce travels the
+   * same wire as its frames. Returns whether who serves changed, or null when it was dropped.
+   */
+  announce(vm: VmName): boolean | null {
+    if (!this.vms.has(vm)) {
+      this.drop('unknown-source', `VM ${vm} is not attached`);
+      return null;
+    }
+    if (this.cutFromClients.has(vm)) {
+      this.drop('partitioned', `VM ${vm} is cut from the clients`);
+      return null;
+    }
+    const changed = this.serving !== vm;
+    this.serving = vm;
+    return changed;
+  }
+
   get servingVm(): VmName | null {
     return this.serving;
   }

@@ -237,3 +237,18 @@ describe('World: seeded runs', () => {
     expect(other.history()).toEqual([]);
   });
 });
+
+describe('World: a VM announces the service address', () => {
+  it('an announce moves the service address to its VM; a cut VM\'s announce is dropped; junk is refused', () => {
+    const w = world({ clientCount: 1 });
+    expect(w.network.servingVm).toBe('A');
+    expect(w.netMessage('B', { type: 'announce' }, 10)).toEqual([{ kind: 'serving', vm: 'B', atUs: 10 }]);
+    expect(w.network.servingVm).toBe('B');
+    expect(w.netMessage('B', { type: 'announce' }, 20)).toEqual([]); // already there: nothing changes
+    w.partition({ kind: 'vm-clients', vm: 'A' });
+    expect(ofKind(w.netMessage('A', { type: 'announce' }, 30), 'dropped')[0]).toMatchObject({ reason: 'partitioned' });
+    expect(w.network.servingVm).toBe('B');
+    expect(ofKind(w.netMessage('A', { type: 'hello' }, 40), 'dropped')[0]).toMatchObject({ reason: 'invalid' });
+    expect(ofKind(w.netMessage('A', null, 40), 'dropped')[0]).toMatchObject({ reason: 'invalid' });
+  });
+});

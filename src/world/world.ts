@@ -69,7 +69,9 @@ export type WorldEffect =
   | { kind: 'client-gave-up'; client: number; seq: number; attempts: number; atUs: number }
   | { kind: 'client-completed'; client: number; seq: number; op: number; key: number; arg: number; result: number; status: number; invokeUs: number; returnUs: number; attempts: number; fromVm: VmName }
   | { kind: 'client-dropped-duplicate'; client: number; seq: number; reason: DropReason; value: number; status: number; sameResult: boolean | null; fromVm: VmName; atUs: number }
-  | { kind: 'client-malformed'; client: number; fromVm: VmName; reason: string; atUs: number };
+  | { kind: 'client-malformed'; client: number; fromVm: VmName; reason: string; atUs: number }
+  /** The switch learned from an announce that `vm` serves the service address now. */
+  | { kind: 'serving'; vm: VmName; atUs: number };
 
 export interface WorldSnapshot {
   seed: number;
@@ -171,6 +173,23 @@ export class World {
     const client = this.clients[route.to.addr - CLIENT_ADDR_BASE - 1];
     if (!client) throw new WorldError(`VM frame routed to address ${route.to.addr}, which has no client`);
     return this.deliverReply(client, vm, bytes, nowUs);
+  }
+
+  /** A VM's announce reached the switch (Network.announce); the world effect says who serves now. */
+  announce(vm: VmName, nowUs: number): WorldEffect[] {
+    const changed = this.network.announce(vm);
+    if (changed === null) return [{ kind: 'dropped', what: 'vm-frame', from: { kind: 'vm', vm }, reason: 'partitioned', detail: `VM ${vm}'s announce: cut from the clients` }];
+    return changed ? [{ kind: 'serving', vm, atUs: nowUs }] : [];
+  }
+
+  /**
+   * A net-channel message that crossed a thread from VM `vm`: a frame (bytes) or the hypervisor's
+   * announce (`{type: 'announce'}`); anything else is dropped as invalid.
+   */
+  netMessage(vm: VmName, x: unknown, nowUs: number): WorldEffect[] {
+    if (x instanceof Uint8Array) return this.fromVm(vm, x, nowUs);
+    if (typeof x === 'object' && x !== null && (x as { type?: unknown }).type === 'announce') return this.announce(vm, nowUs);
+    return [{ kind: 'dropped', what: 'vm-frame', from: { kind: 'vm', vm }, reason: 'invalid', detail: `net message is ${x === null ? 'null' : typeof x}, expected a frame or an announce` }];
   }
 
   /** Every client's operations merged in invocation order, for the linearizability checker. */

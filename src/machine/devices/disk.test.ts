@@ -152,7 +152,7 @@ describe('Disk DMA without a bounce buffer (the "break it" switch)', () => {
     expect(disk.dmaAhead(1, data.subarray(0, 100))).toBe(false); // wrong length
     expect(disk.dmaAhead(1, data)).toBe(true);
     expect([...mem.read(BUF, 4)]).toEqual([0x5a, 0x5a, 0x5a, 0x5a]);
-    expect(disk.load(DISK_STATUS, 4) & DISK_STATUS_BUSY).toBe(DISK_STATUS_BUSY);
+    expect(disk.load(DISK_STATUS, 4)! & DISK_STATUS_BUSY).toBe(DISK_STATUS_BUSY);
     expect(host.level(IRQ_DISK)).toBe(false);
     disk.completeDisk(1, data);
     expect(disk.load(DISK_DONE_ID, 4)).toBe(1);
