@@ -50,6 +50,26 @@ export interface RunningSlice {
   effects: FtEffect[];
 }
 
+/**
+ * What the cluster's sampling and liveness checks read of a host, as plain data: the same from a
+ * host in this thread (the simulator) and from one in a worker (the browser's lockstep runtime).
+ */
+export interface HostView {
+  name: string;
+  role: Role;
+  state: HostState;
+  paused: boolean;
+  peer: string | null;
+  icount: number;
+  /** Primary or serving alone: its CPU share and the age of its oldest held output. */
+  cpuShare: number;
+  oldestHeldAgeUs: number;
+  /** A backup with state (a new backup has none until its snapshot arrives). */
+  backupReady: boolean;
+  /** Backup: the icount of the last entry it received. */
+  lastReceivedIcount: number;
+}
+
 export interface HostCore {
   name: string;
   role: Role;

@@ -20,7 +20,7 @@ import { PrimaryHypervisor, type RandomSource } from './primary';
 import { BackupHypervisor } from './backup';
 import type { FtEffect, Role } from './effects';
 import { resolveFtSettings, type FtSettings } from './settings';
-import type { HostCore, HostPacing, HostResult, HostState, VmHostConfig, VmHostSnapshot } from './host-types';
+import type { HostCore, HostPacing, HostResult, HostState, HostView, VmHostConfig, VmHostSnapshot } from './host-types';
 import {
   ChannelError, validateFrame, validateLoggingMsg, type ChannelName, type HostDiskReply,
   type LoggingMsg, type SnapshotMsg,
@@ -28,7 +28,7 @@ import {
 import { LogFormatError } from './log';
 import { Failover } from './failover';
 
-export type { HostPacing, HostResult, HostState, VmHostConfig, VmHostSnapshot } from './host-types';
+export type { HostPacing, HostResult, HostState, HostView, VmHostConfig, VmHostSnapshot } from './host-types';
 export { outbound } from './outbound';
 
 /** Weight of the newest slice in the backup's replay-speed estimate. */
@@ -451,6 +451,16 @@ export class VmHost {
   /** Whether a slice is in progress (its effects not yet out). */
   get busy(): boolean {
     return this.core.slice !== null;
+  }
+
+  view(nowUs: number): HostView {
+    const p = this.primary;
+    const b = this.backup;
+    return {
+      name: this.core.name, role: this.core.role, state: this.core.state, paused: this.paused, peer: this.failover.peer,
+      icount: this.machine.icount, cpuShare: p?.cpuShare ?? 1, oldestHeldAgeUs: p?.oldestHeldAgeUs(nowUs) ?? 0,
+      backupReady: b !== null, lastReceivedIcount: b?.lastReceivedIcount ?? this.machine.icount,
+    };
   }
 
   snapshot(): VmHostSnapshot {

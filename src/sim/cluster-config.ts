@@ -1,6 +1,9 @@
 /** What a simulated cluster is made of: its guest, clients, speeds, links, faults. */
 import type { GuestMachine } from '../machine/types';
 import type { FtSettings } from '../ft/settings';
+import { VmHost } from '../ft/host';
+import { World } from '../world/world';
+import { Prng } from './prng';
 import type { WorkloadKind } from '../world/client';
 import type { SimLinkSettings } from './link';
 import type { ScriptStep } from './script';
@@ -56,3 +59,49 @@ export const CLUSTER_DEFAULTS: Omit<ClusterConfig, 'seed' | 'makeMachine'> = {
   load: true,
 };
 
+
+/** What a new VM host is: enough for any thread to build it the way the simulator does. */
+export interface HostSpec {
+  name: string;
+  index: number;
+  role: 'primary' | 'backup';
+  peer: string;
+  awaitSnapshot: boolean;
+  startUs: number;
+  speedIps: number;
+}
+
+/**
+ * A VM host as the cluster makes it, from the seed alone: its guest RNG and its slice-time jitter
+ * are streams named after it, so a worker builds the very host the simulator does.
+ */
+export function buildHost(cfg: ClusterConfig, ft: FtSettings, spec: HostSpec, machine: GuestMachine = cfg.makeMachine()): VmHost {
+  const root = new Prng(cfg.seed);
+  const jitterRng = root.fork(`host ${spec.name} speed`);
+  const jitter = cfg.hostSpeedJitter;
+  const speedIps = spec.speedIps;
+  return new VmHost({
+    name: spec.name, role: spec.role, peer: spec.peer, awaitSnapshot: spec.awaitSnapshot, startUs: spec.startUs,
+    machine,
+    rng: root.fork(`guest rng ${spec.name}`),
+    settings: ft,
+    pacing: {
+      sliceInstructions: Math.max(1, Math.floor((speedIps * cfg.hostSliceUs) / 1e6)),
+      nominalIps: speedIps,
+      sliceUs: (retired) => ((retired * 1e6) / speedIps) * (1 + jitter * (2 * jitterRng.nextFloat() - 1)),
+    },
+  });
+}
+
+/** The world as the cluster makes it: clients and disk server seeded from the run's seed, VMs `vms`, A serving. */
+export function buildWorld(cfg: ClusterConfig, vms: string[]): World {
+  const world = new World({
+    seed: new Prng(cfg.seed).fork('world').nextU32(),
+    vms: [],
+    serving: null,
+    settings: { clientCount: cfg.workload ? cfg.clients : 0, workload: cfg.workload ?? 'counter', loadOn: false, thinkTimeUs: cfg.thinkTimeUs },
+  });
+  for (const vm of vms) world.addVm(vm);
+  if (vms.includes('A')) world.setServing('A');
+  return world;
+}

@@ -20,8 +20,8 @@ import { SimLink, type SimLinkSettings } from './link';
 import { traceOf, type TraceEvent } from './trace';
 import { CHECKED_EVENTS, standardCheckers, type Checker, type Violation } from './checkers';
 import type { ScriptStep, FaultAction, VmRef } from './script';
-import { CLUSTER_DEFAULTS, type ClusterConfig } from './cluster-config';
-import { RunReport, summarize, type ClusterSummary } from './report';
+import { CLUSTER_DEFAULTS, buildHost, buildWorld, type ClusterConfig } from './cluster-config';
+import { RunReport, summarize, takeSample, type ClusterSummary } from './report';
 
 export type { ClusterSummary } from './report';
 export { CLUSTER_DEFAULTS, type ClusterConfig } from './cluster-config';
@@ -71,12 +71,7 @@ export class Cluster {
     this.script = [...cfg.script];
     this.ft = resolveFtSettings({ speedIps: cfg.primarySpeedIps, ...cfg.ft });
     this.rng = new Prng(cfg.seed);
-    this.world = new World({
-      seed: this.rng.fork('world').nextU32(),
-      vms: [],
-      serving: null,
-      settings: { clientCount: cfg.workload ? cfg.clients : 0, workload: cfg.workload ?? 'counter', loadOn: false, thinkTimeUs: cfg.thinkTimeUs },
-    });
+    this.world = buildWorld(cfg, []);
     this.addVm('A', 'primary', 'B', cfg.primarySpeedIps);
     this.addVm('B', 'backup', 'A', cfg.backupSpeedIps);
     this.world.setServing('A');
@@ -87,19 +82,7 @@ export class Cluster {
 
   /** A new VM host with its network and disk links; `awaitSnapshot` for one FT VMotion starts. */
   private addVm(name: string, role: 'primary' | 'backup', peer: string, speedIps: number, awaitSnapshot = false): VmHost {
-    const jitterRng = this.rng.fork(`host ${name} speed`);
-    const jitter = this.cfg.hostSpeedJitter;
-    const host = new VmHost({
-      name, role, peer, awaitSnapshot, startUs: this.nowUs,
-      machine: this.cfg.makeMachine(),
-      rng: this.rng.fork(`guest rng ${name}`),
-      settings: this.ft,
-      pacing: {
-        sliceInstructions: Math.max(1, Math.floor((speedIps * this.cfg.hostSliceUs) / 1e6)),
-        nominalIps: speedIps,
-        sliceUs: (retired) => ((retired * 1e6) / speedIps) * (1 + jitter * (2 * jitterRng.nextFloat() - 1)),
-      },
-    });
+    const host = buildHost(this.cfg, this.ft, { name, index: this.hosts.length, role, peer, awaitSnapshot, startUs: this.nowUs, speedIps });
     this.hosts.push(host);
     this.wakeUs.push(this.nowUs);
     this.world.addVm(name);
@@ -161,7 +144,7 @@ export class Cluster {
       this.started = true;
       if (this.cfg.workload && this.cfg.clients > 0 && this.cfg.load) {
         this.world.setLoad(true, 0);
-        this.worldWakeUs = this.world.nextDeadlineUs();
+        this.worldWakeUs = wakeAtOrAfter(this.world.nextDeadlineUs(), this.nowUs);
       }
     }
     this.runUntil(untilUs);
@@ -268,7 +251,8 @@ export class Cluster {
       if (host.role === 'crashed') return;
       this.effect(host, e);
     }
-    this.wakeUs[i] = host.role === 'crashed' ? null : r.wakeUs;
+    // A wake in the past is a wake now: its place among simultaneous events is now's (node.ts does the same).
+    this.wakeUs[i] = host.role === 'crashed' || r.wakeUs === null ? null : Math.max(r.wakeUs, this.nowUs);
   }
 
   private effect(host: VmHost, e: FtEffect): void {
@@ -313,7 +297,7 @@ export class Cluster {
           break;
       }
     }
-    this.worldWakeUs = this.world.nextDeadlineUs();
+    this.worldWakeUs = wakeAtOrAfter(this.world.nextDeadlineUs(), this.nowUs);
   }
 
   // ── faults ──────────────────────────────────────────────────────────────────────────────────
@@ -396,22 +380,8 @@ export class Cluster {
   // ── sampling ────────────────────────────────────────────────────────────────────────────────
 
   private sample(): void {
-    const server = this.server();
-    const backup = server?.peer ? this.host(server.peer) : null;
-    const ia = server?.machine.icount ?? 0;
-    const bh = backup?.backupHypervisor;
-    // A new backup has no state until its snapshot arrives: no lag to speak of yet.
-    const ib = bh ? (backup as VmHost).machine.icount : ia;
-    const lagUs = (Math.max(0, ia - ib) * 1e6) / this.cfg.backupSpeedIps;
-    const catchUpUs = bh ? (Math.max(0, bh.lastReceivedIcount - ib) * 1e6) / this.cfg.backupSpeedIps : 0;
-    const share = server?.primaryHypervisor?.cpuShare ?? 1;
-    this.report.sample(lagUs, catchUpUs, share);
-    this.record({ tUs: this.nowUs, vm: 'sim', ev: 'sample', icounts: this.hosts.map((h) => h.machine.icount), lagUs, share });
     const cut = this.wires.some((x) => x.link.partitioned) || this.world.network.cuts().length > 0;
-    const wedge = this.report.checkLiveness(server, cut, this.nowUs);
-    if (wedge) this.record({ tUs: this.nowUs, vm: 'sim', ev: 'liveness', what: wedge });
-    const late = this.report.checkServiceBound(this.nowUs);
-    if (late) this.record({ tUs: this.nowUs, vm: 'sim', ev: 'liveness', what: late });
+    for (const e of takeSample(this.report, this.hosts.map((h) => h.view(this.nowUs)), this.cfg.backupSpeedIps, cut, this.nowUs)) this.record(e);
     this.nextSampleUs = this.nowUs + this.cfg.sampleEveryUs;
   }
 
@@ -426,7 +396,7 @@ export class Cluster {
    */
   drain(maxUs = 5_000_000): boolean {
     this.world.setLoad(false, this.nowUs);
-    this.worldWakeUs = this.world.nextDeadlineUs();
+    this.worldWakeUs = wakeAtOrAfter(this.world.nextDeadlineUs(), this.nowUs);
     const server = this.server();
     if (server) this.hostResult(this.hosts.indexOf(server), server.pause(this.nowUs));
     if (!this.undrained()) return true;
@@ -494,4 +464,8 @@ function describeAction(a: FaultAction): string {
     case 'heal':
       return 'heal';
   }
+}
+
+function wakeAtOrAfter(t: number | null, nowUs: number): number | null {
+  return t === null ? null : Math.max(t, nowUs);
 }

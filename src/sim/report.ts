@@ -4,7 +4,7 @@
  * → test-and-set → serving), all in bounded memory. The cluster feeds it trace events and samples;
  * it never changes the run.
  */
-import type { VmHost } from '../ft/host';
+import type { HostView, VmHost } from '../ft/host';
 import type { StallSummary } from '../ft/stats';
 import type { TraceEvent } from './trace';
 import type { Violation } from './checkers';
@@ -184,18 +184,18 @@ export class RunReport {
    * not moved for livenessLimitUs, or an output has been held that long. Reported once per wedge.
    * Returns the violation to record in the trace, if one was found.
    */
-  checkLiveness(server: VmHost | null, excused: boolean, nowUs: number): string | null {
+  checkLiveness(server: HostView | null, excused: boolean, nowUs: number): string | null {
     if (excused || !server) {
       this.progress = { vm: '', icount: -1, sinceUs: nowUs };
       return null;
     }
     const limit = this.livenessLimitUs;
-    const heldUs = server.primaryHypervisor?.oldestHeldAgeUs(nowUs) ?? 0;
+    const heldUs = server.oldestHeldAgeUs;
     if (heldUs >= limit && heldUs - this.sampleEveryUs < limit) {
       return this.wedged(nowUs, `an output of ${server.name} was held for ${(heldUs / 1000).toFixed(0)} ms with nothing stopping the backup's acks`);
     }
     const wants = !server.paused && (server.state === 'running' || server.state === 'blocked');
-    const ic = server.machine.icount;
+    const ic = server.icount;
     if (!wants || ic !== this.progress.icount || server.name !== this.progress.vm) {
       this.progress = { vm: server.name, icount: wants ? ic : -1, sinceUs: nowUs };
       return null;
@@ -210,6 +210,43 @@ export class RunReport {
     this.liveness.push({ tUs: nowUs, what, checker: 'liveness' });
     return what;
   }
+}
+
+/** The VM the service runs on: the one serving alone, else the primary. */
+export function serverOf<V extends { role: string }>(views: readonly V[]): V | null {
+  return views.find((h) => h.role === 'live') ?? views.find((h) => h.role === 'primary') ?? null;
+}
+
+/**
+ * One sample of the cluster from its hosts' views (in host order): the serving VM, the backup's lag
+ * and replay backlog in backup time, and the CPU share — the same computation for hosts in this
+ * thread and for hosts in workers.
+ */
+export function sampleOf(views: readonly HostView[], backupSpeedIps: number): { server: HostView | null; lagUs: number; catchUpUs: number; share: number; icounts: number[] } {
+  const server = serverOf(views);
+  const backup = server?.peer ? views.find((h) => h.name === server.peer) ?? null : null;
+  const ia = server?.icount ?? 0;
+  // A new backup has no state until its snapshot arrives: no lag to speak of yet.
+  const ready = backup !== null && backup.backupReady;
+  const ib = ready ? backup.icount : ia;
+  const lagUs = (Math.max(0, ia - ib) * 1e6) / backupSpeedIps;
+  const catchUpUs = ready ? (Math.max(0, backup.lastReceivedIcount - ib) * 1e6) / backupSpeedIps : 0;
+  return { server, lagUs, catchUpUs, share: server?.cpuShare ?? 1, icounts: views.map((h) => h.icount) };
+}
+
+/**
+ * A sample taken: the report reads it and checks liveness; returns the trace events to record
+ * (the sample, and any liveness violation found).
+ */
+export function takeSample(report: RunReport, views: readonly HostView[], backupSpeedIps: number, cut: boolean, nowUs: number): TraceEvent[] {
+  const s = sampleOf(views, backupSpeedIps);
+  report.sample(s.lagUs, s.catchUpUs, s.share);
+  const out: TraceEvent[] = [{ tUs: nowUs, vm: 'sim', ev: 'sample', icounts: s.icounts, lagUs: s.lagUs, share: s.share }];
+  const wedge = report.checkLiveness(s.server, cut, nowUs);
+  if (wedge) out.push({ tUs: nowUs, vm: 'sim', ev: 'liveness', what: wedge });
+  const late = report.checkServiceBound(nowUs);
+  if (late) out.push({ tUs: nowUs, vm: 'sim', ev: 'liveness', what: late });
+  return out;
 }
 
 /** "B serving 312.40 ms after A failed (detection 300.10 ms, replay 0.80 ms, test-and-set 0.30 ms)". */

@@ -1,0 +1,58 @@
+/**
+ * The lockstep conductor runs each node on its own, window by window, and merges what they did:
+ * its trace must be the simulator's, event for event, for every guest and fault.
+ */
+import { describe, expect, it } from 'vitest';
+import { Cluster, type ClusterConfig } from './cluster';
+import { Conductor } from './conductor';
+import { localNodes } from './local-nodes';
+import { guestClusterConfig, type GuestName } from './guests';
+import { readGuestElf } from './guest-files';
+import { parseScript } from './script';
+import { CLUSTER_DEFAULTS } from './cluster-config';
+import { serializeTrace, type TraceEvent } from './trace';
+
+function config(guest: GuestName, seed: number, script: string, over: Partial<ClusterConfig> = {}): ClusterConfig {
+  const base = guestClusterConfig(guest, readGuestElf(guest), seed, 3);
+  return { ...CLUSTER_DEFAULTS, ...base, ...over, script: parseScript(script) };
+}
+
+const before = (t: number) => (e: TraceEvent): boolean => e.tUs < t;
+
+async function both(cfg: ClusterConfig, untilUs: number): Promise<{ sim: string; lockstep: string; conductor: Conductor }> {
+  const cluster = new Cluster(cfg);
+  cluster.run(untilUs);
+  const conductor = new Conductor(cfg, localNodes(cfg));
+  await conductor.run(untilUs);
+  return { sim: serializeTrace(cluster.trace.filter(before(untilUs))), lockstep: serializeTrace(conductor.trace.filter(before(untilUs))), conductor };
+}
+
+function firstDifference(a: string, b: string): string {
+  const x = a.split('\n');
+  const y = b.split('\n');
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return `line ${i}:\n  sim:      ${x[i]}\n  lockstep: ${y[i]}\n  before:   ${x[i - 1]}`;
+  }
+  return 'equal';
+}
+
+describe('the lockstep conductor gives the simulator\'s run', () => {
+  const cases: [GuestName, number, string][] = [
+    ['counter', 1, ''],
+    ['kv', 2, ''],
+    ['ticker', 3, ''],
+    ['counter', 4, 'kill primary at 200ms'],
+    ['counter', 5, 'kill backup at 150ms; vmotion at 400ms'],
+    ['counter', 6, 'partition logging at 120ms; heal at 300ms'],
+    ['kv', 7, 'kill primary at 100ms; vmotion at 350ms; kill primary at 600ms'],
+    ['counter', 8, 'cut A clients at 100ms; heal at 200ms'],
+  ];
+  for (const [guest, seed, script] of cases) {
+    it(`${guest}, seed ${seed}${script ? `, ${script}` : ''}: the same trace`, async () => {
+      const { sim, lockstep, conductor } = await both(config(guest, seed, script), 800_000);
+      expect(sim.length).toBeGreaterThan(1000);
+      expect(firstDifference(sim, lockstep), `seed ${seed}`).toBe('equal');
+      expect(conductor.windows, 'lookahead makes windows longer than the smallest link delay').toBeLessThan(800_000 / 50);
+    });
+  }
+});

@@ -1,0 +1,390 @@
+/**
+ * The lockstep conductor (docs/design.md §7.2): runs a cluster whose nodes — each VM host, the
+ * world — may live in other threads, by granting windows of virtual time. Conservative
+ * synchronization: no window ends later than the earliest time any node could next send plus that
+ * node's smallest link delay (lookahead), so nothing sent inside a window arrives inside it; script
+ * actions and the user's actions apply at window boundaries. Each node runs its own events in the
+ * simulator's order and hands back keyed trace events; merged by key they are the simulator's
+ * trace, so a run here equals `npm run sim` with the same seed, settings and script.
+ *
+ * The conductor holds what the simulator's Cluster holds outside the hosts and the world: the
+ * wiring (which wire joins whom, which is cut), the script, the checkers, the report and the trace.
+ * Nodes are reached through handles: `localNodes` here (tests, and the proof of equality), vm and
+ * world workers in src/runtime.
+ */
+import type { HostView } from '../ft/host';
+import type { ChannelName } from '../ft/channels';
+import { resolveFtSettings, type FtSettings } from '../ft/settings';
+import { SIM_LINK_DEFAULTS, type SimLinkSettings } from './link';
+import type { TraceEvent } from './trace';
+import { standardCheckers, type Checker, type Violation } from './checkers';
+import type { FaultAction, ScriptStep, VmRef } from './script';
+import { CLUSTER_DEFAULTS, type ClusterConfig, type HostSpec } from './cluster-config';
+import { RunReport, serverOf, takeSample } from './report';
+import { RANK_SAMPLE, RANK_SCRIPT, compareKeys, type EventKey, type KeyedEvent, type WindowReport, type WireEnd } from './node';
+
+
+export interface NodeHandle {
+  /** Runs the node to `endUs` once it holds every message its peers have sent (`expect`, by wire). */
+  runWindow(endUs: number, expect: Record<number, number>): Promise<WindowReport>;
+  addEnd(end: WireEnd): void;
+  setCut(wire: number, cut: boolean, key: EventKey): Promise<KeyedEvent[]>;
+}
+
+export interface HostHandle extends NodeHandle {
+  kill(): Promise<HostView>;
+  startVMotion(peer: string, epoch: number, key: EventKey): Promise<KeyedEvent[]>;
+}
+
+export type WorldAction =
+  | { kind: 'load'; on: boolean }
+  | { kind: 'send-one'; client: number }
+  | { kind: 'partition'; spec: { kind: 'vm-clients' | 'vm-disk'; vm: string } | { kind: 'logging' } }
+  | { kind: 'heal' }
+  | { kind: 'add-vm'; vm: string }
+  | { kind: 'reset-flag' };
+
+export interface WorldHandle extends NodeHandle {
+  /** A world action at a boundary; `reset-flag` answers the new epoch. */
+  act(action: WorldAction, key: EventKey): Promise<{ trace: KeyedEvent[]; epoch?: number }>;
+}
+
+/** Makes the nodes: in this thread (tests) or in workers (src/runtime). */
+export interface NodeFactory {
+  world(): WorldHandle;
+  host(spec: HostSpec): HostHandle;
+}
+
+interface Wire {
+  index: number;
+  name: string;
+  ends: [string, string];
+  channel: ChannelName;
+  settings: SimLinkSettings;
+  cut: boolean;
+}
+
+interface HostEntry {
+  spec: HostSpec;
+  handle: HostHandle;
+  view: HostView;
+  nextUs: number | null;
+  sent: Record<number, number>;
+}
+
+/** Windows are at most this long even when nothing could be sent sooner (keeps actions and pace fine-grained). */
+export const WINDOW_MAX_US = 20_000;
+
+export class Conductor {
+  readonly cfg: ClusterConfig;
+  readonly ft: FtSettings;
+  readonly trace: TraceEvent[] = [];
+  readonly listeners: ((e: TraceEvent) => void)[] = [];
+  readonly checkers: Checker[];
+  readonly report: RunReport;
+  private readonly hosts: HostEntry[] = [];
+  private readonly wires: Wire[] = [];
+  private readonly world: WorldHandle;
+  private worldNext: number | null = null;
+  private worldSent: Record<number, number> = {};
+  private readonly script: ScriptStep[];
+  private scriptIndex = 0;
+  private actionNo = 0;
+  private nowUs = 0;
+  private started = false;
+  private nextSampleUs = 0;
+  private worldCuts = new Set<string>();
+  windows = 0;
+
+  constructor(config: Partial<ClusterConfig> & Pick<ClusterConfig, 'seed' | 'makeMachine'>, private readonly nodes: NodeFactory) {
+    const cfg: ClusterConfig = { ...CLUSTER_DEFAULTS, ...config };
+    this.cfg = cfg;
+    this.ft = resolveFtSettings({ speedIps: cfg.primarySpeedIps, ...cfg.ft });
+    this.script = [...cfg.script];
+    this.world = nodes.world();
+    this.addVm('A', 'primary', 'B', cfg.primarySpeedIps, false);
+    this.addVm('B', 'backup', 'A', cfg.backupSpeedIps, false);
+    this.wire('log A↔B', ['A', 'B'], 'log', cfg.loggingLink);
+    this.checkers = standardCheckers({ holdDiskReads: this.ft.holdDiskReads });
+    this.report = new RunReport(cfg.livenessLimitUs, cfg.sampleEveryUs);
+  }
+
+  get now(): number {
+    return this.nowUs;
+  }
+
+  get roles(): Record<string, string> {
+    return Object.fromEntries(this.hosts.map((h) => [h.spec.name, h.view.role]));
+  }
+
+  views(): HostView[] {
+    return this.hosts.map((h) => h.view);
+  }
+
+  private addVm(name: string, role: 'primary' | 'backup', peer: string, speedIps: number, awaitSnapshot: boolean): HostEntry {
+    const spec: HostSpec = { name, index: this.hosts.length, role, peer, awaitSnapshot, startUs: this.nowUs, speedIps };
+    const handle = this.nodes.host(spec);
+    const view: HostView = {
+      name, role, state: role === 'primary' ? 'running' : 'waiting', paused: false, peer, icount: 0, cpuShare: 1,
+      oldestHeldAgeUs: 0, backupReady: role === 'backup' && !awaitSnapshot, lastReceivedIcount: 0,
+    };
+    const h: HostEntry = { spec, handle, view, nextUs: this.nowUs, sent: {} };
+    this.hosts.push(h);
+    this.wire(`net ${name}↔world`, [name, 'world'], 'net', this.cfg.netLink);
+    this.wire(`disk ${name}↔world`, [name, 'world'], 'disk', this.cfg.diskLink);
+    return h;
+  }
+
+  private wire(name: string, ends: [string, string], channel: ChannelName, s: Partial<SimLinkSettings>): void {
+    const w: Wire = { index: this.wires.length, name, ends, channel, settings: { ...SIM_LINK_DEFAULTS, ...s }, cut: false };
+    this.wires.push(w);
+    for (const [dir, self] of ends.entries()) {
+      const end: WireEnd = { wire: w.index, name, channel, self, peer: ends[1 - dir], dir: dir as 0 | 1, settings: w.settings };
+      this.handleOf(self).addEnd(end);
+    }
+  }
+
+  private handleOf(node: string): NodeHandle {
+    if (node === 'world') return this.world;
+    const h = this.hosts.find((x) => x.spec.name === node);
+    if (!h) throw new Error(`no node ${node}`);
+    return h.handle;
+  }
+
+  private record(e: TraceEvent): void {
+    if (this.cfg.keepTrace) this.trace.push(e);
+    for (const c of this.checkers) c.event(e);
+    this.report.event(e);
+    for (const l of this.listeners) l(e);
+  }
+
+  /** Runs until virtual time `untilUs`: every event before it (the simulator's `run` also takes those at it). */
+  async run(untilUs: number): Promise<void> {
+    if (!this.started) {
+      this.started = true;
+      if (this.cfg.workload && this.cfg.clients > 0 && this.cfg.load) await this.worldAct({ kind: 'load', on: true });
+    }
+    while (this.nowUs < untilUs) await this.step(untilUs);
+  }
+
+  /** Applies the actions due now, then runs one window (ending no later than `limitUs`). */
+  async step(limitUs = Infinity): Promise<void> {
+    while (this.scriptIndex < this.script.length && this.script[this.scriptIndex].atUs <= this.nowUs) {
+      await this.applyStep(this.script[this.scriptIndex++]);
+    }
+    const endUs = Math.min(limitUs, this.windowEnd());
+    await this.window(endUs);
+  }
+
+  /** The latest end for the next window: lookahead over every node, the next script step, the cap. */
+  private windowEnd(): number {
+    let end = this.nowUs + WINDOW_MAX_US;
+    if (this.scriptIndex < this.script.length) end = Math.min(end, Math.max(this.script[this.scriptIndex].atUs, this.nowUs));
+    const lookahead = (next: number | null, node: string): number => {
+      if (next === null) return Infinity;
+      let d = Infinity;
+      for (const w of this.wires) if (w.ends.includes(node)) d = Math.min(d, w.settings.delayUs);
+      return Math.max(next, this.nowUs) + d;
+    };
+    end = Math.min(end, lookahead(this.worldNext, 'world'));
+    for (const h of this.hosts) if (h.view.role !== 'crashed') end = Math.min(end, lookahead(h.nextUs, h.spec.name));
+    // Every link has a delay of at least one microsecond's worth of progress; a zero-delay link
+    // would make lockstep impossible, and the cluster refuses to be built with one.
+    return end > this.nowUs ? end : this.nowUs + 1;
+  }
+
+  private async window(endUs: number): Promise<void> {
+    const live = this.hosts.filter((h) => h.view.role !== 'crashed');
+    const expectFor = (node: string): Record<number, number> => {
+      const ex: Record<number, number> = {};
+      for (const w of this.wires) {
+        const i = w.ends.indexOf(node);
+        if (i < 0) continue;
+        const peer = w.ends[1 - i];
+        const sent = peer === 'world' ? this.worldSent : this.hosts.find((h) => h.spec.name === peer)?.sent;
+        ex[w.index] = sent?.[w.index] ?? 0;
+      }
+      return ex;
+    };
+    const [worldReport, ...hostReports] = await Promise.all([
+      this.world.runWindow(endUs, expectFor('world')),
+      ...live.map((h) => h.handle.runWindow(endUs, expectFor(h.spec.name))),
+    ]);
+    this.windows++;
+    // A node's next event: its own, or the earliest message sent to it in this window.
+    const reports = [worldReport, ...hostReports];
+    const nextOf = (node: string, own: number | null): number | null => {
+      let t = own ?? Infinity;
+      for (const r of reports) t = Math.min(t, r.earliestTo[node] ?? Infinity);
+      return t === Infinity ? null : t;
+    };
+    this.worldNext = nextOf('world', worldReport.nextUs);
+    this.worldSent = worldReport.sent;
+    const keyed: KeyedEvent[][] = [worldReport.trace];
+    const viewsAt = new Map<number, Map<string, HostView>>();
+    live.forEach((h, i) => {
+      const r = hostReports[i];
+      h.nextUs = nextOf(h.spec.name, r.nextUs);
+      h.sent = r.sent;
+      keyed.push(r.trace);
+      for (const v of r.views) {
+        let m = viewsAt.get(v.tUs);
+        if (!m) viewsAt.set(v.tUs, (m = new Map()));
+        m.set(h.spec.name, v.view);
+      }
+    });
+    // Samples: the simulator takes one every sampleEveryUs, after every other event at its instant;
+    // a sample is a marker in the merge, taken when the merge reaches it.
+    const samples: KeyedEvent[] = [];
+    const sampleViews = new Map<number, HostView[]>();
+    while (this.nextSampleUs < endUs) {
+      const t = this.nextSampleUs;
+      const at = viewsAt.get(t);
+      sampleViews.set(t, this.hosts.map((h) => at?.get(h.spec.name) ?? h.view));
+      samples.push({ key: [t, RANK_SAMPLE], e: { tUs: t, vm: 'sim', ev: 'sample', icounts: [], lagUs: 0, share: 1 } });
+      this.nextSampleUs = t + this.cfg.sampleEveryUs;
+    }
+    keyed.push(samples);
+    for (const { key, e } of mergeKeyed(keyed)) {
+      const views = key[1] === RANK_SAMPLE && key.length === 2 ? sampleViews.get(e.tUs) : undefined;
+      if (!views) {
+        this.record(e);
+        continue;
+      }
+      const cut = this.wires.some((w) => w.cut) || this.worldCuts.size > 0;
+      for (const x of takeSample(this.report, views, this.cfg.backupSpeedIps, cut, e.tUs)) this.record(x);
+    }
+    live.forEach((h, i) => {
+      if (hostReports[i].view) h.view = hostReports[i].view as HostView;
+    });
+    this.nowUs = endUs;
+  }
+
+  // ── actions at boundaries ─────────────────────────────────────────────────────────────────────
+
+  private nextKey(): EventKey {
+    return [this.nowUs, RANK_SCRIPT, this.actionNo++];
+  }
+
+  private async worldAct(a: WorldAction): Promise<number | undefined> {
+    const key = this.nextKey();
+    const r = await this.world.act(a, key);
+    for (const { e } of r.trace) this.record(e);
+    return r.epoch;
+  }
+
+  /**
+   * A script step, as the simulator applies it: a kill or a logging partition of a healthy pair
+   * starts the failover bound's clock (report.ts).
+   */
+  private async applyStep(step: ScriptStep): Promise<void> {
+    const failure = step.action.kind === 'kill' || step.action.kind === 'partition';
+    const server = serverOf(this.views());
+    const backup = server?.peer ? this.hosts.find((h) => h.spec.name === server.peer)?.view : undefined;
+    const healthy = failure && server?.role === 'primary' && backup?.role === 'backup' && backup.backupReady
+      && !this.wires.some((w) => w.cut) && this.worldCuts.size === 0;
+    await this.apply(step.action, step.text);
+    if (healthy) {
+      const s = this.ft;
+      const d = this.cfg.diskLink;
+      const tas = 2 * ((d.delayUs ?? 0) + (d.jitterUs ?? 0));
+      const ms = (us: number): string => `${(us / 1000).toFixed(1)}`;
+      this.report.expectService(step.text.replace(/\s+at\s+\S+$/, ''), this.nowUs, s.failureTimeoutUs + s.lagCapUs + tas,
+        `failure timeout ${ms(s.failureTimeoutUs)} + lag cap ${ms(s.lagCapUs)} + test-and-set round trip ${ms(tas)}`);
+    }
+  }
+
+  /** Applies a fault or a user's action now (at the current boundary). */
+  async apply(action: FaultAction, text = describe(action)): Promise<void> {
+    const key = this.nextKey();
+    this.record({ tUs: this.nowUs, vm: 'sim', ev: 'fault', action: text });
+    switch (action.kind) {
+      case 'kill': {
+        const h = this.resolve(action.vm);
+        if (!h || h.view.role === 'crashed') return;
+        h.view = await h.handle.kill();
+        h.nextUs = null;
+        this.record({ tUs: this.nowUs, vm: h.spec.name, ev: 'crashed' });
+        return;
+      }
+      case 'vmotion':
+        return this.vmotion(key);
+      case 'partition':
+        for (const w of this.wires) if (w.channel === 'log') await this.setCut(w, true, key);
+        await this.worldAct({ kind: 'partition', spec: { kind: 'logging' } });
+        return;
+      case 'cut': {
+        const h = this.resolve(action.vm);
+        if (!h) return;
+        const spec = action.from === 'disk' ? { kind: 'vm-disk' as const, vm: h.spec.name } : { kind: 'vm-clients' as const, vm: h.spec.name };
+        this.worldCuts.add(`${spec.kind} ${spec.vm}`);
+        await this.worldAct({ kind: 'partition', spec });
+        return;
+      }
+      case 'heal':
+        for (const w of this.wires) if (w.cut) await this.setCut(w, false, key);
+        this.worldCuts.clear();
+        await this.worldAct({ kind: 'heal' });
+        return;
+    }
+  }
+
+  /** A client sends one request now (the UI's button). */
+  async clientSend(id: number): Promise<void> {
+    await this.worldAct({ kind: 'send-one', client: id });
+  }
+
+  private async setCut(w: Wire, cut: boolean, key: EventKey): Promise<void> {
+    w.cut = cut;
+    const lost: KeyedEvent[][] = [];
+    for (const end of w.ends) {
+      const h = this.hosts.find((x) => x.spec.name === end);
+      if (end === 'world' || (h && h.view.role !== 'crashed')) lost.push(await this.handleOf(end).setCut(w.index, cut, key));
+    }
+    for (const { e } of mergeKeyed(lost)) this.record(e);
+  }
+
+  private resolve(ref: VmRef): HostEntry | null {
+    if (ref === 'primary') return serverOf(this.hosts.map((h) => ({ role: h.view.role, h })))?.h ?? null;
+    if (ref === 'backup') return this.hosts.find((h) => h.view.role === 'backup') ?? null;
+    return this.hosts.find((h) => h.spec.name === ref) ?? null;
+  }
+
+  private async vmotion(key: EventKey): Promise<void> {
+    const server = this.hosts.find((h) => h.view.role === 'live');
+    if (!server) return this.record({ tUs: this.nowUs, vm: 'sim', ev: 'fault', action: 'vmotion skipped: no VM serves alone' });
+    const name = String.fromCharCode(65 + this.hosts.length);
+    await this.worldAct({ kind: 'add-vm', vm: name });
+    this.addVm(name, 'backup', server.spec.name, this.cfg.backupSpeedIps, true);
+    this.wire(`log ${server.spec.name}↔${name}`, [server.spec.name, name], 'log', this.cfg.loggingLink);
+    const epoch = (await this.worldAct({ kind: 'reset-flag' })) as number;
+    for (const { e } of await server.handle.startVMotion(name, epoch, [...key, 1])) this.record(e);
+  }
+
+  violations(): Violation[] {
+    return [...this.checkers.flatMap((c) => c.finish()), ...this.report.liveness];
+  }
+}
+
+/** Merges lists each in key order (ties keep list order, then position) into one. */
+export function mergeKeyed(lists: KeyedEvent[][]): KeyedEvent[] {
+  const all: { k: KeyedEvent; list: number; pos: number }[] = [];
+  lists.forEach((l, list) => l.forEach((k, pos) => all.push({ k, list, pos })));
+  all.sort((a, b) => compareKeys(a.k.key, b.k.key) || a.list - b.list || a.pos - b.pos);
+  return all.map((x) => x.k);
+}
+
+function describe(a: FaultAction): string {
+  switch (a.kind) {
+    case 'kill':
+      return `kill ${a.vm}`;
+    case 'vmotion':
+      return 'vmotion';
+    case 'partition':
+      return 'partition logging';
+    case 'cut':
+      return `cut ${a.vm} ${a.from}`;
+    case 'heal':
+      return 'heal';
+  }
+}
