@@ -2,8 +2,10 @@
 //  1. Determinism: nothing under src/machine, src/ft, src/world or src/sim may read a clock, draw
 //     randomness, schedule itself or post a message. Time and randomness are injected there; this
 //     is what keeps the simulator deterministic (docs/design.md §1, STYLE.md habit 1).
-//  2. Layering: imports point one way, ui → runtime → (ft, world) → machine; sim uses ft, world and
-//     machine, never runtime or ui (docs/design.md §2).
+//  2. Layering: imports point one way, ui → runtime → sim → (ft, world) → machine: sim uses ft,
+//     world and machine, never runtime or ui; the runtime's lockstep conductor and cluster nodes
+//     are the simulator's own (src/sim/conductor.ts, node.ts), so a browser run is a simulator run
+//     (docs/design.md §2).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
@@ -37,7 +39,7 @@ function layer(target, forbidden, ignores = []) {
       'no-restricted-imports': ['error', {
         patterns: forbidden.map((dir) => ({
           group: [`**/${dir}/*`, `**/${dir}`],
-          message: `src/${target} may not import from src/${dir} (docs/design.md §2: ui → runtime → (ft, world) → machine; sim never uses runtime or ui).`,
+          message: `src/${target} may not import from src/${dir} (docs/design.md §2: ui → runtime → sim → (ft, world) → machine; sim never uses runtime or ui).`,
         })),
       }],
     },
@@ -67,7 +69,7 @@ export default tseslint.config(
   layer('ft', ['world', 'sim', 'runtime', 'ui', 'cli']),
   layer('world', ['ft', 'sim', 'runtime', 'ui', 'cli']),
   layer('sim', ['runtime', 'ui', 'cli']),
-  layer('runtime', ['ui', 'sim', 'cli']),
+  layer('runtime', ['ui', 'cli']),
   {
     files: DETERMINISTIC,
     rules: {

@@ -1,5 +1,5 @@
 /**
- * The lockstep conductor (docs/design.md §7.2): runs a cluster whose nodes — each VM host, the
+ * The lockstep conductor (docs/design.md §1.5): runs a cluster whose nodes — each VM host, the
  * world — may live in other threads, by granting windows of virtual time. Conservative
  * synchronization: no window ends later than the earliest time any node could next send plus that
  * node's smallest link delay (lookahead), so nothing sent inside a window arrives inside it; script
@@ -160,15 +160,16 @@ export class Conductor {
 
   /** Runs until virtual time `untilUs`: every event before it (the simulator's `run` also takes those at it). */
   async run(untilUs: number): Promise<void> {
-    if (!this.started) {
-      this.started = true;
-      if (this.cfg.workload && this.cfg.clients > 0 && this.cfg.load) await this.worldAct({ kind: 'load', on: true });
-    }
     while (this.nowUs < untilUs) await this.step(untilUs);
   }
 
   /** Applies the actions due now, then runs one window (ending no later than `limitUs`). */
   async step(limitUs = Infinity): Promise<void> {
+    if (!this.started) {
+      // Client load starts with the run, as the simulator's first run() starts it.
+      this.started = true;
+      if (this.cfg.workload && this.cfg.clients > 0 && this.cfg.load) await this.worldAct({ kind: 'load', on: true });
+    }
     while (this.scriptIndex < this.script.length && this.script[this.scriptIndex].atUs <= this.nowUs) {
       await this.applyStep(this.script[this.scriptIndex++]);
     }
@@ -206,10 +207,20 @@ export class Conductor {
       }
       return ex;
     };
-    const [worldReport, ...hostReports] = await Promise.all([
+    const [worldReport, ...results] = await Promise.all([
       this.world.runWindow(endUs, expectFor('world')),
-      ...live.map((h) => h.handle.runWindow(endUs, expectFor(h.spec.name))),
+      ...live.map((h) => h.handle.runWindow(endUs, expectFor(h.spec.name)).catch((err: unknown) => err instanceof Error ? err : new Error(String(err)))),
     ]);
+    // A host whose worker failed is a crashed host, with its error said; the others go on.
+    const hostReports: WindowReport[] = results.map((r, i) => {
+      if (!(r instanceof Error)) return r;
+      const h = live[i];
+      h.view = { ...h.view, role: 'crashed', state: 'stopped' };
+      h.nextUs = null;
+      this.record({ tUs: this.nowUs, vm: h.spec.name, ev: 'guest-stopped', reason: 'worker-failed', detail: r.message });
+      this.record({ tUs: this.nowUs, vm: h.spec.name, ev: 'crashed' });
+      return { trace: [], views: [], sent: h.sent, nextUs: null, view: h.view, earliestTo: {} };
+    });
     this.windows++;
     // A node's next event: its own, or the earliest message sent to it in this window.
     const reports = [worldReport, ...hostReports];

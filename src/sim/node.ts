@@ -1,6 +1,6 @@
 /**
  * One node of a cluster — a VM host or the world — running its own events, window by window, in
- * the order the simulator's event loop gives them (docs/design.md §7.2): the unit a vm worker or
+ * the order the simulator's event loop gives them (docs/design.md §1.5): the unit a vm worker or
  * the world worker runs in the browser's lockstep runtime.
  *
  * Why a node can run alone: every link delays a message by at least its `delayUs`, so within a
@@ -223,13 +223,13 @@ export abstract class ClusterNode {
     }
     if (!end) throw new Error(`node ${this.name} has no ${channel} link${to ? ` to ${to}` : ''}`);
     const s = end.settings;
-    end.sent++;
     const { seq, deliverUs, unlucky } = end.out.stamp(this.nowUs, s, s.lossRateFrom?.[this.name] ?? s.lossRate);
     if (end.cut || unlucky) {
       this.record({ tUs: this.nowUs, vm: 'sim', ev: 'msg-lost', link: end.name, from: this.name, to: end.peer, reason: end.cut ? 'partitioned' : 'random-loss' });
       return;
     }
     end.out.sent(deliverUs);
+    end.sent++; // what actually goes on the wire: the receiver waits for exactly these
     this.earliestTo[end.peer] = Math.min(this.earliestTo[end.peer] ?? Infinity, deliverUs);
     this.send({ wire: end.wire, dir: end.dir, seq, from: this.name, to: end.peer, channel, sentUs: this.nowUs, deliverUs, msg });
   }

@@ -1,0 +1,89 @@
+/**
+ * The browser runtime (issue: a Web Worker per VM, MessageChannel links, lockstep): through the
+ * runtime lab page, real vm workers and a world worker run the counter guest with clients.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { Cluster } from '../src/sim/cluster';
+import { guestClusterConfig } from '../src/sim/guests';
+import { readGuestElf } from '../src/sim/guest-files';
+import { parseScript } from '../src/sim/script';
+import { CLUSTER_DEFAULTS } from '../src/sim/cluster-config';
+import { serializeTrace, type TraceEvent } from '../src/sim/trace';
+
+async function start(page: Page, seed: number, script = ''): Promise<void> {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/lab.html');
+  await page.waitForFunction(() => window.ftLab !== undefined);
+  await page.evaluate(({ seed, script }) => window.ftLab.start({ guest: 'counter', seed, clients: 3, script }), { seed, script });
+  expect(errors).toEqual([]);
+}
+
+const run = (page: Page, untilUs: number): Promise<number> => page.evaluate((t) => window.ftLab.run(t), untilUs);
+const act = (page: Page, text: string): Promise<void> => page.evaluate((t) => window.ftLab.act(t), text);
+const events = (page: Page): Promise<TraceEvent[]> => page.evaluate(() => window.ftLab.events());
+
+test('kill the primary: the backup goes live within the failure timeout and no acknowledged increment is lost', async ({ page }) => {
+  await start(page, 11);
+  await run(page, 300_000);
+  await act(page, 'kill primary');
+  await run(page, 1_000_000);
+  expect(await page.evaluate(() => window.ftLab.roles())).toEqual({ A: 'crashed', B: 'live' });
+  const ev = await events(page);
+  const crashed = ev.find((e) => e.ev === 'crashed' && e.vm === 'A')!;
+  const live = ev.find((e) => e.ev === 'went-live' && e.vm === 'B')!;
+  expect(live.tUs - crashed.tUs).toBeLessThanOrEqual(300_000 + 5_000);
+  const after = ev.filter((e) => e.ev === 'client-completed' && e.tUs > live.tUs && e.vm === 'world');
+  expect(after.length).toBeGreaterThan(20);
+  expect(await page.evaluate(() => window.ftLab.linearizability())).toBe('ok');
+  expect(await page.evaluate(() => window.ftLab.violations())).toEqual([]);
+  expect(await page.evaluate(() => window.ftLab.errors())).toEqual([]);
+});
+
+test('partition the logging channel: exactly one VM serves', async ({ page }) => {
+  await start(page, 12);
+  await run(page, 250_000);
+  await act(page, 'partition logging');
+  await run(page, 1_200_000);
+  const roles = Object.values(await page.evaluate(() => window.ftLab.roles())).sort();
+  expect(roles).toEqual(['halted', 'live']);
+  expect(await page.evaluate(() => window.ftLab.violations())).toEqual([]);
+  expect(await page.evaluate(() => window.ftLab.linearizability())).toBe('ok');
+});
+
+test('FT VMotion after a failure: a third worker becomes the backup and its hashes match', async ({ page }) => {
+  await start(page, 13);
+  await run(page, 200_000);
+  await act(page, 'kill primary');
+  await run(page, 700_000);
+  await act(page, 'vmotion');
+  await run(page, 1_500_000);
+  // Paired again, the VM that served alone is a primary.
+  expect(await page.evaluate(() => window.ftLab.roles())).toEqual({ A: 'crashed', B: 'primary', C: 'backup' });
+  const ev = await events(page);
+  expect(ev.filter((e) => e.ev === 'hash-ok' && e.vm === 'C').length).toBeGreaterThan(3);
+  expect(ev.some((e) => e.ev === 'divergence')).toBe(false);
+  expect(await page.evaluate(() => window.ftLab.violations())).toEqual([]);
+});
+
+test('a lockstep run is the same in two page loads, and the same as `npm run sim`', async ({ page }) => {
+  const seed = 21;
+  const script = 'kill backup at 100ms; vmotion at 600ms; kill primary at 900ms';
+  const untilUs = 1_400_000;
+  const once = async (): Promise<string> => {
+    await start(page, seed, script);
+    await run(page, untilUs);
+    return page.evaluate((t) => window.ftLab.trace(t), untilUs);
+  };
+  const first = await once();
+  await page.reload();
+  const second = await once();
+  expect(first.split('\n').length).toBeGreaterThan(1500);
+  expect(first).toContain('"vm":"C","ev":"went-live"'); // the VMotion-born backup took over
+  expect(second === first).toBe(true);
+  const base = guestClusterConfig('counter', readGuestElf('counter'), seed, 3);
+  const sim = new Cluster({ ...CLUSTER_DEFAULTS, ...base, script: parseScript(script) });
+  sim.run(untilUs);
+  const expected = serializeTrace(sim.trace.filter((e) => e.tUs < untilUs));
+  expect(first === expected).toBe(true);
+});

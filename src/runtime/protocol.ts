@@ -1,0 +1,123 @@
+/**
+ * The messages that cross a thread in the browser runtime, one validated union per channel
+ * (docs/design.md §1.5):
+ *
+ * - main → worker (`ToWorker`): build the node, give it a wire end with its MessagePort, run a
+ *   window, cut or heal a wire, kill, start FT VMotion, a world action;
+ * - worker → main (`FromWorker`): the answer to a request (by id), or an error;
+ * - worker ↔ worker on a wire's MessagePort (`Packet`, src/sim/node.ts): a message stamped by its
+ *   sender with its seq and virtual arrival time.
+ *
+ * Everything is validated on arrival; a malformed message gets an error back (or, on a wire, is
+ * dropped and reported) and changes nothing.
+ */
+import type { ClusterConfig, HostSpec } from '../sim/cluster-config';
+import type { EventKey, Packet, WireEnd } from '../sim/node';
+import type { WorldAction } from '../sim/conductor';
+
+/** A cluster config that can cross a thread: the guest as ELF bytes instead of a machine factory. */
+export type PortableConfig = Omit<ClusterConfig, 'makeMachine' | 'script'>;
+
+export type ToWorker =
+  | { t: 'init-host'; cfg: PortableConfig; spec: HostSpec; elf: Uint8Array }
+  | { t: 'init-world'; cfg: PortableConfig; vms: string[] }
+  | { t: 'add-end'; end: WireEnd; port: MessagePort }
+  | { t: 'window'; id: number; endUs: number; expect: Record<number, number> }
+  | { t: 'set-cut'; id: number; wire: number; cut: boolean; key: EventKey }
+  | { t: 'kill'; id: number }
+  | { t: 'vmotion'; id: number; peer: string; epoch: number; key: EventKey }
+  | { t: 'act'; id: number; action: WorldAction; key: EventKey }
+  /** The world's client history, for the checkers on the main thread. */
+  | { t: 'history'; id: number };
+
+export type FromWorker =
+  | { t: 'done'; id: number; result: unknown }
+  | { t: 'error'; id: number | null; error: string };
+
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+}
+
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const num = (o: Record<string, unknown>, k: string): number => {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ProtocolError(`field ${k} must be a finite number, got ${JSON.stringify(v)}`);
+  return v;
+};
+const key = (o: Record<string, unknown>): EventKey => {
+  const v = o.key;
+  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) throw new ProtocolError('field key must be a non-empty array of numbers');
+  return v as number[];
+};
+
+/** Checks a control message to a worker; throws ProtocolError naming what is wrong. */
+export function validateToWorker(x: unknown): ToWorker {
+  if (!isObj(x) || typeof x.t !== 'string') throw new ProtocolError(`control message is not an object with a type: ${describe(x)}`);
+  switch (x.t) {
+    case 'init-host':
+      if (!isObj(x.cfg) || !isObj(x.spec) || !(x.elf instanceof Uint8Array)) throw new ProtocolError('init-host needs cfg, spec and elf bytes');
+      return x as unknown as ToWorker;
+    case 'init-world':
+      if (!isObj(x.cfg) || !Array.isArray(x.vms)) throw new ProtocolError('init-world needs cfg and vms');
+      return x as unknown as ToWorker;
+    case 'add-end':
+      if (!isObj(x.end) || !(x.port instanceof MessagePort)) throw new ProtocolError('add-end needs an end and a MessagePort');
+      num(x.end, 'wire');
+      return x as unknown as ToWorker;
+    case 'window': {
+      num(x, 'id');
+      num(x, 'endUs');
+      if (!isObj(x.expect) || !Object.values(x.expect).every((v) => typeof v === 'number')) throw new ProtocolError('window needs expect: counts by wire');
+      return x as unknown as ToWorker;
+    }
+    case 'set-cut':
+      num(x, 'id');
+      num(x, 'wire');
+      if (typeof x.cut !== 'boolean') throw new ProtocolError('set-cut needs cut: boolean');
+      key(x);
+      return x as unknown as ToWorker;
+    case 'kill':
+    case 'history':
+      num(x, 'id');
+      return x as unknown as ToWorker;
+    case 'vmotion':
+      num(x, 'id');
+      num(x, 'epoch');
+      if (typeof x.peer !== 'string') throw new ProtocolError('vmotion needs peer');
+      key(x);
+      return x as unknown as ToWorker;
+    case 'act':
+      num(x, 'id');
+      if (!isObj(x.action) || typeof x.action.kind !== 'string') throw new ProtocolError('act needs an action');
+      key(x);
+      return x as unknown as ToWorker;
+    default:
+      throw new ProtocolError(`unknown control message type ${JSON.stringify(x.t)}`);
+  }
+}
+
+export function validateFromWorker(x: unknown): FromWorker {
+  if (!isObj(x) || (x.t !== 'done' && x.t !== 'error')) throw new ProtocolError(`worker message is not done or error: ${describe(x)}`);
+  if (x.t === 'done') num(x, 'id');
+  else if (typeof x.error !== 'string') throw new ProtocolError('error message needs error: string');
+  return x as unknown as FromWorker;
+}
+
+/** Checks a packet that arrived on a wire's port (the message inside is the host's to validate). */
+export function validatePacket(x: unknown, wire: number): Packet {
+  if (!isObj(x)) throw new ProtocolError(`packet on wire ${wire} is not an object: ${describe(x)}`);
+  for (const k of ['wire', 'dir', 'seq', 'sentUs', 'deliverUs']) num(x, k);
+  if (x.wire !== wire) throw new ProtocolError(`packet names wire ${String(x.wire)} on wire ${wire}'s port`);
+  if (typeof x.from !== 'string' || typeof x.to !== 'string') throw new ProtocolError('packet needs from and to');
+  if (x.channel !== 'log' && x.channel !== 'net' && x.channel !== 'disk') throw new ProtocolError(`packet on unknown channel ${JSON.stringify(x.channel)}`);
+  if ((x.deliverUs as number) < (x.sentUs as number)) throw new ProtocolError('packet arrives before it was sent');
+  return x as unknown as Packet;
+}
+
+function describe(x: unknown): string {
+  try {
+    return JSON.stringify(x)?.slice(0, 80) ?? String(x);
+  } catch {
+    return typeof x;
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The browser runtime in lockstep (docs/design.md §1.5): the conductor (src/sim/conductor.ts) on
+ * the main thread, a vm worker per VM host and the world worker. Virtual time advances window by
+ * window at a pace — virtual seconds per wall second, from slow motion to as fast as the workers
+ * run — or one window at a time; the user's actions apply at the next window boundary, so a run is
+ * the same from the same seed, settings and actions, and equals `npm run sim` with that seed and
+ * script. Stats go to the UI at most ~30 times a second; a main thread that drops frames only slows
+ * how often windows are granted, never what happens in them.
+ */
+import { Conductor } from '../sim/conductor';
+import { guestClusterConfig, type GuestName } from '../sim/guests';
+import { parseScript, type FaultAction } from '../sim/script';
+import { CLUSTER_DEFAULTS, type ClusterConfig } from '../sim/cluster-config';
+import { serializeTrace, type TraceEvent } from '../sim/trace';
+import type { HostView } from '../ft/host';
+import type { FtSettings } from '../ft/settings';
+import type { HistoryEntry } from '../world/history';
+import { workerNodes, type WorkerNodes } from './worker-nodes';
+import type { PortableConfig } from './protocol';
+
+export interface RuntimeOptions {
+  guest: GuestName;
+  elf: Uint8Array;
+  seed: number;
+  clients?: number;
+  /** Fault script, as `npm run sim -- --script`. */
+  script?: string;
+  ft?: Partial<FtSettings>;
+  load?: boolean;
+  /** Virtual seconds per wall second (Infinity: as fast as the workers run). */
+  pace?: number;
+}
+
+export interface RuntimeStats {
+  nowUs: number;
+  windows: number;
+  views: HostView[];
+  /** Trace events since the previous stats (bounded). */
+  events: TraceEvent[];
+  errors: string[];
+  playing: boolean;
+}
+
+const STATS_EVERY_MS = 33;
+const EVENTS_PER_STATS_MAX = 2_000;
+
+export class LockstepRuntime {
+  readonly conductor: Conductor;
+  readonly cfg: ClusterConfig;
+  private readonly nodes: WorkerNodes;
+  private readonly queued: (() => Promise<void>)[] = [];
+  private readonly fresh: TraceEvent[] = [];
+  readonly errors: string[] = [];
+  pace: number;
+  private playing = false;
+  private busy: Promise<void> = Promise.resolve();
+  private lastStatsMs = 0;
+  onStats: ((s: RuntimeStats) => void) | null = null;
+
+  constructor(o: RuntimeOptions) {
+    const base = guestClusterConfig(o.guest, o.elf, o.seed, o.clients ?? 3);
+    this.cfg = { ...CLUSTER_DEFAULTS, ...base, ft: { ...base.ft, ...o.ft }, script: parseScript(o.script ?? ''), load: o.load ?? true };
+    const { makeMachine: _m, script: _s, ...portable } = this.cfg;
+    this.nodes = workerNodes({ cfg: portable as PortableConfig, elf: o.elf, onFailure: (node, error) => this.errors.push(`${node}: ${error}`) });
+    this.conductor = new Conductor(this.cfg, this.nodes);
+    this.conductor.listeners.push((e) => {
+      if (this.fresh.length < EVENTS_PER_STATS_MAX) this.fresh.push(e);
+    });
+    this.pace = o.pace ?? 1;
+  }
+
+  get now(): number {
+    return this.conductor.now;
+  }
+
+  /** Runs to virtual time `untilUs` as fast as the workers go (tests, benchmarks). */
+  runUntil(untilUs: number): Promise<void> {
+    return this.exclusive(async () => {
+      while (this.conductor.now < untilUs) await this.oneWindow(untilUs);
+    });
+  }
+
+  /** One window (the step button). */
+  stepWindow(): Promise<void> {
+    return this.exclusive(() => this.oneWindow(Infinity));
+  }
+
+  /** Runs at `pace` until pause(). */
+  play(): void {
+    if (this.playing) return;
+    this.playing = true;
+    const startWall = performance.now();
+    const startVirtual = this.conductor.now;
+    const tick = async (): Promise<void> => {
+      if (!this.playing) return;
+      const target = this.pace === Infinity ? Infinity : startVirtual + (performance.now() - startWall) * 1000 * this.pace;
+      const sliceEnd = performance.now() + 12;
+      await this.exclusive(async () => {
+        while (this.playing && this.conductor.now < target && performance.now() < sliceEnd) await this.oneWindow(target);
+      });
+      this.publish(false);
+      setTimeout(() => void tick(), 0);
+    };
+    void tick();
+  }
+
+  pause(): void {
+    this.playing = false;
+    this.publish(true);
+  }
+
+  get isPlaying(): boolean {
+    return this.playing;
+  }
+
+  /** A fault or the user's action, applied at the next window boundary. */
+  act(action: FaultAction): Promise<void> {
+    return this.atBoundary(() => this.conductor.apply(action));
+  }
+
+  clientSend(client: number): Promise<void> {
+    return this.atBoundary(() => this.conductor.clientSend(client));
+  }
+
+  history(): Promise<HistoryEntry[]> {
+    return this.nodes.history();
+  }
+
+  exportTrace(beforeUs = Infinity): string {
+    return serializeTrace(this.conductor.trace.filter((e) => e.tUs < beforeUs));
+  }
+
+  dispose(): void {
+    this.playing = false;
+    this.nodes.terminateAll();
+  }
+
+  private atBoundary(f: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queued.push(() => f().then(resolve, reject));
+      if (!this.playing) void this.exclusive(async () => this.drainQueued());
+    });
+  }
+
+  private async drainQueued(): Promise<void> {
+    while (this.queued.length > 0) await (this.queued.shift() as () => Promise<void>)();
+  }
+
+  private async oneWindow(limitUs: number): Promise<void> {
+    await this.drainQueued();
+    await this.conductor.step(limitUs);
+  }
+
+  /** Runs `f` after whatever runs now: windows and actions never interleave. */
+  private exclusive(f: () => Promise<void>): Promise<void> {
+    const next = this.busy.then(f, f);
+    this.busy = next.catch((err: unknown) => {
+      this.errors.push(err instanceof Error ? err.message : String(err));
+      this.playing = false;
+    });
+    return next;
+  }
+
+  private publish(force: boolean): void {
+    const t = performance.now();
+    if (!force && t - this.lastStatsMs < STATS_EVERY_MS) return;
+    this.lastStatsMs = t;
+    const events = this.fresh.splice(0);
+    this.onStats?.({ nowUs: this.conductor.now, windows: this.conductor.windows, views: this.conductor.views(), events, errors: [...this.errors], playing: this.playing });
+  }
+}

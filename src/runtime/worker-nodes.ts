@@ -1,0 +1,146 @@
+/**
+ * The conductor's nodes as real workers (docs/design.md §1.5): a vm worker per VM host, one world
+ * worker, and a MessageChannel per wire — the logging channel between two vm workers, each VM's
+ * network and disk wires to the world worker — whose ports are transferred to the two ends. Packets
+ * go worker to worker on those ports; the main thread only sends control messages and reads
+ * answers. A kill is `worker.terminate()`. A worker that throws is reported (`onFailure`) and its
+ * pending requests fail with its error; the others keep running.
+ */
+import type { HostView } from '../ft/host';
+import type { HostSpec } from '../sim/cluster-config';
+import type { HostHandle, NodeFactory, WorldHandle } from '../sim/conductor';
+import type { KeyedEvent, WindowReport, WireEnd } from '../sim/node';
+import type { HistoryEntry } from '../world/history';
+import { validateFromWorker, type PortableConfig, type ToWorker } from './protocol';
+
+/** ToWorker without the request id, which `Remote.call` assigns. */
+type Request = ToWorker extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
+
+class Remote {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  failed: string | null = null;
+
+  constructor(readonly name: string, readonly worker: Worker, onFailure: (name: string, error: string) => void) {
+    worker.onmessage = (ev: MessageEvent) => {
+      let m;
+      try {
+        m = validateFromWorker(ev.data);
+      } catch (err) {
+        onFailure(name, `malformed message from the worker: ${(err as Error).message}`);
+        return;
+      }
+      if (m.t === 'error' && m.id === null) return onFailure(name, m.error);
+      const w = this.waiting.get(m.id as number);
+      if (!w) return;
+      this.waiting.delete(m.id as number);
+      if (m.t === 'done') w.resolve(m.result);
+      else w.reject(new Error(m.error));
+    };
+    worker.onerror = (ev: ErrorEvent) => {
+      ev.preventDefault();
+      this.fail(ev.message || 'the worker threw');
+      onFailure(name, this.failed as string);
+    };
+  }
+
+  post(m: ToWorker, transfer: Transferable[] = []): void {
+    this.worker.postMessage(m, transfer);
+  }
+
+  call<T>(m: Request): Promise<T> {
+    if (this.failed) return Promise.reject(new Error(this.failed));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.post({ ...m, id } as ToWorker);
+    });
+  }
+
+  fail(error: string): void {
+    this.failed ??= error;
+    for (const w of this.waiting.values()) w.reject(new Error(this.failed));
+    this.waiting.clear();
+  }
+
+  terminate(): void {
+    this.worker.terminate();
+    this.fail('terminated');
+  }
+}
+
+export interface WorkerNodes extends NodeFactory {
+  /** The world's client history (for the checkers of the page). */
+  history(): Promise<HistoryEntry[]>;
+  /** Tears every worker down. */
+  terminateAll(): void;
+}
+
+export interface WorkerNodeOptions {
+  cfg: PortableConfig;
+  elf: Uint8Array;
+  onFailure: (node: string, error: string) => void;
+  /** Builds a worker; the default is the bundled vm / world worker. */
+  spawn?: (kind: 'vm' | 'world', name: string) => Worker;
+}
+
+function defaultSpawn(kind: 'vm' | 'world', name: string): Worker {
+  return kind === 'vm'
+    ? new Worker(new URL('./vm.worker.ts', import.meta.url), { type: 'module', name: `vm ${name}` })
+    : new Worker(new URL('./world.worker.ts', import.meta.url), { type: 'module', name: 'world' });
+}
+
+export function workerNodes(o: WorkerNodeOptions): WorkerNodes {
+  const spawn = o.spawn ?? defaultSpawn;
+  const remotes = new Map<string, Remote>();
+  const channels = new Map<number, MessageChannel>();
+
+  const addEnd = (r: Remote, end: WireEnd): void => {
+    let ch = channels.get(end.wire);
+    if (!ch) channels.set(end.wire, (ch = new MessageChannel()));
+    const port = end.dir === 0 ? ch.port1 : ch.port2;
+    r.post({ t: 'add-end', end, port }, [port]);
+  };
+  const base = (r: Remote) => ({
+    runWindow: (endUs: number, expect: Record<number, number>) => r.call<WindowReport>({ t: 'window', endUs, expect }),
+    addEnd: (end: WireEnd) => addEnd(r, end),
+    setCut: (wire: number, cut: boolean, key: readonly number[]) => r.call<KeyedEvent[]>({ t: 'set-cut', wire, cut, key }),
+  });
+
+  return {
+    world(): WorldHandle {
+      const r = new Remote('world', spawn('world', 'world'), o.onFailure);
+      remotes.set('world', r);
+      r.post({ t: 'init-world', cfg: o.cfg, vms: ['A', 'B'] });
+      return {
+        ...base(r),
+        act: (action, key) => r.call<{ trace: KeyedEvent[]; epoch?: number }>({ t: 'act', action, key }),
+      };
+    },
+    host(spec: HostSpec): HostHandle {
+      const r = new Remote(spec.name, spawn('vm', spec.name), o.onFailure);
+      remotes.set(spec.name, r);
+      r.post({ t: 'init-host', cfg: o.cfg, spec, elf: o.elf });
+      return {
+        ...base(r),
+        kill: async () => {
+          // The host's last view first (it stopped at the boundary), then the real kill.
+          const view = await r.call<HostView>({ t: 'kill' }).catch(() => null);
+          r.terminate();
+          return view ?? { name: spec.name, role: 'crashed', state: 'stopped', paused: false, peer: spec.peer, icount: 0, cpuShare: 1, oldestHeldAgeUs: 0, backupReady: false, lastReceivedIcount: 0 };
+        },
+        startVMotion: (peer, epoch, key) => r.call<KeyedEvent[]>({ t: 'vmotion', peer, epoch, key }),
+      };
+    },
+    history: () => (remotes.get('world') as Remote).call<HistoryEntry[]>({ t: 'history' }),
+    terminateAll(): void {
+      for (const r of remotes.values()) r.terminate();
+      remotes.clear();
+      for (const ch of channels.values()) {
+        ch.port1.close();
+        ch.port2.close();
+      }
+      channels.clear();
+    },
+  };
+}
