@@ -63,7 +63,8 @@ export interface HostView {
   icount: number;
   /** Primary or serving alone: its CPU share and the age of its oldest held output. */
   cpuShare: number;
-  oldestHeldAgeUs: number;
+  /** When its oldest held output was held (null: none held); an age needs only the reader's clock. */
+  oldestHeldSinceUs: number | null;
   /** A backup with state (a new backup has none until its snapshot arrives). */
   backupReady: boolean;
   /** Backup: the icount of the last entry it received. */

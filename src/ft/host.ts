@@ -453,12 +453,12 @@ export class VmHost {
     return this.core.slice !== null;
   }
 
-  view(nowUs: number): HostView {
+  view(): HostView {
     const p = this.primary;
     const b = this.backup;
     return {
       name: this.core.name, role: this.core.role, state: this.core.state, paused: this.paused, peer: this.failover.peer,
-      icount: this.machine.icount, cpuShare: p?.cpuShare ?? 1, oldestHeldAgeUs: p?.oldestHeldAgeUs(nowUs) ?? 0,
+      icount: this.machine.icount, cpuShare: p?.cpuShare ?? 1, oldestHeldSinceUs: p?.oldestHeldSinceUs() ?? null,
       backupReady: b !== null, lastReceivedIcount: b?.lastReceivedIcount ?? this.machine.icount,
     };
   }

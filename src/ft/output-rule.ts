@@ -120,6 +120,11 @@ export class OutputRule {
     return this.held.length;
   }
 
+  /** When the oldest output still waiting was held (null when none). */
+  oldestHeldSinceUs(): number | null {
+    return this.held.length === 0 ? null : this.held[0].heldAtUs;
+  }
+
   /** Age of the oldest output still waiting, µs (0 when none). */
   oldestHeldAgeUs(nowUs: number): number {
     return this.held.length === 0 ? 0 : Math.max(0, nowUs - this.held[0].heldAtUs);

@@ -419,6 +419,10 @@ export class PrimaryHypervisor {
   get unackedBatches(): number {
     return this.sender.unackedBatches;
   }
+  oldestHeldSinceUs(): number | null {
+    return this.rule.oldestHeldSinceUs();
+  }
+
   oldestHeldAgeUs(nowUs: number): number {
     return this.rule.oldestHeldAgeUs(nowUs);
   }

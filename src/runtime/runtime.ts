@@ -14,6 +14,7 @@ import { CLUSTER_DEFAULTS, type ClusterConfig } from '../sim/cluster-config';
 import { serializeTrace, type TraceEvent } from '../sim/trace';
 import type { HostView } from '../ft/host';
 import type { FtSettings } from '../ft/settings';
+import type { SimLinkSettings } from '../sim/link';
 import type { HistoryEntry } from '../world/history';
 import { workerNodes, type WorkerNodes } from './worker-nodes';
 import type { PortableConfig } from './protocol';
@@ -27,6 +28,10 @@ export interface RuntimeOptions {
   script?: string;
   ft?: Partial<FtSettings>;
   load?: boolean;
+  /** Link settings (delay, jitter, loss, ordering), as the simulator's cluster config takes them. */
+  loggingLink?: Partial<SimLinkSettings>;
+  netLink?: Partial<SimLinkSettings>;
+  diskLink?: Partial<SimLinkSettings>;
   /** Virtual seconds per wall second (Infinity: as fast as the workers run). */
   pace?: number;
 }
@@ -59,7 +64,12 @@ export class LockstepRuntime {
 
   constructor(o: RuntimeOptions) {
     const base = guestClusterConfig(o.guest, o.elf, o.seed, o.clients ?? 3);
-    this.cfg = { ...CLUSTER_DEFAULTS, ...base, ft: { ...base.ft, ...o.ft }, script: parseScript(o.script ?? ''), load: o.load ?? true };
+    this.cfg = {
+      ...CLUSTER_DEFAULTS, ...base, ft: { ...base.ft, ...o.ft }, script: parseScript(o.script ?? ''), load: o.load ?? true,
+      loggingLink: { ...CLUSTER_DEFAULTS.loggingLink, ...o.loggingLink },
+      netLink: { ...CLUSTER_DEFAULTS.netLink, ...o.netLink },
+      diskLink: { ...CLUSTER_DEFAULTS.diskLink, ...o.diskLink },
+    };
     const { makeMachine: _m, script: _s, ...portable } = this.cfg;
     this.nodes = workerNodes({ cfg: portable as PortableConfig, elf: o.elf, onFailure: (node, error) => this.errors.push(`${node}: ${error}`) });
     this.conductor = new Conductor(this.cfg, this.nodes);

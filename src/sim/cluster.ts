@@ -381,7 +381,7 @@ export class Cluster {
 
   private sample(): void {
     const cut = this.wires.some((x) => x.link.partitioned) || this.world.network.cuts().length > 0;
-    for (const e of takeSample(this.report, this.hosts.map((h) => h.view(this.nowUs)), this.cfg.backupSpeedIps, cut, this.nowUs)) this.record(e);
+    for (const e of takeSample(this.report, this.hosts.map((h) => h.view()), this.cfg.backupSpeedIps, cut, this.nowUs)) this.record(e);
     this.nextSampleUs = this.nowUs + this.cfg.sampleEveryUs;
   }
 

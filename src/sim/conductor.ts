@@ -126,7 +126,7 @@ export class Conductor {
     const handle = this.nodes.host(spec);
     const view: HostView = {
       name, role, state: role === 'primary' ? 'running' : 'waiting', paused: false, peer, icount: 0, cpuShare: 1,
-      oldestHeldAgeUs: 0, backupReady: role === 'backup' && !awaitSnapshot, lastReceivedIcount: 0,
+      oldestHeldSinceUs: null, backupReady: role === 'backup' && !awaitSnapshot, lastReceivedIcount: 0,
     };
     const h: HostEntry = { spec, handle, view, nextUs: this.nowUs, sent: {} };
     this.hosts.push(h);
@@ -195,7 +195,11 @@ export class Conductor {
   }
 
   private async window(endUs: number): Promise<void> {
-    const live = this.hosts.filter((h) => h.view.role !== 'crashed');
+    // Only nodes with something to do before the window's end run it; the others keep their state
+    // (nothing changes in a node without an event) and their views.
+    const busy = (next: number | null): boolean => next !== null && next < endUs;
+    const live = this.hosts.filter((h) => h.view.role !== 'crashed' && busy(h.nextUs));
+    const worldRuns = busy(this.worldNext);
     const expectFor = (node: string): Record<number, number> => {
       const ex: Record<number, number> = {};
       for (const w of this.wires) {
@@ -207,8 +211,9 @@ export class Conductor {
       }
       return ex;
     };
+    const idle: WindowReport = { trace: [], views: [], sent: this.worldSent, nextUs: this.worldNext, view: null, earliestTo: {} };
     const [worldReport, ...results] = await Promise.all([
-      this.world.runWindow(endUs, expectFor('world')),
+      worldRuns ? this.world.runWindow(endUs, expectFor('world')) : Promise.resolve(idle),
       ...live.map((h) => h.handle.runWindow(endUs, expectFor(h.spec.name)).catch((err: unknown) => err instanceof Error ? err : new Error(String(err)))),
     ]);
     // A host whose worker failed is a crashed host, with its error said; the others go on.
@@ -216,13 +221,12 @@ export class Conductor {
       if (!(r instanceof Error)) return r;
       const h = live[i];
       h.view = { ...h.view, role: 'crashed', state: 'stopped' };
-      h.nextUs = null;
       this.record({ tUs: this.nowUs, vm: h.spec.name, ev: 'guest-stopped', reason: 'worker-failed', detail: r.message });
       this.record({ tUs: this.nowUs, vm: h.spec.name, ev: 'crashed' });
       return { trace: [], views: [], sent: h.sent, nextUs: null, view: h.view, earliestTo: {} };
     });
     this.windows++;
-    // A node's next event: its own, or the earliest message sent to it in this window.
+    // A node's next event: its own (for one that did not run, what it was), or the earliest packet sent to it now.
     const reports = [worldReport, ...hostReports];
     const nextOf = (node: string, own: number | null): number | null => {
       let t = own ?? Infinity;
@@ -231,11 +235,14 @@ export class Conductor {
     };
     this.worldNext = nextOf('world', worldReport.nextUs);
     this.worldSent = worldReport.sent;
+    for (const h of this.hosts) {
+      const i = live.indexOf(h);
+      h.nextUs = h.view.role === 'crashed' ? null : nextOf(h.spec.name, i >= 0 ? hostReports[i].nextUs : h.nextUs);
+    }
     const keyed: KeyedEvent[][] = [worldReport.trace];
     const viewsAt = new Map<number, Map<string, HostView>>();
     live.forEach((h, i) => {
       const r = hostReports[i];
-      h.nextUs = nextOf(h.spec.name, r.nextUs);
       h.sent = r.sent;
       keyed.push(r.trace);
       for (const v of r.views) {
@@ -273,7 +280,13 @@ export class Conductor {
 
   // ── actions at boundaries ─────────────────────────────────────────────────────────────────────
 
+  /**
+   * The key of an action at this boundary. An action may send (a client's request, a snapshot) and
+   * change what nodes do next, so every node runs the next window and says again when it is next busy.
+   */
   private nextKey(): EventKey {
+    this.worldNext = this.nowUs;
+    for (const h of this.hosts) if (h.view.role !== 'crashed') h.nextUs = this.nowUs;
     return [this.nowUs, RANK_SCRIPT, this.actionNo++];
   }
 

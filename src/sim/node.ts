@@ -274,14 +274,14 @@ export class HostNode extends ClusterNode {
   }
 
   protected view(): HostView {
-    return this.host.view(this.nowUs);
+    return this.host.view();
   }
 
   /** Fail-stop, at a boundary: the host does nothing more. */
   kill(): HostView {
     this.host.kill();
     this.wakeUs = null;
-    return this.host.view(this.nowUs);
+    return this.host.view();
   }
 
   /** FT VMotion from this (live) host to `peer`, at a boundary. */

@@ -190,7 +190,7 @@ export class RunReport {
       return null;
     }
     const limit = this.livenessLimitUs;
-    const heldUs = server.oldestHeldAgeUs;
+    const heldUs = server.oldestHeldSinceUs === null ? 0 : Math.max(0, nowUs - server.oldestHeldSinceUs);
     if (heldUs >= limit && heldUs - this.sampleEveryUs < limit) {
       return this.wedged(nowUs, `an output of ${server.name} was held for ${(heldUs / 1000).toFixed(0)} ms with nothing stopping the backup's acks`);
     }
