@@ -80,10 +80,19 @@ test('a lockstep run is the same in two page loads, and the same as `npm run sim
   const second = await once();
   expect(first.split('\n').length).toBeGreaterThan(1500);
   expect(first).toContain('"vm":"C","ev":"went-live"'); // the VMotion-born backup took over
-  expect(second === first).toBe(true);
+  expect(firstDifference(first, second)).toBe('equal');
   const base = guestClusterConfig('counter', readGuestElf('counter'), seed, 3);
   const sim = new Cluster({ ...CLUSTER_DEFAULTS, ...base, script: parseScript(script) });
   sim.run(untilUs);
   const expected = serializeTrace(sim.trace.filter((e) => e.tUs < untilUs));
-  expect(first === expected).toBe(true);
+  expect(firstDifference(expected, first)).toBe('equal');
 });
+
+function firstDifference(a: string, b: string): string {
+  const x = a.split('\n');
+  const y = b.split('\n');
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return `line ${i}:\n  ${x[i]}\n  ${y[i]}\n  after ${x[i - 1]}`;
+  }
+  return 'equal';
+}

@@ -23,6 +23,8 @@ export function serveNode(scope: WorkerScope): void {
   let node: ClusterNode | null = null;
   const ports = new Map<number, MessagePort>();
   let pending: { id: number; endUs: number; expect: Record<number, number> } | null = null;
+  /** A cut waiting for what its peers sent before it (it is lost with the cut). */
+  let cutWaiting: { expect: Record<number, number>; run: () => void } | null = null;
 
   const reply = (m: FromWorker): void => scope.postMessage(m);
   const fail = (id: number | null, err: unknown): void => reply({ t: 'error', id, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
@@ -32,9 +34,18 @@ export function serveNode(scope: WorkerScope): void {
     if (port) port.postMessage(p);
   };
 
+  const received = (expect: Record<number, number>): boolean => {
+    for (const [wire, n] of Object.entries(expect)) if ((node as ClusterNode).receivedOn(Number(wire)) < n) return false;
+    return true;
+  };
+
   const tryWindow = (): void => {
-    if (!pending || !node) return;
-    for (const [wire, n] of Object.entries(pending.expect)) if (node.receivedOn(Number(wire)) < n) return;
+    if (cutWaiting && node && received(cutWaiting.expect)) {
+      const c = cutWaiting;
+      cutWaiting = null;
+      c.run();
+    }
+    if (!pending || !node || !received(pending.expect)) return;
     const { id, endUs } = pending;
     pending = null;
     try {
@@ -75,8 +86,11 @@ export function serveNode(scope: WorkerScope): void {
       case 'window':
         pending = { id: m.id, endUs: m.endUs, expect: m.expect };
         return tryWindow();
-      case 'set-cut':
-        return reply({ t: 'done', id: m.id, result: need(node).setCut(m.wire, m.cut, m.key) });
+      case 'set-cut': {
+        const n = need(node);
+        cutWaiting = { expect: m.expect ?? {}, run: () => reply({ t: 'done', id: m.id, result: n.setCut(m.wire, m.cut, m.key) }) };
+        return tryWindow();
+      }
       case 'kill':
         return reply({ t: 'done', id: m.id, result: hostNode(node).kill() });
       case 'vmotion':
@@ -85,7 +99,7 @@ export function serveNode(scope: WorkerScope): void {
         return reply({ t: 'done', id: m.id, result: worldNode(node).world.history() });
       case 'act': {
         const r = worldNode(node).control(m.key, (w, nowUs) => worldAction(w, m.action, nowUs), (x) => (Array.isArray(x) ? x : []));
-        return reply({ t: 'done', id: m.id, result: { trace: r.trace, epoch: typeof r.result === 'number' ? r.result : undefined } });
+        return reply({ t: 'done', id: m.id, result: { trace: r.trace, sent: worldNode(node).sentCounts(), epoch: typeof r.result === 'number' ? r.result : undefined } });
       }
     }
   };

@@ -23,7 +23,7 @@ export type ToWorker =
   | { t: 'init-world'; cfg: PortableConfig; vms: string[] }
   | { t: 'add-end'; end: WireEnd; port: MessagePort }
   | { t: 'window'; id: number; endUs: number; expect: Record<number, number> }
-  | { t: 'set-cut'; id: number; wire: number; cut: boolean; key: EventKey }
+  | { t: 'set-cut'; id: number; wire: number; cut: boolean; key: EventKey; expect?: Record<number, number> }
   | { t: 'kill'; id: number }
   | { t: 'vmotion'; id: number; peer: string; epoch: number; key: EventKey }
   | { t: 'act'; id: number; action: WorldAction; key: EventKey }

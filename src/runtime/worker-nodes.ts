@@ -9,7 +9,7 @@
 import type { HostView } from '../ft/host';
 import type { HostSpec } from '../sim/cluster-config';
 import type { HostHandle, NodeFactory, WorldHandle } from '../sim/conductor';
-import type { KeyedEvent, WindowReport, WireEnd } from '../sim/node';
+import type { BoundaryResult, KeyedEvent, WindowReport, WireEnd } from '../sim/node';
 import type { HistoryEntry } from '../world/history';
 import { validateFromWorker, type PortableConfig, type ToWorker } from './protocol';
 
@@ -104,7 +104,7 @@ export function workerNodes(o: WorkerNodeOptions): WorkerNodes {
   const base = (r: Remote) => ({
     runWindow: (endUs: number, expect: Record<number, number>) => r.call<WindowReport>({ t: 'window', endUs, expect }),
     addEnd: (end: WireEnd) => addEnd(r, end),
-    setCut: (wire: number, cut: boolean, key: readonly number[]) => r.call<KeyedEvent[]>({ t: 'set-cut', wire, cut, key }),
+    setCut: (wire: number, cut: boolean, key: readonly number[], expect?: Record<number, number>) => r.call<KeyedEvent[]>({ t: 'set-cut', wire, cut, key, expect }),
   });
 
   return {
@@ -114,7 +114,7 @@ export function workerNodes(o: WorkerNodeOptions): WorkerNodes {
       r.post({ t: 'init-world', cfg: o.cfg, vms: ['A', 'B'] });
       return {
         ...base(r),
-        act: (action, key) => r.call<{ trace: KeyedEvent[]; epoch?: number }>({ t: 'act', action, key }),
+        act: (action, key) => r.call<BoundaryResult & { epoch?: number }>({ t: 'act', action, key }),
       };
     },
     host(spec: HostSpec): HostHandle {
@@ -129,7 +129,7 @@ export function workerNodes(o: WorkerNodeOptions): WorkerNodes {
           r.terminate();
           return view ?? { name: spec.name, role: 'crashed', state: 'stopped', paused: false, peer: spec.peer, icount: 0, cpuShare: 1, oldestHeldSinceUs: null, backupReady: false, lastReceivedIcount: 0 };
         },
-        startVMotion: (peer, epoch, key) => r.call<KeyedEvent[]>({ t: 'vmotion', peer, epoch, key }),
+        startVMotion: (peer, epoch, key) => r.call<BoundaryResult>({ t: 'vmotion', peer, epoch, key }),
       };
     },
     history: () => (remotes.get('world') as Remote).call<HistoryEntry[]>({ t: 'history' }),

@@ -21,19 +21,20 @@ import { standardCheckers, type Checker, type Violation } from './checkers';
 import type { FaultAction, ScriptStep, VmRef } from './script';
 import { CLUSTER_DEFAULTS, type ClusterConfig, type HostSpec } from './cluster-config';
 import { RunReport, serverOf, takeSample } from './report';
-import { RANK_SAMPLE, RANK_SCRIPT, compareKeys, type EventKey, type KeyedEvent, type WindowReport, type WireEnd } from './node';
+import { RANK_SAMPLE, RANK_SCRIPT, compareKeys, type BoundaryResult, type EventKey, type KeyedEvent, type WindowReport, type WireEnd } from './node';
 
 
 export interface NodeHandle {
   /** Runs the node to `endUs` once it holds every message its peers have sent (`expect`, by wire). */
   runWindow(endUs: number, expect: Record<number, number>): Promise<WindowReport>;
   addEnd(end: WireEnd): void;
-  setCut(wire: number, cut: boolean, key: EventKey): Promise<KeyedEvent[]>;
+  /** Cuts or heals `wire` once the node holds what its peers have sent (`expect`); returns what the cut lost. */
+  setCut(wire: number, cut: boolean, key: EventKey, expect?: Record<number, number>): Promise<KeyedEvent[]>;
 }
 
 export interface HostHandle extends NodeHandle {
   kill(): Promise<HostView>;
-  startVMotion(peer: string, epoch: number, key: EventKey): Promise<KeyedEvent[]>;
+  startVMotion(peer: string, epoch: number, key: EventKey): Promise<BoundaryResult>;
 }
 
 export type WorldAction =
@@ -46,7 +47,7 @@ export type WorldAction =
 
 export interface WorldHandle extends NodeHandle {
   /** A world action at a boundary; `reset-flag` answers the new epoch. */
-  act(action: WorldAction, key: EventKey): Promise<{ trace: KeyedEvent[]; epoch?: number }>;
+  act(action: WorldAction, key: EventKey): Promise<BoundaryResult & { epoch?: number }>;
 }
 
 /** Makes the nodes: in this thread (tests) or in workers (src/runtime). */
@@ -200,17 +201,7 @@ export class Conductor {
     const busy = (next: number | null): boolean => next !== null && next < endUs;
     const live = this.hosts.filter((h) => h.view.role !== 'crashed' && busy(h.nextUs));
     const worldRuns = busy(this.worldNext);
-    const expectFor = (node: string): Record<number, number> => {
-      const ex: Record<number, number> = {};
-      for (const w of this.wires) {
-        const i = w.ends.indexOf(node);
-        if (i < 0) continue;
-        const peer = w.ends[1 - i];
-        const sent = peer === 'world' ? this.worldSent : this.hosts.find((h) => h.spec.name === peer)?.sent;
-        ex[w.index] = sent?.[w.index] ?? 0;
-      }
-      return ex;
-    };
+    const expectFor = (node: string): Record<number, number> => this.expectFor(node);
     const idle: WindowReport = { trace: [], views: [], sent: this.worldSent, nextUs: this.worldNext, view: null, earliestTo: {} };
     const [worldReport, ...results] = await Promise.all([
       worldRuns ? this.world.runWindow(endUs, expectFor('world')) : Promise.resolve(idle),
@@ -278,6 +269,19 @@ export class Conductor {
     this.nowUs = endUs;
   }
 
+  /** How many packets `node`'s peers have sent it, by wire: what it must hold before it runs on. */
+  private expectFor(node: string): Record<number, number> {
+    const ex: Record<number, number> = {};
+    for (const w of this.wires) {
+      const i = w.ends.indexOf(node);
+      if (i < 0) continue;
+      const peer = w.ends[1 - i];
+      const sent = peer === 'world' ? this.worldSent : this.hosts.find((h) => h.spec.name === peer)?.sent;
+      ex[w.index] = sent?.[w.index] ?? 0;
+    }
+    return ex;
+  }
+
   // ── actions at boundaries ─────────────────────────────────────────────────────────────────────
 
   /**
@@ -293,6 +297,7 @@ export class Conductor {
   private async worldAct(a: WorldAction): Promise<number | undefined> {
     const key = this.nextKey();
     const r = await this.world.act(a, key);
+    this.worldSent = r.sent; // what the action sent: its receivers wait for it before they run on
     for (const { e } of r.trace) this.record(e);
     return r.epoch;
   }
@@ -363,7 +368,8 @@ export class Conductor {
     const lost: KeyedEvent[][] = [];
     for (const end of w.ends) {
       const h = this.hosts.find((x) => x.spec.name === end);
-      if (end === 'world' || (h && h.view.role !== 'crashed')) lost.push(await this.handleOf(end).setCut(w.index, cut, key));
+      // Everything sent before the cut is in flight and lost with it: the end first takes it all in.
+      if (end === 'world' || (h && h.view.role !== 'crashed')) lost.push(await this.handleOf(end).setCut(w.index, cut, key, this.expectFor(end)));
     }
     for (const { e } of mergeKeyed(lost)) this.record(e);
   }
@@ -382,7 +388,9 @@ export class Conductor {
     this.addVm(name, 'backup', server.spec.name, this.cfg.backupSpeedIps, true);
     this.wire(`log ${server.spec.name}↔${name}`, [server.spec.name, name], 'log', this.cfg.loggingLink);
     const epoch = (await this.worldAct({ kind: 'reset-flag' })) as number;
-    for (const { e } of await server.handle.startVMotion(name, epoch, [...key, 1])) this.record(e);
+    const r = await server.handle.startVMotion(name, epoch, [...key, 1]);
+    server.sent = r.sent;
+    for (const { e } of r.trace) this.record(e);
   }
 
   violations(): Violation[] {

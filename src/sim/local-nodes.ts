@@ -25,7 +25,7 @@ export function localNodes(cfg: ClusterConfig): NodeFactory {
         setCut: async (wire, cut, key) => node.setCut(wire, cut, key),
         act: async (a, key) => {
           const r = node.control(key, (w, nowUs) => worldAction(w, a, nowUs), (x) => (Array.isArray(x) ? x : []));
-          return { trace: r.trace, epoch: typeof r.result === 'number' ? r.result : undefined };
+          return { trace: r.trace, sent: node.sentCounts(), epoch: typeof r.result === 'number' ? r.result : undefined };
         },
       };
     },

@@ -64,6 +64,12 @@ export interface Packet {
   msg: unknown;
 }
 
+/** What an action at a boundary did: its trace events, and the node's send counts after it (it may have sent). */
+export interface BoundaryResult {
+  trace: KeyedEvent[];
+  sent: Record<number, number>;
+}
+
 export interface KeyedEvent {
   key: EventKey;
   e: TraceEvent;
@@ -135,6 +141,13 @@ export abstract class ClusterNode {
     this.received.set(p.wire, (this.received.get(p.wire) ?? 0) + 1);
   }
 
+  /** Messages sent so far on each wire end, by wire index. */
+  sentCounts(): Record<number, number> {
+    const sent: Record<number, number> = {};
+    for (const e of this.ends) sent[e.wire] = e.sent;
+    return sent;
+  }
+
   /** How many messages have arrived on wire `wire` (the conductor's grant says how many to wait for). */
   receivedOn(wire: number): number {
     return this.received.get(wire) ?? 0;
@@ -177,8 +190,7 @@ export abstract class ClusterNode {
       }
     }
     this.nowUs = Math.max(this.nowUs, endUs);
-    const sent: Record<number, number> = {};
-    for (const e of this.ends) sent[e.wire] = e.sent;
+    const sent = this.sentCounts();
     const due = this.inbox[0]?.deliverUs ?? null;
     const nextUs = due === null ? this.wakeUs : this.wakeUs === null ? due : Math.min(due, this.wakeUs);
     return { trace: this.trace, views: this.views, sent, nextUs, view: this.view(), earliestTo: this.earliestTo };
@@ -285,8 +297,9 @@ export class HostNode extends ClusterNode {
   }
 
   /** FT VMotion from this (live) host to `peer`, at a boundary. */
-  startVMotion(peer: string, epoch: number, key: EventKey): KeyedEvent[] {
-    return this.atBoundary(key, () => this.result(this.host.startVMotion(peer, epoch, this.nowUs))).trace;
+  startVMotion(peer: string, epoch: number, key: EventKey): BoundaryResult {
+    const trace = this.atBoundary(key, () => this.result(this.host.startVMotion(peer, epoch, this.nowUs))).trace;
+    return { trace, sent: this.sentCounts() };
   }
 
   /** The serving host pauses (the end of a run: a primary sends a full-state hash). */
