@@ -2,17 +2,18 @@
  * The runtime lab page (lab.html): the browser runtime without the lecture UI, driven from
  * `window.ftLab` by the end-to-end tests and `npm run bench:browser`.
  */
-import { LockstepRuntime, type RuntimeOptions } from './runtime';
+import { BrowserRuntime, type RuntimeOptions } from './runtime';
 import { parseScript } from '../sim/script';
 import { checkLinearizable } from '../sim/linearizability';
 import type { GuestName } from '../sim/guests';
 import type { TraceEvent } from '../sim/trace';
+import type { Probe } from './bench-probes';
 
 export interface LabStart extends Omit<RuntimeOptions, 'elf'> {
   guest: GuestName;
 }
 
-let rt: LockstepRuntime | null = null;
+let rt: BrowserRuntime | null = null;
 
 async function elfOf(guest: string): Promise<Uint8Array> {
   const r = await fetch(`/guests/${guest}.elf`);
@@ -20,7 +21,7 @@ async function elfOf(guest: string): Promise<Uint8Array> {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-function need(): LockstepRuntime {
+function need(): BrowserRuntime {
   if (!rt) throw new Error('ftLab.start() first');
   return rt;
 }
@@ -33,7 +34,7 @@ const status = (text: string): void => {
 const lab = {
   async start(o: LabStart): Promise<void> {
     rt?.dispose();
-    rt = new LockstepRuntime({ ...o, elf: await elfOf(o.guest) });
+    rt = new BrowserRuntime({ ...o, elf: await elfOf(o.guest) });
     status(`${o.guest}, seed ${o.seed}: running`);
   },
   async run(untilUs: number): Promise<number> {
@@ -60,6 +61,55 @@ const lab = {
   dispose(): void {
     rt?.dispose();
     rt = null;
+  },
+  /** Free run from now on (every worker on the real clock). */
+  freeRun: (): Promise<void> => need().freeRun(),
+  /** Resolves after `ms` of wall time (free run goes on meanwhile). */
+  sleep: (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)),
+  views: () => need().conductor.views(),
+  /** A probe in fresh workers (bench-probes.ts): the machine alone, a bare round trip, entries through a channel. */
+  async probe(kind: 'machine' | 'rtt' | 'entries' | 'snapshot', n: number): Promise<Record<string, number>> {
+    const spawn = (): Worker => new Worker(new URL('./vm.worker.ts', import.meta.url), { type: 'module' });
+    let nextId = 1;
+    const call = (w: Worker, probe: Probe, transfer: Transferable[] = []): Promise<Record<string, number>> => new Promise((resolve, reject) => {
+      const id = nextId++;
+      w.addEventListener('message', (ev: MessageEvent) => {
+        const m = ev.data as { t: string; id: number; result?: Record<string, number>; error?: string };
+        if (m.id !== id) return;
+        if (m.t === 'done') resolve(m.result as Record<string, number>);
+        else reject(new Error(m.error));
+      });
+      w.postMessage({ t: 'probe', id, probe }, transfer);
+    });
+    const a = spawn();
+    const b = spawn();
+    try {
+      if (kind === 'machine') return await call(a, { probe: 'machine', elf: await elfOf('bench'), instructions: n, slice: 200_000 });
+      const ch = new MessageChannel();
+      if (kind === 'snapshot') {
+        const [r] = await Promise.all([
+          call(a, { probe: 'snapshot', role: 'send', elf: await elfOf('bench'), port: ch.port1, instructions: n }, [ch.port1]),
+          call(b, { probe: 'snapshot', role: 'receive', port: ch.port2 }, [ch.port2]),
+        ]);
+        return r;
+      }
+      if (kind === 'rtt') {
+        const [r] = await Promise.all([
+          call(a, { probe: 'rtt', role: 'ping', port: ch.port1, rounds: n }, [ch.port1]),
+          call(b, { probe: 'rtt', role: 'echo', port: ch.port2, rounds: n }, [ch.port2]),
+        ]);
+        return r;
+      }
+      const perBatch = 1_000;
+      const [s, r] = await Promise.all([
+        call(a, { probe: 'entries', role: 'send', port: ch.port1, batches: n, perBatch }, [ch.port1]),
+        call(b, { probe: 'entries', role: 'receive', port: ch.port2, batches: n, perBatch }, [ch.port2]),
+      ]);
+      return { entries: r.entries, entriesPerS: r.entries / ((r.endMs - s.startMs) / 1000) };
+    } finally {
+      a.terminate();
+      b.terminate();
+    }
   },
 };
 

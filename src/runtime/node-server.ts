@@ -9,10 +9,15 @@
 import { Machine } from '../machine/machine';
 import { resolveFtSettings } from '../ft/settings';
 import { Prng } from '../sim/prng';
-import { HostNode, WorldNode, type ClusterNode, type Packet } from '../sim/node';
+import { HostNode, WorldNode, type ClusterNode, type KeyedEvent, type Packet, type WindowReport } from '../sim/node';
 import { buildHost, buildWorld, type ClusterConfig } from '../sim/cluster-config';
 import { worldAction } from '../sim/local-nodes';
+import { runProbe } from './bench-probes';
 import { validatePacket, validateToWorker, type FromWorker, type PortableConfig, type ToWorker } from './protocol';
+
+const FREE_REPORT_MS = 33;
+const FREE_TURN_US = 8_000;
+const FREE_TRACE_MAX = 20_000;
 
 export interface WorkerScope {
   postMessage(m: FromWorker): void;
@@ -25,6 +30,10 @@ export function serveNode(scope: WorkerScope): void {
   let pending: { id: number; endUs: number; expect: Record<number, number> } | null = null;
   /** A cut waiting for what its peers sent before it (it is lost with the cut). */
   let cutWaiting: { expect: Record<number, number>; run: () => void } | null = null;
+
+  /** Free run: the node on the real clock (µs since `originMs`, a wall time all workers share). */
+  let free: { originMs: number; trace: KeyedEvent[]; lastReportMs: number; timer: ReturnType<typeof setTimeout> | null; kicked: boolean } | null = null;
+  const kick = new MessageChannel();
 
   const reply = (m: FromWorker): void => scope.postMessage(m);
   const fail = (id: number | null, err: unknown): void => reply({ t: 'error', id, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
@@ -39,7 +48,43 @@ export function serveNode(scope: WorkerScope): void {
     return true;
   };
 
+  const wallUs = (originMs: number): number => (performance.timeOrigin + performance.now() - originMs) * 1000;
+
+  /** One free-run step: everything due by now, then sleep until the next thing (or a packet) is due. */
+  const freeTick = (): void => {
+    if (!free || !node) return;
+    const f = free;
+    f.kicked = false;
+    if (f.timer !== null) clearTimeout(f.timer);
+    f.timer = null;
+    let r: WindowReport;
+    try {
+      // At most a few ms of work per turn, so packets and control messages get in between.
+      r = node.runWindow(wallUs(f.originMs) + FREE_TURN_US, () => wallUs(f.originMs));
+    } catch (err) {
+      free = null;
+      return fail(null, err);
+    }
+    if (f.trace.length < FREE_TRACE_MAX) f.trace.push(...r.trace.slice(0, FREE_TRACE_MAX - f.trace.length));
+    const nowMs = performance.now();
+    if (nowMs - f.lastReportMs >= FREE_REPORT_MS) {
+      f.lastReportMs = nowMs;
+      reply({ t: 'free-report', nowUs: wallUs(f.originMs), trace: f.trace.splice(0), view: r.view });
+    }
+    const waitMs = r.nextUs === null ? FREE_REPORT_MS : Math.min(FREE_REPORT_MS, r.nextUs / 1000 - wallUs(f.originMs) / 1000);
+    if (waitMs <= 0) freeKick();
+    else f.timer = setTimeout(freeTick, waitMs);
+  };
+  // A zero-delay timeout is clamped to 4 ms when nested; a message to ourselves is not.
+  const freeKick = (): void => {
+    if (!free || free.kicked) return;
+    free.kicked = true;
+    kick.port2.postMessage(null);
+  };
+  kick.port1.onmessage = freeTick;
+
   const tryWindow = (): void => {
+    if (free) return freeKick();
     if (cutWaiting && node && received(cutWaiting.expect)) {
       const c = cutWaiting;
       cutWaiting = null;
@@ -95,6 +140,12 @@ export function serveNode(scope: WorkerScope): void {
         return reply({ t: 'done', id: m.id, result: hostNode(node).kill() });
       case 'vmotion':
         return reply({ t: 'done', id: m.id, result: hostNode(node).startVMotion(m.peer, m.epoch, m.key) });
+      case 'probe':
+        void runProbe(m.probe).then((result) => reply({ t: 'done', id: m.id, result }), (err: unknown) => fail(m.id, err));
+        return;
+      case 'free-run':
+        free = { originMs: m.originMs, trace: [], lastReportMs: 0, timer: null, kicked: false };
+        return freeKick();
       case 'history':
         return reply({ t: 'done', id: m.id, result: worldNode(node).world.history() });
       case 'act': {

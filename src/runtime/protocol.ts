@@ -12,7 +12,9 @@
  * dropped and reported) and changes nothing.
  */
 import type { ClusterConfig, HostSpec } from '../sim/cluster-config';
-import type { EventKey, Packet, WireEnd } from '../sim/node';
+import type { EventKey, KeyedEvent, Packet, WireEnd } from '../sim/node';
+import type { HostView } from '../ft/host';
+import type { Probe } from './bench-probes';
 import type { WorldAction } from '../sim/conductor';
 
 /** A cluster config that can cross a thread: the guest as ELF bytes instead of a machine factory. */
@@ -27,11 +29,17 @@ export type ToWorker =
   | { t: 'kill'; id: number }
   | { t: 'vmotion'; id: number; peer: string; epoch: number; key: EventKey }
   | { t: 'act'; id: number; action: WorldAction; key: EventKey }
+  /** Free run from now on: the node on the real clock, µs since `originMs` (performance.timeOrigin + now()). */
+  | { t: 'free-run'; originMs: number }
+  /** A benchmark probe (bench-probes.ts), answered with its figures. */
+  | { t: 'probe'; id: number; probe: Probe }
   /** The world's client history, for the checkers on the main thread. */
   | { t: 'history'; id: number };
 
 export type FromWorker =
   | { t: 'done'; id: number; result: unknown }
+  /** Free run, at most ~30 times a second: the node's trace events since the last report and its view. */
+  | { t: 'free-report'; nowUs: number; trace: KeyedEvent[]; view: HostView | null }
   | { t: 'error'; id: number | null; error: string };
 
 export class ProtocolError extends Error {
@@ -76,6 +84,13 @@ export function validateToWorker(x: unknown): ToWorker {
       if (typeof x.cut !== 'boolean') throw new ProtocolError('set-cut needs cut: boolean');
       key(x);
       return x as unknown as ToWorker;
+    case 'probe':
+      num(x, 'id');
+      if (!isObj(x.probe) || typeof x.probe.probe !== 'string') throw new ProtocolError('probe needs a probe');
+      return x as unknown as ToWorker;
+    case 'free-run':
+      num(x, 'originMs');
+      return x as unknown as ToWorker;
     case 'kill':
     case 'history':
       num(x, 'id');
@@ -97,7 +112,12 @@ export function validateToWorker(x: unknown): ToWorker {
 }
 
 export function validateFromWorker(x: unknown): FromWorker {
-  if (!isObj(x) || (x.t !== 'done' && x.t !== 'error')) throw new ProtocolError(`worker message is not done or error: ${describe(x)}`);
+  if (!isObj(x) || (x.t !== 'done' && x.t !== 'error' && x.t !== 'free-report')) throw new ProtocolError(`worker message is not done, free-report or error: ${describe(x)}`);
+  if (x.t === 'free-report') {
+    num(x, 'nowUs');
+    if (!Array.isArray(x.trace)) throw new ProtocolError('free-report needs trace: an array');
+    return x as unknown as FromWorker;
+  }
   if (x.t === 'done') num(x, 'id');
   else if (typeof x.error !== 'string') throw new ProtocolError('error message needs error: string');
   return x as unknown as FromWorker;

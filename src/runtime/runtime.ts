@@ -28,6 +28,9 @@ export interface RuntimeOptions {
   script?: string;
   ft?: Partial<FtSettings>;
   load?: boolean;
+  /** Instructions per second of each host's model (default 4M); the backup's too unless backupSpeedIps. */
+  speedIps?: number;
+  backupSpeedIps?: number;
   /** Link settings (delay, jitter, loss, ordering), as the simulator's cluster config takes them. */
   loggingLink?: Partial<SimLinkSettings>;
   netLink?: Partial<SimLinkSettings>;
@@ -49,7 +52,7 @@ export interface RuntimeStats {
 const STATS_EVERY_MS = 33;
 const EVENTS_PER_STATS_MAX = 2_000;
 
-export class LockstepRuntime {
+export class BrowserRuntime {
   readonly conductor: Conductor;
   readonly cfg: ClusterConfig;
   private readonly nodes: WorkerNodes;
@@ -60,18 +63,25 @@ export class LockstepRuntime {
   private playing = false;
   private busy: Promise<void> = Promise.resolve();
   private lastStatsMs = 0;
+  private originMs: number | null = null;
   onStats: ((s: RuntimeStats) => void) | null = null;
 
   constructor(o: RuntimeOptions) {
     const base = guestClusterConfig(o.guest, o.elf, o.seed, o.clients ?? 3);
     this.cfg = {
       ...CLUSTER_DEFAULTS, ...base, ft: { ...base.ft, ...o.ft }, script: parseScript(o.script ?? ''), load: o.load ?? true,
+      primarySpeedIps: o.speedIps ?? CLUSTER_DEFAULTS.primarySpeedIps,
+      backupSpeedIps: o.backupSpeedIps ?? o.speedIps ?? CLUSTER_DEFAULTS.backupSpeedIps,
       loggingLink: { ...CLUSTER_DEFAULTS.loggingLink, ...o.loggingLink },
       netLink: { ...CLUSTER_DEFAULTS.netLink, ...o.netLink },
       diskLink: { ...CLUSTER_DEFAULTS.diskLink, ...o.diskLink },
     };
     const { makeMachine: _m, script: _s, ...portable } = this.cfg;
-    this.nodes = workerNodes({ cfg: portable as PortableConfig, elf: o.elf, onFailure: (node, error) => this.errors.push(`${node}: ${error}`) });
+    this.nodes = workerNodes({
+      cfg: portable as PortableConfig, elf: o.elf,
+      onFailure: (node, error) => this.errors.push(`${node}: ${error}`),
+      onFreeReport: (node, trace, view) => this.conductor.ingest(node, trace, view),
+    });
     this.conductor = new Conductor(this.cfg, this.nodes);
     this.conductor.listeners.push((e) => {
       if (this.fresh.length < EVENTS_PER_STATS_MAX) this.fresh.push(e);
@@ -80,7 +90,7 @@ export class LockstepRuntime {
   }
 
   get now(): number {
-    return this.conductor.now;
+    return this.conductor.freeRunning ? this.freeNowUs() : this.conductor.now;
   }
 
   /** Runs to virtual time `untilUs` as fast as the workers go (tests, benchmarks). */
@@ -123,7 +133,24 @@ export class LockstepRuntime {
     return this.playing;
   }
 
-  /** A fault or the user's action, applied at the next window boundary. */
+  /**
+   * Free run from now on: every worker on the real clock at full speed, the way real hosts run —
+   * everything else the same, but not reproducible. Virtual time goes on from where lockstep left it.
+   */
+  freeRun(): Promise<void> {
+    this.playing = false;
+    return this.exclusive(async () => {
+      this.originMs = performance.timeOrigin + performance.now() - this.conductor.now / 1000;
+      this.conductor.startFreeRun(this.originMs);
+    });
+  }
+
+  /** Free run: virtual µs now (the real clock since the origin). */
+  private freeNowUs(): number {
+    return (performance.timeOrigin + performance.now() - (this.originMs as number)) * 1000;
+  }
+
+  /** A fault or the user's action, applied at the next window boundary (free run: now). */
   act(action: FaultAction): Promise<void> {
     return this.atBoundary(() => this.conductor.apply(action));
   }
@@ -146,6 +173,12 @@ export class LockstepRuntime {
   }
 
   private atBoundary(f: () => Promise<void>): Promise<void> {
+    if (this.conductor.freeRunning) {
+      return this.exclusive(async () => {
+        this.conductor.advanceTo(this.freeNowUs());
+        await f();
+      });
+    }
     return new Promise<void>((resolve, reject) => {
       this.queued.push(() => f().then(resolve, reject));
       if (!this.playing) void this.exclusive(async () => this.drainQueued());

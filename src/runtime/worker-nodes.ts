@@ -20,6 +20,7 @@ class Remote {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   failed: string | null = null;
+  onReport: ((trace: KeyedEvent[], view: HostView | null, nowUs: number) => void) | null = null;
 
   constructor(readonly name: string, readonly worker: Worker, onFailure: (name: string, error: string) => void) {
     worker.onmessage = (ev: MessageEvent) => {
@@ -30,6 +31,7 @@ class Remote {
         onFailure(name, `malformed message from the worker: ${(err as Error).message}`);
         return;
       }
+      if (m.t === 'free-report') return this.onReport?.(m.trace, m.view, m.nowUs);
       if (m.t === 'error' && m.id === null) return onFailure(name, m.error);
       const w = this.waiting.get(m.id as number);
       if (!w) return;
@@ -80,6 +82,8 @@ export interface WorkerNodeOptions {
   cfg: PortableConfig;
   elf: Uint8Array;
   onFailure: (node: string, error: string) => void;
+  /** Free run: a node's trace events and view, about 30 times a second. */
+  onFreeReport?: (node: string, trace: KeyedEvent[], view: HostView | null, nowUs: number) => void;
   /** Builds a worker; the default is the bundled vm / world worker. */
   spawn?: (kind: 'vm' | 'world', name: string) => Worker;
 }
@@ -101,7 +105,11 @@ export function workerNodes(o: WorkerNodeOptions): WorkerNodes {
     const port = end.dir === 0 ? ch.port1 : ch.port2;
     r.post({ t: 'add-end', end, port }, [port]);
   };
-  const base = (r: Remote) => ({
+  const base = (r: Remote, name: string) => ({
+    freeRun: (originMs: number) => {
+      r.onReport = (trace: KeyedEvent[], view: HostView | null, nowUs: number) => o.onFreeReport?.(name, trace, view, nowUs);
+      r.post({ t: 'free-run', originMs });
+    },
     runWindow: (endUs: number, expect: Record<number, number>) => r.call<WindowReport>({ t: 'window', endUs, expect }),
     addEnd: (end: WireEnd) => addEnd(r, end),
     setCut: (wire: number, cut: boolean, key: readonly number[], expect?: Record<number, number>) => r.call<KeyedEvent[]>({ t: 'set-cut', wire, cut, key, expect }),
@@ -113,7 +121,7 @@ export function workerNodes(o: WorkerNodeOptions): WorkerNodes {
       remotes.set('world', r);
       r.post({ t: 'init-world', cfg: o.cfg, vms: ['A', 'B'] });
       return {
-        ...base(r),
+        ...base(r, 'world'),
         act: (action, key) => r.call<BoundaryResult & { epoch?: number }>({ t: 'act', action, key }),
       };
     },
@@ -122,7 +130,7 @@ export function workerNodes(o: WorkerNodeOptions): WorkerNodes {
       remotes.set(spec.name, r);
       r.post({ t: 'init-host', cfg: o.cfg, spec, elf: o.elf });
       return {
-        ...base(r),
+        ...base(r, spec.name),
         kill: async () => {
           // The host's last view first (it stopped at the boundary), then the real kill.
           const view = await r.call<HostView>({ t: 'kill' }).catch(() => null);

@@ -30,6 +30,8 @@ export interface NodeHandle {
   addEnd(end: WireEnd): void;
   /** Cuts or heals `wire` once the node holds what its peers have sent (`expect`); returns what the cut lost. */
   setCut(wire: number, cut: boolean, key: EventKey, expect?: Record<number, number>): Promise<KeyedEvent[]>;
+  /** Free run: the node runs on the real clock from now on (time 0 at wall time `originMs`). */
+  freeRun?(originMs: number): void;
 }
 
 export interface HostHandle extends NodeHandle {
@@ -95,6 +97,8 @@ export class Conductor {
   private started = false;
   private nextSampleUs = 0;
   private worldCuts = new Set<string>();
+  /** Free run: the wall time (ms) all nodes count from; null in lockstep. */
+  private freeOriginMs: number | null = null;
   windows = 0;
 
   constructor(config: Partial<ClusterConfig> & Pick<ClusterConfig, 'seed' | 'makeMachine'>, private readonly nodes: NodeFactory) {
@@ -157,6 +161,32 @@ export class Conductor {
     for (const c of this.checkers) c.event(e);
     this.report.event(e);
     for (const l of this.listeners) l(e);
+  }
+
+  /**
+   * Free run (docs/design.md §1.5): every node on the real clock from now on, no windows; `nowUs`
+   * is the time already run. The runtime feeds what they report to `ingest` and moves the
+   * conductor's clock (`advanceTo`) before each action. Not reproducible — real hosts are not.
+   */
+  startFreeRun(originMs: number): void {
+    this.freeOriginMs = originMs;
+    this.world.freeRun?.(originMs);
+    for (const h of this.hosts) if (h.view.role !== 'crashed') h.handle.freeRun?.(originMs);
+  }
+
+  get freeRunning(): boolean {
+    return this.freeOriginMs !== null;
+  }
+
+  advanceTo(nowUs: number): void {
+    this.nowUs = Math.max(this.nowUs, nowUs);
+  }
+
+  /** Free run: a node's events and view, as it reported them. */
+  ingest(node: string, trace: KeyedEvent[], view: HostView | null): void {
+    for (const { e } of trace) this.record(e);
+    const h = this.hosts.find((x) => x.spec.name === node);
+    if (h && view && h.view.role !== 'crashed') h.view = view;
   }
 
   /** Runs until virtual time `untilUs`: every event before it (the simulator's `run` also takes those at it). */
@@ -385,8 +415,9 @@ export class Conductor {
     if (!server) return this.record({ tUs: this.nowUs, vm: 'sim', ev: 'fault', action: 'vmotion skipped: no VM serves alone' });
     const name = String.fromCharCode(65 + this.hosts.length);
     await this.worldAct({ kind: 'add-vm', vm: name });
-    this.addVm(name, 'backup', server.spec.name, this.cfg.backupSpeedIps, true);
+    const c = this.addVm(name, 'backup', server.spec.name, this.cfg.backupSpeedIps, true);
     this.wire(`log ${server.spec.name}↔${name}`, [server.spec.name, name], 'log', this.cfg.loggingLink);
+    if (this.freeOriginMs !== null) c.handle.freeRun?.(this.freeOriginMs);
     const epoch = (await this.worldAct({ kind: 'reset-flag' })) as number;
     const r = await server.handle.startVMotion(name, epoch, [...key, 1]);
     server.sent = r.sent;

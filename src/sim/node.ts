@@ -153,8 +153,13 @@ export abstract class ClusterNode {
     return this.received.get(wire) ?? 0;
   }
 
-  /** Runs every event before `endUs`; returns what the conductor needs. */
-  runWindow(endUs: number): WindowReport {
+  /**
+   * Runs every event before `endUs`; returns what the conductor needs. Free run passes the real
+   * clock (`clock`, injected): each event then happens at the clock's now, not at the time it was
+   * due, and the run stops when nothing is due by now or the clock reaches `endUs` (a time slice,
+   * so the worker can take its messages).
+   */
+  runWindow(endUs: number, clock?: () => number): WindowReport {
     this.trace = [];
     this.views = [];
     this.earliestTo = {};
@@ -174,7 +179,11 @@ export abstract class ClusterNode {
         t = this.nextSampleUs;
         pick = 'sample';
       }
-      if (pick === null || t >= endUs) break;
+      if (clock) {
+        const now = clock();
+        if (pick === null || t > now || now >= endUs) break;
+        this.nowUs = Math.max(this.nowUs, now);
+      } else if (pick === null || t >= endUs) break;
       this.nowUs = Math.max(this.nowUs, t);
       if (pick === 'link') {
         const p = this.inbox.shift() as Packet;
@@ -189,7 +198,7 @@ export abstract class ClusterNode {
         this.nextSampleUs = this.nowUs + this.sampleEveryUs;
       }
     }
-    this.nowUs = Math.max(this.nowUs, endUs);
+    if (!clock) this.nowUs = Math.max(this.nowUs, endUs);
     const sent = this.sentCounts();
     const due = this.inbox[0]?.deliverUs ?? null;
     const nextUs = due === null ? this.wakeUs : this.wakeUs === null ? due : Math.min(due, this.wakeUs);

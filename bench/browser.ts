@@ -1,0 +1,154 @@
+/**
+ * `npm run bench:browser [-- --record]` — the browser runtime's figures, in headless Chromium
+ * against the built app's runtime lab page (lab.html). One figure per line, `name: value`:
+ *
+ *   mips-ft-off, mips-ft-on   the bench guest in a vm worker: the machine alone; the primary of a
+ *                             pair in free run (the backup replaying in its own worker)
+ *   ft-ratio                  on / off (target ≥ 0.98)
+ *   ack-rtt-us, raw-rtt-us    a log batch's ack round trip on the logging channel (free run, no
+ *                             modelled delay) against a bare MessageChannel round trip between two
+ *                             workers (target ≤ 2×)
+ *   channel-entries-per-s     log entries encoded, posted and decoded through a MessageChannel
+ *   failover-ms               kill → the backup serving (free run), and failover-timeout-ms, the setting
+ *   vmotion-pause-ms          the primary's pause to snapshot and send a 16 MiB guest
+ *   lockstep-pace             counter guest with 3 clients, virtual seconds per wall second (target ≥ 1)
+ *
+ * `--record` appends the figures to bench/results.md.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { chromium } from '@playwright/test';
+// @ts-expect-error: a plain ES module of the test scripts, without types
+import { findChromium } from '../scripts/find-chromium.mjs';
+import type { TraceEvent } from '../src/sim/trace';
+
+const PORT = 4191;
+
+async function main(): Promise<void> {
+  const exe = await findChromium({ install: false });
+  if (!exe) throw new Error('no Chromium found (set CHROMIUM_PATH or install chromium)');
+  const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('vite build failed');
+  const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { stdio: 'ignore' });
+  try {
+    await waitForServer(`http://127.0.0.1:${PORT}/lab.html`);
+    const browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(`http://127.0.0.1:${PORT}/lab.html`);
+    await page.waitForFunction(() => window.ftLab !== undefined);
+    const figures: [string, number, string][] = [];
+    const put = (name: string, value: number, what: string): void => {
+      figures.push([name, value, what]);
+      console.log(`${name}: ${Number.isInteger(value) ? value : value.toFixed(value < 10 ? 3 : 1)}`);
+    };
+
+    const off = await page.evaluate(() => window.ftLab.probe('machine', 200_000_000));
+    put('mips-ft-off', off.mips, 'bench guest, the machine alone in a vm worker, 200 M instructions');
+
+    const on = await page.evaluate(async () => {
+      const lab = window.ftLab;
+      await lab.start({ guest: 'bench', seed: 1, clients: 0, speedIps: 2e9, loggingLink: { delayUs: 0, jitterUs: 0 } });
+      await lab.run(1_000);
+      await lab.freeRun();
+      const t0 = performance.now();
+      const i0 = lab.views()[0].icount;
+      await lab.sleep(4_000);
+      const views = lab.views();
+      return { mips: (views[0].icount - i0) / ((performance.now() - t0) * 1000), events: lab.events(), roles: lab.roles() };
+    });
+    put('mips-ft-on', on.mips, 'bench guest, primary of a pair in free run, 4 s wall');
+    put('ft-ratio', on.mips / off.mips, 'mips-ft-on / mips-ft-off');
+    const ack = await page.evaluate(async () => {
+      const lab = window.ftLab;
+      await lab.start({ guest: 'counter', seed: 2, clients: 3, loggingLink: { delayUs: 0, jitterUs: 0 } });
+      await lab.run(1_000);
+      await lab.freeRun();
+      await lab.sleep(2_000);
+      return lab.events();
+    });
+    const rtts = ackRtts(ack);
+    put('ack-rtt-us', median(rtts), `median over ${rtts.length} log batches of the counter guest under 3 clients: sent → acknowledged, free run, no modelled delay`);
+    const raw = await page.evaluate(() => window.ftLab.probe('rtt', 5_000));
+    put('raw-rtt-us', raw.rttUs, 'bare MessageChannel round trip between two workers, mean of 5000');
+    const entries = await page.evaluate(() => window.ftLab.probe('entries', 1_000));
+    put('channel-entries-per-s', entries.entriesPerS, '1 000 000 nondet entries in batches of 1000: encode, post, decode');
+
+    const fo = await page.evaluate(async () => {
+      const lab = window.ftLab;
+      await lab.start({ guest: 'counter', seed: 3, clients: 3 });
+      await lab.run(1_000);
+      await lab.freeRun();
+      await lab.sleep(600);
+      await lab.act('kill primary');
+      await lab.sleep(800);
+      const ev = lab.events();
+      const crashed = ev.find((e) => e.ev === 'crashed' && e.vm === 'A');
+      const live = ev.find((e) => e.ev === 'went-live' && e.vm === 'B');
+      return { failoverUs: live && crashed ? live.tUs - crashed.tUs : NaN, roles: lab.roles() };
+    });
+    put('failover-ms', fo.failoverUs / 1000, 'counter guest, 3 clients, free run: kill → the backup goes live');
+    put('failover-timeout-ms', 300, 'the failure timeout setting');
+    const snap = await page.evaluate(() => window.ftLab.probe('snapshot', 20_000_000));
+    put('vmotion-pause-ms', snap.pauseMs, `FT VMotion's pause: snapshot of the bench guest's ${(snap.ramBytes / 1048576).toFixed(0)} MiB machine taken and posted`);
+
+    const pace = await page.evaluate(async () => {
+      const lab = window.ftLab;
+      await lab.start({ guest: 'counter', seed: 5, clients: 3 });
+      const t0 = performance.now();
+      await lab.run(3_000_000);
+      return { pace: 3 / ((performance.now() - t0) / 1000), windows: lab.windows() };
+    });
+    put('lockstep-pace', pace.pace, `counter guest, 3 clients, 3 s virtual as fast as the workers go (${pace.windows} windows)`);
+    await browser.close();
+
+    if (process.argv.includes('--record')) {
+      const machine = `${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length}, Chromium (headless)`;
+      const date = new Date().toISOString().slice(0, 10);
+      for (const [name, value, what] of figures) {
+        appendFileSync('bench/results.md', `| browser ${name}: ${what} | ${Number.isInteger(value) ? value : value.toFixed(3)} | \`npm run bench:browser\` | ${date} | ${machine} |\n`);
+      }
+      console.log('recorded in bench/results.md');
+    }
+  } finally {
+    server.kill();
+  }
+}
+
+/** For each log batch the primary sent first (not resent), the time until an ack covered it. */
+function ackRtts(events: TraceEvent[]): number[] {
+  const sent: { last: number; tUs: number }[] = [];
+  const out: number[] = [];
+  for (const e of events) {
+    if (e.vm !== 'A') continue;
+    if (e.ev === 'log-sent' && !e.resent) sent.push({ last: e.last, tUs: e.tUs });
+    else if (e.ev === 'ack-received') {
+      while (sent.length > 0 && sent[0].last <= e.ackSeq) out.push(e.tUs - (sent.shift() as { tUs: number }).tUs);
+    }
+  }
+  return out;
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function waitForServer(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});

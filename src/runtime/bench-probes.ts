@@ -1,0 +1,87 @@
+/**
+ * Measurements that only a worker can make, for `npm run bench:browser` (docs/design.md §1.5):
+ * the guest machine alone in a worker, a bare MessageChannel round trip between two workers, and
+ * log entries through a MessageChannel (encoded, posted, decoded). The FT figures proper come from
+ * runs of the real runtime; these are the baselines they are held against.
+ */
+import { Machine } from '../machine/machine';
+import { decodeBatch, encodeBatch, type LogEntry } from '../ft/log';
+
+export type Probe =
+  | { probe: 'machine'; elf: Uint8Array; instructions: number; slice: number }
+  | { probe: 'rtt'; role: 'ping' | 'echo'; port: MessagePort; rounds: number }
+  | { probe: 'entries'; role: 'send' | 'receive'; port: MessagePort; batches: number; perBatch: number }
+  /** FT VMotion's pause: what the primary does before it runs on — take the snapshot and post it. */
+  | { probe: 'snapshot'; role: 'send'; elf: Uint8Array; port: MessagePort; instructions: number }
+  | { probe: 'snapshot'; role: 'receive'; port: MessagePort };
+
+/** Runs a probe; resolves with its figures (the echo and receive sides resolve when done too). */
+export function runProbe(p: Probe): Promise<Record<string, number>> {
+  switch (p.probe) {
+    case 'machine': {
+      const m = Machine.fromElf(p.elf);
+      m.setNondetSource({ read: () => 0 });
+      const t0 = performance.now();
+      while (m.icount < p.instructions) {
+        const r = m.run(Math.min(p.slice, p.instructions - m.icount));
+        if (r.reason === 'exit' || r.reason === 'fault') break;
+      }
+      const ms = performance.now() - t0;
+      return Promise.resolve({ retired: m.icount, ms, mips: m.icount / ms / 1000 });
+    }
+    case 'rtt':
+      return new Promise((resolve) => {
+        let n = 0;
+        let t0 = 0;
+        p.port.onmessage = () => {
+          if (p.role === 'echo') {
+            p.port.postMessage(null);
+            if (++n >= p.rounds) resolve({ rounds: n });
+            return;
+          }
+          if (++n >= p.rounds) return resolve({ rttUs: ((performance.now() - t0) * 1000) / p.rounds });
+          p.port.postMessage(null);
+        };
+        if (p.role === 'ping') {
+          t0 = performance.now();
+          p.port.postMessage(null);
+        }
+      });
+    case 'snapshot':
+      return new Promise((resolve) => {
+        if (p.role === 'receive') {
+          p.port.onmessage = (ev: MessageEvent) => resolve({ ramBytes: (ev.data as { machine: { ram: ArrayBuffer | Uint8Array } }).machine.ram.byteLength });
+          return;
+        }
+        const m = Machine.fromElf(p.elf);
+        m.setNondetSource({ read: () => 0 });
+        m.run(p.instructions);
+        const t0 = performance.now();
+        const snap = m.snapshot();
+        p.port.postMessage({ type: 'snapshot', machine: snap, epoch: 1 });
+        resolve({ pauseMs: performance.now() - t0, ramBytes: snap.ram.byteLength });
+      });
+    case 'entries':
+      return new Promise((resolve) => {
+        if (p.role === 'receive') {
+          let batches = 0;
+          let entries = 0;
+          p.port.onmessage = (ev: MessageEvent) => {
+            entries += decodeBatch(ev.data as ArrayBuffer).length;
+            if (++batches >= p.batches) resolve({ entries, endMs: performance.timeOrigin + performance.now() });
+          };
+          return;
+        }
+        const startMs = performance.timeOrigin + performance.now();
+        let seq = 1;
+        for (let b = 0; b < p.batches; b++) {
+          const es: LogEntry[] = [];
+          for (let i = 0; i < p.perBatch; i++, seq++) es.push({ seq, icount: seq * 10, kind: 'nondet', source: 'rng', value: seq });
+          const buf = encodeBatch(es);
+          p.port.postMessage(buf, [buf]);
+        }
+        // The rate is end to end: from the sender's start to the receiver's last decode (one wall clock).
+        resolve({ startMs });
+      });
+  }
+}
