@@ -88,6 +88,22 @@ test('a lockstep run is the same in two page loads, and the same as `npm run sim
   expect(firstDifference(expected, first)).toBe('equal');
 });
 
+test('a run steered by hand is a script: `npm run sim` with it gives the same trace', async ({ page }) => {
+  await start(page, 31);
+  await run(page, 250_000);
+  await act(page, 'send client 2');
+  await run(page, 400_000);
+  await act(page, 'kill primary');
+  await run(page, 900_000);
+  const script = await page.evaluate(() => window.ftLab.script());
+  expect(script).toMatch(/^send client 2 at \d+us; kill primary at \d+us$/);
+  const lockstep = await page.evaluate(() => window.ftLab.trace(900_000));
+  const base = guestClusterConfig('counter', readGuestElf('counter'), 31, 3);
+  const sim = new Cluster({ ...CLUSTER_DEFAULTS, ...base, script: parseScript(script) });
+  sim.run(900_000);
+  expect(firstDifference(serializeTrace(sim.trace.filter((e) => e.tUs < 900_000)), lockstep)).toBe('equal');
+});
+
 function firstDifference(a: string, b: string): string {
   const x = a.split('\n');
   const y = b.split('\n');

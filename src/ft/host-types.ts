@@ -69,6 +69,20 @@ export interface HostView {
   backupReady: boolean;
   /** Backup: the icount of the last entry it received. */
   lastReceivedIcount: number;
+  /**
+   * The log queue the UI draws: on a primary, entries sent and not yet acknowledged and the bytes
+   * not yet replayed (flow control's count); on a backup, entries received and not yet replayed.
+   */
+  logQueueEntries: number;
+  logQueueBytes: number;
+  /** Primary: the backup's lag in backup time, as the primary measures it from acks (µs). */
+  lagUs: number;
+  /** Primary: outputs the Output Rule holds now. */
+  heldCount: number;
+  /** Backup: outputs suppressed, hash entries checked, and the first divergence if any. */
+  suppressed: number;
+  hashesChecked: number;
+  divergence: { icount: number; reason: string } | null;
 }
 
 export interface HostCore {

@@ -460,6 +460,10 @@ export class VmHost {
       name: this.core.name, role: this.core.role, state: this.core.state, paused: this.paused, peer: this.failover.peer,
       icount: this.machine.icount, cpuShare: p?.cpuShare ?? 1, oldestHeldSinceUs: p?.oldestHeldSinceUs() ?? null,
       backupReady: b !== null, lastReceivedIcount: b?.lastReceivedIcount ?? this.machine.icount,
+      logQueueEntries: p ? p.lastSentSeq - p.ackedSeq : b ? b.bufferedEntries : 0,
+      logQueueBytes: p ? p.inflightBytes : 0,
+      lagUs: p ? p.lagUs() : 0, heldCount: p?.heldCount ?? 0,
+      suppressed: b?.suppressedCount ?? 0, hashesChecked: b?.hashesChecked ?? 0, divergence: b?.divergence ?? null,
     };
   }
 

@@ -48,6 +48,7 @@ const lab = {
     await need().act(step.action);
   },
   now: (): number => need().now,
+  script: (): string => need().script(),
   roles: (): Record<string, string> => need().conductor.roles,
   trace: (beforeUs?: number): string => need().exportTrace(beforeUs),
   events: (): TraceEvent[] => need().conductor.trace,

@@ -119,7 +119,10 @@ export function serveNode(scope: WorkerScope): void {
         ports.set(m.end.wire, m.port);
         m.port.onmessage = (ev: MessageEvent) => {
           try {
-            n.accept(validatePacket(ev.data, m.end.wire));
+            const p = validatePacket(ev.data, m.end.wire);
+            // Free run: the wire's modelled delay counts from arrival (the real transit comes on top),
+            // on this worker's clock — two workers' clocks need not agree to the microsecond.
+            n.accept(free ? { ...p, deliverUs: wallUs(free.originMs) + (p.deliverUs - p.sentUs) } : p);
           } catch (err) {
             fail(null, err);
             return;

@@ -152,11 +152,16 @@ export class BrowserRuntime {
 
   /** A fault or the user's action, applied at the next window boundary (free run: now). */
   act(action: FaultAction): Promise<void> {
-    return this.atBoundary(() => this.conductor.apply(action));
+    return this.atBoundary(() => this.conductor.act(action));
   }
 
   clientSend(client: number): Promise<void> {
-    return this.atBoundary(() => this.conductor.clientSend(client));
+    return this.act({ kind: 'send', client });
+  }
+
+  /** The run so far as a script: with the same seed and settings it replays exactly (lockstep). */
+  script(): string {
+    return this.conductor.runScript();
   }
 
   history(): Promise<HistoryEntry[]> {

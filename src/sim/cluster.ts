@@ -345,6 +345,8 @@ export class Cluster {
         for (const w of this.wires) w.link.heal();
         this.world.heal();
         return;
+      case 'send':
+        return this.clientSend(action.client);
     }
   }
 
@@ -463,6 +465,8 @@ function describeAction(a: FaultAction): string {
       return `cut ${a.vm} ${a.from}`;
     case 'heal':
       return 'heal';
+    case 'send':
+      return `send client ${a.client}`;
   }
 }
 

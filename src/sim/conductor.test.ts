@@ -56,3 +56,23 @@ describe('the lockstep conductor gives the simulator\'s run', () => {
     });
   }
 });
+
+describe('a run with the user\'s actions is a script', () => {
+  it('actions taken between windows come back as a script that the simulator replays exactly', async () => {
+    const cfg = config('counter', 9, '');
+    const conductor = new Conductor(cfg, localNodes(cfg));
+    await conductor.step();
+    await conductor.run(123_456.5); // mid-window, not a whole microsecond
+    await conductor.act({ kind: 'send', client: 2 });
+    await conductor.run(300_000);
+    await conductor.act({ kind: 'kill', vm: 'primary' });
+    await conductor.run(900_000);
+    const script = conductor.runScript();
+    expect(script).toMatch(/^send client 2 at 123457us; kill primary at \d+us$/);
+    const sim = new Cluster({ ...cfg, script: parseScript(script) });
+    sim.run(900_000);
+    const a = serializeTrace(sim.trace.filter(before(900_000)));
+    const b = serializeTrace(conductor.trace.filter(before(900_000)));
+    expect(firstDifference(a, b)).toBe('equal');
+  });
+});

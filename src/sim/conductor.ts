@@ -100,6 +100,7 @@ export class Conductor {
   /** Free run: the wall time (ms) all nodes count from; null in lockstep. */
   private freeOriginMs: number | null = null;
   windows = 0;
+  private readonly userSteps: ScriptStep[] = [];
 
   constructor(config: Partial<ClusterConfig> & Pick<ClusterConfig, 'seed' | 'makeMachine'>, private readonly nodes: NodeFactory) {
     const cfg: ClusterConfig = { ...CLUSTER_DEFAULTS, ...config };
@@ -132,6 +133,7 @@ export class Conductor {
     const view: HostView = {
       name, role, state: role === 'primary' ? 'running' : 'waiting', paused: false, peer, icount: 0, cpuShare: 1,
       oldestHeldSinceUs: null, backupReady: role === 'backup' && !awaitSnapshot, lastReceivedIcount: 0,
+      logQueueEntries: 0, logQueueBytes: 0, lagUs: 0, heldCount: 0, suppressed: 0, hashesChecked: 0, divergence: null,
     };
     const h: HostEntry = { spec, handle, view, nextUs: this.nowUs, sent: {} };
     this.hosts.push(h);
@@ -353,6 +355,24 @@ export class Conductor {
     }
   }
 
+  /**
+   * A user's action now, recorded: `script()` gives the run as a script the simulator (or a page
+   * load) replays exactly. Lockstep applies it at a whole microsecond, the unit scripts are written in.
+   */
+  async act(action: FaultAction): Promise<void> {
+    if (!this.freeRunning && !Number.isInteger(this.nowUs)) await this.run(Math.ceil(this.nowUs));
+    // The trace names it as the replayed script will: "send client 2 at 123457us".
+    const step = { atUs: this.nowUs, action, text: `${describe(action)} at ${this.nowUs}us` };
+    this.userSteps.push(step);
+    await this.applyStep(step);
+  }
+
+  /** The run's script so far: the configured steps and the user's actions, in order. */
+  runScript(): string {
+    const steps = [...this.cfg.script, ...this.userSteps].sort((a, b) => a.atUs - b.atUs);
+    return steps.map((s) => `${describe(s.action)} at ${s.atUs}us`).join('; ');
+  }
+
   /** Applies a fault or a user's action now (at the current boundary). */
   async apply(action: FaultAction, text = describe(action)): Promise<void> {
     const key = this.nextKey();
@@ -384,6 +404,9 @@ export class Conductor {
         for (const w of this.wires) if (w.cut) await this.setCut(w, false, key);
         this.worldCuts.clear();
         await this.worldAct({ kind: 'heal' });
+        return;
+      case 'send':
+        await this.worldAct({ kind: 'send-one', client: action.client });
         return;
     }
   }
@@ -449,5 +472,7 @@ function describe(a: FaultAction): string {
       return `cut ${a.vm} ${a.from}`;
     case 'heal':
       return 'heal';
+    case 'send':
+      return `send client ${a.client}`;
   }
 }

@@ -18,7 +18,9 @@ export type FaultAction =
   /** Cut one VM from the disk server, or from the clients. */
   | { kind: 'cut'; vm: VmRef; from: 'disk' | 'clients' }
   /** Restore every cut link. A halted VM stays halted. */
-  | { kind: 'heal' };
+  | { kind: 'heal' }
+  /** Client N sends one request now (the UI's send button; a recorded run replays it). */
+  | { kind: 'send'; client: number };
 
 export interface ScriptStep {
   atUs: number;
@@ -46,9 +48,10 @@ const ACTIONS: { pattern: RegExp; make: (m: RegExpExecArray) => FaultAction }[] 
   { pattern: /^partition logging$/, make: () => ({ kind: 'partition', what: 'logging' }) },
   { pattern: new RegExp(`^cut ${VM} (disk|clients)$`), make: (m) => ({ kind: 'cut', vm: m[1], from: m[2] as 'disk' | 'clients' }) },
   { pattern: /^heal$/, make: () => ({ kind: 'heal' }) },
+  { pattern: /^send client (\d+)$/, make: (m) => ({ kind: 'send', client: Number(m[1]) }) },
 ];
 
-export const SCRIPT_ACTIONS_HELP = 'kill primary|backup|A|B|C…, vmotion, partition logging, cut A|B|C… disk|clients, heal';
+export const SCRIPT_ACTIONS_HELP = 'kill primary|backup|A|B|C…, vmotion, partition logging, cut A|B|C… disk|clients, heal, send client N';
 
 /** Parses "ACTION at TIME; ACTION at TIME; …". Steps come back sorted by time (stable). */
 export function parseScript(text: string): ScriptStep[] {
