@@ -17,7 +17,7 @@ import { World, type WorldEffect } from '../world/world';
 import { validateDiskMessage } from '../world/disk-messages';
 import { Prng } from './prng';
 import { SimLink, type SimLinkSettings } from './link';
-import { traceOf, type TraceEvent } from './trace';
+import { traceOf, worldTraceEvent, type TraceEvent } from './trace';
 import { CHECKED_EVENTS, standardCheckers, type Checker, type Violation } from './checkers';
 import type { ScriptStep, FaultAction, VmRef } from './script';
 import { CLUSTER_DEFAULTS, buildHost, buildWorld, type ClusterConfig } from './cluster-config';
@@ -281,20 +281,10 @@ export class Cluster {
         case 'disk-reply':
           this.link(e.vm, 'disk').send('world', e.vm, e.reply, tUs);
           break;
-        case 'client-completed':
-          this.record({ tUs, vm: 'world', ev: 'client-completed', client: e.client, seq: e.seq, result: e.result, latencyUs: e.returnUs - e.invokeUs, fromVm: e.fromVm });
-          break;
-        case 'client-dropped-duplicate':
-          this.record({ tUs, vm: 'world', ev: 'client-dropped-duplicate', client: e.client, seq: e.seq, fromVm: e.fromVm });
-          break;
-        case 'dropped':
-          this.record({ tUs, vm: 'world', ev: 'dropped', what: e.what, reason: e.reason, detail: e.detail });
-          break;
-        case 'serving':
-          this.record({ tUs, vm: 'world', ev: 'serving', serving: e.vm });
-          break;
-        default:
-          break;
+        default: {
+          const t = worldTraceEvent(e, tUs);
+          if (t) this.record(t);
+        }
       }
     }
     this.worldWakeUs = wakeAtOrAfter(this.world.nextDeadlineUs(), this.nowUs);

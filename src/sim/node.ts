@@ -19,7 +19,7 @@ import type { ChannelName } from '../ft/channels';
 import { validateDiskMessage } from '../world/disk-messages';
 import type { World, WorldEffect } from '../world/world';
 import { LinkDirection, deliversAfter, type SimLinkSettings } from './link';
-import { traceOf, type TraceEvent } from './trace';
+import { traceOf, worldTraceEvent, type TraceEvent } from './trace';
 import type { Prng } from './prng';
 
 export const RANK_SCRIPT = 0;
@@ -378,20 +378,10 @@ export class WorldNode extends ClusterNode {
         case 'disk-reply':
           this.sendOn('disk', e.vm, e.reply);
           break;
-        case 'client-completed':
-          this.record({ tUs, vm: 'world', ev: 'client-completed', client: e.client, seq: e.seq, result: e.result, latencyUs: e.returnUs - e.invokeUs, fromVm: e.fromVm });
-          break;
-        case 'client-dropped-duplicate':
-          this.record({ tUs, vm: 'world', ev: 'client-dropped-duplicate', client: e.client, seq: e.seq, fromVm: e.fromVm });
-          break;
-        case 'dropped':
-          this.record({ tUs, vm: 'world', ev: 'dropped', what: e.what, reason: e.reason, detail: e.detail });
-          break;
-        case 'serving':
-          this.record({ tUs, vm: 'world', ev: 'serving', serving: e.vm });
-          break;
-        default:
-          break;
+        default: {
+          const t = worldTraceEvent(e, tUs);
+          if (t) this.record(t);
+        }
       }
     }
     this.wakeUs = clampWake(this.world.nextDeadlineUs(), tUs);

@@ -6,6 +6,7 @@
 import type { MachineOutput } from '../machine/types';
 import type { EntryKind } from '../ft/log';
 import type { FtEffect } from '../ft/effects';
+import type { WorldEffect } from '../world/world';
 
 export type VmName = string;
 export type OutKind = MachineOutput['kind'];
@@ -88,6 +89,22 @@ export function outputDigest(out: MachineOutput): string {
 function fnvBytes(h: number, bytes: Uint8Array): number {
   for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
   return h;
+}
+
+/** A world effect as the trace keeps it, or null for the ones that are only sends. */
+export function worldTraceEvent(e: WorldEffect, tUs: number): TraceEvent | null {
+  switch (e.kind) {
+    case 'client-completed':
+      return { tUs, vm: 'world', ev: 'client-completed', client: e.client, seq: e.seq, result: e.result, latencyUs: e.returnUs - e.invokeUs, fromVm: e.fromVm };
+    case 'client-dropped-duplicate':
+      return { tUs, vm: 'world', ev: 'client-dropped-duplicate', client: e.client, seq: e.seq, fromVm: e.fromVm };
+    case 'dropped':
+      return { tUs, vm: 'world', ev: 'dropped', what: e.what, reason: e.reason, detail: e.detail };
+    case 'serving':
+      return { tUs, vm: 'world', ev: 'serving', serving: e.vm };
+    default:
+      return null;
+  }
 }
 
 /** A host's effect as the trace keeps it: same name, payloads reduced to what a checker compares. */
