@@ -112,3 +112,16 @@ function firstDifference(a: string, b: string): string {
   }
   return 'equal';
 }
+
+test('a vm worker that throws is reported crashed with its error, and the others go on', async ({ page }) => {
+  await page.goto('/lab.html');
+  await page.waitForFunction(() => window.ftLab !== undefined);
+  await page.evaluate(() => window.ftLab.start({ guest: 'counter', seed: 41, clients: 3, faultyWorker: 'B' }));
+  await run(page, 800_000);
+  expect(await page.evaluate(() => window.ftLab.roles())).toEqual({ A: 'live', B: 'crashed' });
+  const errors = await page.evaluate(() => window.ftLab.errors());
+  expect(errors.join('\n')).toContain('injected fault in the worker');
+  const ev = await events(page);
+  expect(ev.find((e) => e.ev === 'guest-stopped' && e.vm === 'B')).toMatchObject({ reason: 'worker-failed' });
+  expect(ev.filter((e) => e.ev === 'client-completed').length).toBeGreaterThan(20);
+});

@@ -9,9 +9,14 @@ import type { GuestName } from '../sim/guests';
 import type { TraceEvent } from '../sim/trace';
 import type { Probe } from './bench-probes';
 
-export interface LabStart extends Omit<RuntimeOptions, 'elf'> {
+export interface LabStart extends Omit<RuntimeOptions, 'elf' | 'spawn'> {
   guest: GuestName;
+  /** A VM whose worker throws at its first window (the failure path of a worker that crashes). */
+  faultyWorker?: string;
 }
+
+/** A worker that throws as soon as it is asked to run: what a bug in a vm worker looks like. */
+const FAULTY_WORKER = `self.onmessage = (ev) => { if (ev.data && ev.data.t === 'window') throw new Error('injected fault in the worker'); };`;
 
 let rt: BrowserRuntime | null = null;
 
@@ -34,7 +39,13 @@ const status = (text: string): void => {
 const lab = {
   async start(o: LabStart): Promise<void> {
     rt?.dispose();
-    rt = new BrowserRuntime({ ...o, elf: await elfOf(o.guest) });
+    const faulty = o.faultyWorker;
+    const spawn = faulty === undefined ? undefined : (kind: 'vm' | 'world', name: string): Worker => kind === 'vm' && name === faulty
+      ? new Worker(URL.createObjectURL(new Blob([FAULTY_WORKER], { type: 'text/javascript' })))
+      : kind === 'vm'
+        ? new Worker(new URL('./vm.worker.ts', import.meta.url), { type: 'module', name: `vm ${name}` })
+        : new Worker(new URL('./world.worker.ts', import.meta.url), { type: 'module', name: 'world' });
+    rt = new BrowserRuntime({ ...o, elf: await elfOf(o.guest), spawn });
     status(`${o.guest}, seed ${o.seed}: running`);
   },
   async run(untilUs: number): Promise<number> {

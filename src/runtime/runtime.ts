@@ -16,7 +16,7 @@ import type { HostView } from '../ft/host';
 import type { FtSettings } from '../ft/settings';
 import type { SimLinkSettings } from '../sim/link';
 import type { HistoryEntry } from '../world/history';
-import { workerNodes, type WorkerNodes } from './worker-nodes';
+import { workerNodes, type WorkerNodeOptions, type WorkerNodes } from './worker-nodes';
 import type { PortableConfig } from './protocol';
 
 export interface RuntimeOptions {
@@ -37,6 +37,8 @@ export interface RuntimeOptions {
   diskLink?: Partial<SimLinkSettings>;
   /** Virtual seconds per wall second (Infinity: as fast as the workers run). */
   pace?: number;
+  /** Builds the workers (tests put a faulty one in); the default is the bundled vm / world worker. */
+  spawn?: WorkerNodeOptions['spawn'];
 }
 
 export interface RuntimeStats {
@@ -78,7 +80,7 @@ export class BrowserRuntime {
     };
     const { makeMachine: _m, script: _s, ...portable } = this.cfg;
     this.nodes = workerNodes({
-      cfg: portable as PortableConfig, elf: o.elf,
+      cfg: portable as PortableConfig, elf: o.elf, spawn: o.spawn,
       onFailure: (node, error) => this.errors.push(`${node}: ${error}`),
       onFreeReport: (node, trace, view) => this.conductor.ingest(node, trace, view),
     });
