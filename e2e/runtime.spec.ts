@@ -125,3 +125,17 @@ test('a vm worker that throws is reported crashed with its error, and the others
   expect(ev.find((e) => e.ev === 'guest-stopped' && e.vm === 'B')).toMatchObject({ reason: 'worker-failed' });
   expect(ev.filter((e) => e.ev === 'client-completed').length).toBeGreaterThan(20);
 });
+
+test('time travel: back to a snapshot, fresh workers go on exactly as the first time', async ({ page }) => {
+  await start(page, 51, 'kill primary at 500ms');
+  await run(page, 300_000);
+  const snap = await page.evaluate(() => window.ftLab.snapshot());
+  await run(page, 900_000);
+  const first = await page.evaluate(() => window.ftLab.trace());
+  await page.evaluate((i) => window.ftLab.restore(i), snap);
+  expect(await page.evaluate(() => window.ftLab.now())).toBe(300_000);
+  await run(page, 900_000);
+  const again = await page.evaluate(() => window.ftLab.trace());
+  expect(first).toContain('"ev":"went-live"');
+  expect(firstDifference(first, again)).toBe('equal');
+});

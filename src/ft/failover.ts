@@ -124,4 +124,8 @@ export class Failover {
   snapshot(): FailoverState {
     return { ...this.st };
   }
+
+  restore(s: FailoverState): void {
+    this.st = { ...s };
+  }
 }

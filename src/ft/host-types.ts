@@ -19,6 +19,9 @@ export interface HostPacing {
   sliceUs(retired: number): number;
   /** The host's nominal speed (instructions per second): a backup reports it until it has measured its own. */
   nominalIps: number;
+  /** The position of any randomness in sliceUs (the simulator's speed jitter), for a snapshot. */
+  snapshot?(): unknown;
+  restore?(state: never): void;
 }
 
 export interface VmHostConfig {
@@ -108,5 +111,8 @@ export interface VmHostSnapshot {
   failover: FailoverState;
   hyper: { role: 'primary'; state: PrimaryState } | { role: 'backup'; state: BackupState } | null;
   machine: MachineSnapshot;
+  /** The guest RNG's and the pacing's positions, when they have them. */
+  rng?: unknown;
+  pacing?: unknown;
 }
 

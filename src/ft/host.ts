@@ -471,7 +471,31 @@ export class VmHost {
     const hyper = this.primary
       ? { role: 'primary' as const, state: this.primary.snapshot() }
       : this.backup ? { role: 'backup' as const, state: this.backup.snapshot() } : null;
-    return { core: structuredClone(this.core), failover: this.failover.snapshot(), hyper, machine: this.machine.snapshot() };
+    return {
+      core: structuredClone(this.core), failover: this.failover.snapshot(), hyper, machine: this.machine.snapshot(),
+      rng: this.rng.snapshot?.(), pacing: this.pacing.snapshot?.(),
+    };
+  }
+
+  /**
+   * Takes a snapshot's state whole (time travel: a cluster restored at a window boundary). The host
+   * must be built with the same name, settings, pacing and RNG stream as the one snapshotted.
+   */
+  restore(s: VmHostSnapshot): void {
+    this.machine.restore(s.machine);
+    this.core = structuredClone(s.core);
+    this.failover.restore(s.failover);
+    this.primary = null;
+    this.backup = null;
+    if (s.hyper?.role === 'primary') {
+      this.primary = new PrimaryHypervisor(this.machine, this.rng, this.settings);
+      this.primary.restore(s.hyper.state);
+    } else if (s.hyper?.role === 'backup') {
+      this.backup = new BackupHypervisor(this.machine, this.settings, this.rng);
+      this.backup.restore(s.hyper.state);
+    }
+    if (s.rng !== undefined) this.rng.restore?.(s.rng as never);
+    if (s.pacing !== undefined) this.pacing.restore?.(s.pacing as never);
   }
 }
 

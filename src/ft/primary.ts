@@ -23,6 +23,9 @@ import type { StallSummary } from './stats';
 /** The injected PRNG behind the guest's hardware RNG. */
 export interface RandomSource {
   nextU32(): number;
+  /** Its position, for a host's snapshot (a seeded Prng has one; a test's source may not). */
+  snapshot?(): unknown;
+  restore?(state: never): void;
 }
 
 type BounceEvent = { kind: 'net-rx'; bytes: Uint8Array } | { kind: 'disk-done'; id: number; data?: Uint8Array; failed?: true };

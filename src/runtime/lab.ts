@@ -8,6 +8,7 @@ import { checkLinearizable } from '../sim/linearizability';
 import type { GuestName } from '../sim/guests';
 import type { TraceEvent } from '../sim/trace';
 import type { Probe } from './bench-probes';
+import type { ClusterSnapshot } from '../sim/conductor';
 
 export interface LabStart extends Omit<RuntimeOptions, 'elf' | 'spawn'> {
   guest: GuestName;
@@ -19,6 +20,7 @@ export interface LabStart extends Omit<RuntimeOptions, 'elf' | 'spawn'> {
 const FAULTY_WORKER = `self.onmessage = (ev) => { if (ev.data && ev.data.t === 'window') throw new Error('injected fault in the worker'); };`;
 
 let rt: BrowserRuntime | null = null;
+const snapshots: ClusterSnapshot[] = [];
 
 async function elfOf(guest: string): Promise<Uint8Array> {
   const r = await fetch(`/guests/${guest}.elf`);
@@ -60,6 +62,12 @@ const lab = {
   },
   now: (): number => need().now,
   script: (): string => need().script(),
+  /** Time travel: a snapshot of the cluster now (kept in the page), and back to one. */
+  async snapshot(): Promise<number> {
+    snapshots.push(await need().snapshot());
+    return snapshots.length - 1;
+  },
+  restore: (i: number): Promise<void> => need().restore(snapshots[i]),
   roles: (): Record<string, string> => need().conductor.roles,
   trace: (beforeUs?: number): string => need().exportTrace(beforeUs),
   events: (): TraceEvent[] => need().conductor.trace,

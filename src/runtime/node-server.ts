@@ -149,6 +149,11 @@ export function serveNode(scope: WorkerScope): void {
       case 'free-run':
         free = { originMs: m.originMs, trace: [], lastReportMs: 0, timer: null, kicked: false };
         return freeKick();
+      case 'snapshot':
+        return reply({ t: 'done', id: m.id, result: need(node).snapshot() });
+      case 'restore':
+        need(node).restore(m.state);
+        return reply({ t: 'done', id: m.id, result: null });
       case 'history':
         return reply({ t: 'done', id: m.id, result: worldNode(node).world.history() });
       case 'act': {

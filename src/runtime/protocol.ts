@@ -12,7 +12,7 @@
  * dropped and reported) and changes nothing.
  */
 import type { ClusterConfig, HostSpec } from '../sim/cluster-config';
-import type { EventKey, KeyedEvent, Packet, WireEnd } from '../sim/node';
+import type { EventKey, KeyedEvent, NodeState, Packet, WireEnd } from '../sim/node';
 import type { HostView } from '../ft/host';
 import type { Probe } from './bench-probes';
 import type { WorldAction } from '../sim/conductor';
@@ -31,6 +31,9 @@ export type ToWorker =
   | { t: 'act'; id: number; action: WorldAction; key: EventKey }
   /** Free run from now on: the node on the real clock, µs since `originMs` (performance.timeOrigin + now()). */
   | { t: 'free-run'; originMs: number }
+  /** Time travel: the node's state at this boundary; and a fresh node put back into one. */
+  | { t: 'snapshot'; id: number }
+  | { t: 'restore'; id: number; state: NodeState }
   /** A benchmark probe (bench-probes.ts), answered with its figures. */
   | { t: 'probe'; id: number; probe: Probe }
   /** The world's client history, for the checkers on the main thread. */
@@ -91,6 +94,11 @@ export function validateToWorker(x: unknown): ToWorker {
     case 'free-run':
       num(x, 'originMs');
       return x as unknown as ToWorker;
+    case 'restore':
+      if (!isObj(x.state) || !Array.isArray(x.state.inbox) || !Array.isArray(x.state.ends)) throw new ProtocolError('restore needs a node state');
+      num(x, 'id');
+      return x as unknown as ToWorker;
+    case 'snapshot':
     case 'kill':
     case 'history':
       num(x, 'id');

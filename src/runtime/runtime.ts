@@ -7,7 +7,7 @@
  * script. Stats go to the UI at most ~30 times a second; a main thread that drops frames only slows
  * how often windows are granted, never what happens in them.
  */
-import { Conductor } from '../sim/conductor';
+import { Conductor, type ClusterSnapshot } from '../sim/conductor';
 import { guestClusterConfig, type GuestName } from '../sim/guests';
 import { parseScript, type FaultAction } from '../sim/script';
 import { CLUSTER_DEFAULTS, type ClusterConfig } from '../sim/cluster-config';
@@ -55,9 +55,10 @@ const STATS_EVERY_MS = 33;
 const EVENTS_PER_STATS_MAX = 2_000;
 
 export class BrowserRuntime {
-  readonly conductor: Conductor;
+  private current: Conductor;
   readonly cfg: ClusterConfig;
-  private readonly nodes: WorkerNodes;
+  private nodes: WorkerNodes;
+  private readonly makeNodes: () => WorkerNodes;
   private readonly queued: (() => Promise<void>)[] = [];
   private readonly fresh: TraceEvent[] = [];
   readonly errors: string[] = [];
@@ -79,16 +80,47 @@ export class BrowserRuntime {
       diskLink: { ...CLUSTER_DEFAULTS.diskLink, ...o.diskLink },
     };
     const { makeMachine: _m, script: _s, ...portable } = this.cfg;
-    this.nodes = workerNodes({
+    this.makeNodes = () => workerNodes({
       cfg: portable as PortableConfig, elf: o.elf, spawn: o.spawn,
       onFailure: (node, error) => this.errors.push(`${node}: ${error}`),
       onFreeReport: (node, trace, view) => this.conductor.ingest(node, trace, view),
     });
-    this.conductor = new Conductor(this.cfg, this.nodes);
-    this.conductor.listeners.push((e) => {
+    this.nodes = this.makeNodes();
+    this.current = this.listen(new Conductor(this.cfg, this.nodes));
+    this.pace = o.pace ?? 1;
+  }
+
+  get conductor(): Conductor {
+    return this.current;
+  }
+
+  private listen(c: Conductor): Conductor {
+    c.listeners.push((e) => {
       if (this.fresh.length < EVENTS_PER_STATS_MAX) this.fresh.push(e);
     });
-    this.pace = o.pace ?? 1;
+    return c;
+  }
+
+  /** The whole cluster at the current window boundary (lockstep), for time travel. */
+  snapshot(): Promise<ClusterSnapshot> {
+    let snap: ClusterSnapshot | null = null;
+    return this.exclusive(async () => {
+      snap = await this.current.snapshot();
+    }).then(() => snap as ClusterSnapshot);
+  }
+
+  /**
+   * Back to a snapshot of this run: every worker torn down, fresh ones built and put back into the
+   * snapshot's state; from there the run goes on exactly as it did (lockstep).
+   */
+  restore(snap: ClusterSnapshot): Promise<void> {
+    this.playing = false;
+    return this.exclusive(async () => {
+      const old = this.current;
+      this.nodes.terminateAll();
+      this.nodes = this.makeNodes();
+      this.current = this.listen(await Conductor.restore(this.cfg, this.nodes, snap, old.trace));
+    });
   }
 
   get now(): number {

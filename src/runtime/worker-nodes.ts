@@ -9,7 +9,7 @@
 import type { HostView } from '../ft/host';
 import type { HostSpec } from '../sim/cluster-config';
 import type { HostHandle, NodeFactory, WorldHandle } from '../sim/conductor';
-import type { BoundaryResult, KeyedEvent, WindowReport, WireEnd } from '../sim/node';
+import type { BoundaryResult, KeyedEvent, NodeState, WindowReport, WireEnd } from '../sim/node';
 import type { HistoryEntry } from '../world/history';
 import { validateFromWorker, type PortableConfig, type ToWorker } from './protocol';
 
@@ -113,6 +113,10 @@ export function workerNodes(o: WorkerNodeOptions): WorkerNodes {
     runWindow: (endUs: number, expect: Record<number, number>) => r.call<WindowReport>({ t: 'window', endUs, expect }),
     addEnd: (end: WireEnd) => addEnd(r, end),
     setCut: (wire: number, cut: boolean, key: readonly number[], expect?: Record<number, number>) => r.call<KeyedEvent[]>({ t: 'set-cut', wire, cut, key, expect }),
+    snapshot: () => r.call<NodeState>({ t: 'snapshot' }),
+    restore: async (state: NodeState) => {
+      await r.call<null>({ t: 'restore', state });
+    },
   });
 
   return {

@@ -3,7 +3,7 @@ import type { GuestMachine } from '../machine/types';
 import type { FtSettings } from '../ft/settings';
 import { VmHost } from '../ft/host';
 import { World } from '../world/world';
-import { Prng } from './prng';
+import { Prng, type PrngState } from './prng';
 import type { WorkloadKind } from '../world/client';
 import type { SimLinkSettings } from './link';
 import type { ScriptStep } from './script';
@@ -89,6 +89,8 @@ export function buildHost(cfg: ClusterConfig, ft: FtSettings, spec: HostSpec, ma
       sliceInstructions: Math.max(1, Math.floor((speedIps * cfg.hostSliceUs) / 1e6)),
       nominalIps: speedIps,
       sliceUs: (retired) => ((retired * 1e6) / speedIps) * (1 + jitter * (2 * jitterRng.nextFloat() - 1)),
+      snapshot: () => jitterRng.snapshot(),
+      restore: (s: PrngState) => jitterRng.restore(s),
     },
   });
 }

@@ -76,3 +76,27 @@ describe('a run with the user\'s actions is a script', () => {
     expect(firstDifference(a, b)).toBe('equal');
   });
 });
+
+describe('time travel: the whole cluster snapshotted at a window boundary and restored', () => {
+  const cases: [GuestName, number, string][] = [
+    ['counter', 11, 'kill primary at 300ms; vmotion at 600ms'],
+    ['kv', 12, 'partition logging at 250ms; heal at 500ms'],
+    ['ticker', 13, ''],
+    ['counter', 14, 'kill primary at 150ms; vmotion at 300ms'], // C exists at the snapshot
+  ];
+  for (const [guest, seed, script] of cases) {
+    it(`${guest}, seed ${seed}${script ? `, ${script}` : ''}: a restored cluster goes on exactly as the original did`, async () => {
+      const cfg = config(guest, seed, script);
+      const original = new Conductor(cfg, localNodes(cfg));
+      await original.run(400_000);
+      const snap = await original.snapshot();
+      await original.run(900_000);
+      const restored = await Conductor.restore(cfg, localNodes(cfg), snap, original.trace);
+      expect(restored.now).toBe(snap.nowUs);
+      await restored.run(900_000);
+      expect(firstDifference(serializeTrace(original.trace), serializeTrace(restored.trace)), `seed ${seed}`).toBe('equal');
+      expect(restored.violations()).toEqual(original.violations());
+      expect(restored.roles).toEqual(original.roles);
+    });
+  }
+});

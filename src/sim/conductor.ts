@@ -21,10 +21,31 @@ import { standardCheckers, type Checker, type Violation } from './checkers';
 import type { FaultAction, ScriptStep, VmRef } from './script';
 import { CLUSTER_DEFAULTS, type ClusterConfig, type HostSpec } from './cluster-config';
 import { RunReport, serverOf, takeSample } from './report';
-import { RANK_SAMPLE, RANK_SCRIPT, compareKeys, type BoundaryResult, type EventKey, type KeyedEvent, type WindowReport, type WireEnd } from './node';
+import { RANK_SAMPLE, RANK_SCRIPT, compareKeys, type BoundaryResult, type EventKey, type NodeState, type KeyedEvent, type WindowReport, type WireEnd } from './node';
 
+
+/** The whole cluster at a window boundary, as plain data (Conductor.snapshot / restore). */
+export interface ClusterSnapshot {
+  nowUs: number;
+  nextSampleUs: number;
+  scriptIndex: number;
+  actionNo: number;
+  started: boolean;
+  windows: number;
+  worldNext: number | null;
+  worldSent: Record<number, number>;
+  worldCuts: string[];
+  userSteps: ScriptStep[];
+  wires: { name: string; ends: [string, string]; channel: ChannelName; settings: SimLinkSettings; cut: boolean }[];
+  hosts: { spec: HostSpec; view: HostView; nextUs: number | null; sent: Record<number, number> }[];
+  traceLength: number;
+  /** Node states by name (hosts that were killed have none). */
+  nodes: Record<string, NodeState>;
+}
 
 export interface NodeHandle {
+  snapshot(): Promise<NodeState>;
+  restore(s: NodeState): Promise<void>;
   /** Runs the node to `endUs` once it holds every message its peers have sent (`expect`, by wire). */
   runWindow(endUs: number, expect: Record<number, number>): Promise<WindowReport>;
   addEnd(end: WireEnd): void;
@@ -102,17 +123,64 @@ export class Conductor {
   windows = 0;
   private readonly userSteps: ScriptStep[] = [];
 
-  constructor(config: Partial<ClusterConfig> & Pick<ClusterConfig, 'seed' | 'makeMachine'>, private readonly nodes: NodeFactory) {
+  /**
+   * A new cluster: the world, A and B and the logging channel between them. With `from`, the
+   * skeleton of a snapshot's cluster instead — its hosts and wires in their order — whose state
+   * `Conductor.restore` then puts back.
+   */
+  constructor(config: Partial<ClusterConfig> & Pick<ClusterConfig, 'seed' | 'makeMachine'>, private readonly nodes: NodeFactory, from?: ClusterSnapshot) {
     const cfg: ClusterConfig = { ...CLUSTER_DEFAULTS, ...config };
     this.cfg = cfg;
     this.ft = resolveFtSettings({ speedIps: cfg.primarySpeedIps, ...cfg.ft });
     this.script = [...cfg.script];
     this.world = nodes.world();
-    this.addVm('A', 'primary', 'B', cfg.primarySpeedIps, false);
-    this.addVm('B', 'backup', 'A', cfg.backupSpeedIps, false);
-    this.wire('log A↔B', ['A', 'B'], 'log', cfg.loggingLink);
+    if (from) {
+      for (const h of from.hosts) this.hosts.push({ spec: h.spec, handle: nodes.host(h.spec), view: h.view, nextUs: h.nextUs, sent: h.sent });
+      for (const w of from.wires) this.wire(w.name, w.ends, w.channel, w.settings);
+    } else {
+      this.addVm('A', 'primary', 'B', cfg.primarySpeedIps, false);
+      this.addVm('B', 'backup', 'A', cfg.backupSpeedIps, false);
+      this.wire('log A↔B', ['A', 'B'], 'log', cfg.loggingLink);
+    }
     this.checkers = standardCheckers({ holdDiskReads: this.ft.holdDiskReads });
     this.report = new RunReport(cfg.livenessLimitUs, cfg.sampleEveryUs);
+  }
+
+  /**
+   * The whole cluster at this window boundary (docs/design.md §1.5): every node's state — hosts,
+   * the world, the packets in their inboxes, their links' streams — and the conductor's own.
+   */
+  async snapshot(): Promise<ClusterSnapshot> {
+    const live = this.hosts.filter((h) => h.view.role !== 'crashed');
+    const [world, ...hosts] = await Promise.all([this.world.snapshot(), ...live.map((h) => h.handle.snapshot())]);
+    const nodes: Record<string, NodeState> = { world };
+    live.forEach((h, i) => (nodes[h.spec.name] = hosts[i]));
+    return structuredClone({
+      nowUs: this.nowUs, nextSampleUs: this.nextSampleUs, scriptIndex: this.scriptIndex, actionNo: this.actionNo, started: this.started,
+      windows: this.windows, worldNext: this.worldNext, worldSent: this.worldSent, worldCuts: [...this.worldCuts], userSteps: this.userSteps,
+      wires: this.wires.map((w) => ({ name: w.name, ends: w.ends, channel: w.channel, settings: w.settings, cut: w.cut })),
+      hosts: this.hosts.map((h) => ({ spec: h.spec, view: h.view, nextUs: h.nextUs, sent: h.sent })),
+      traceLength: this.trace.length, nodes,
+    });
+  }
+
+  /**
+   * A cluster back at a snapshot, on fresh nodes (`nodes`, e.g. new workers): the run goes on from
+   * there exactly as it did the first time. `trace` is the old run's trace; its first
+   * `snap.traceLength` events are kept and fed again to fresh checkers and report.
+   */
+  static async restore(config: ClusterConfig, nodes: NodeFactory, snap: ClusterSnapshot, trace: readonly TraceEvent[]): Promise<Conductor> {
+    const c = new Conductor(config, nodes, snap);
+    await Promise.all([c.world.restore(snap.nodes.world), ...c.hosts.filter((h) => snap.nodes[h.spec.name]).map((h) => h.handle.restore(snap.nodes[h.spec.name]))]);
+    for (const h of c.hosts) if (h.view.role === 'crashed') await h.handle.kill();
+    for (const w of c.wires) w.cut = snap.wires[w.index].cut;
+    Object.assign(c, {
+      nowUs: snap.nowUs, nextSampleUs: snap.nextSampleUs, scriptIndex: snap.scriptIndex, actionNo: snap.actionNo, started: snap.started,
+      windows: snap.windows, worldNext: snap.worldNext, worldSent: snap.worldSent, worldCuts: new Set(snap.worldCuts),
+    });
+    c.userSteps.push(...snap.userSteps);
+    for (const e of trace.slice(0, snap.traceLength)) c.record(e);
+    return c;
   }
 
   get now(): number {

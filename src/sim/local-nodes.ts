@@ -23,6 +23,8 @@ export function localNodes(cfg: ClusterConfig): NodeFactory {
         runWindow: async (endUs) => node.runWindow(endUs),
         addEnd: (end) => node.addEnd(end),
         setCut: async (wire, cut, key) => node.setCut(wire, cut, key),
+        snapshot: async () => node.snapshot(),
+        restore: async (s) => node.restore(s),
         act: async (a, key) => {
           const r = node.control(key, (w, nowUs) => worldAction(w, a, nowUs), (x) => (Array.isArray(x) ? x : []));
           return { trace: r.trace, sent: node.sentCounts(), epoch: typeof r.result === 'number' ? r.result : undefined };
@@ -36,6 +38,8 @@ export function localNodes(cfg: ClusterConfig): NodeFactory {
         runWindow: async (endUs) => node.runWindow(endUs),
         addEnd: (end) => node.addEnd(end),
         setCut: async (wire, cut, key) => node.setCut(wire, cut, key),
+        snapshot: async () => node.snapshot(),
+        restore: async (s) => node.restore(s),
         kill: async () => node.kill(),
         startVMotion: async (peer, epoch, key) => node.startVMotion(peer, epoch, key),
       };

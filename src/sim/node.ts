@@ -13,12 +13,12 @@
  * and when it next has something to do. The conductor merges the keyed traces of all nodes into
  * the one the simulator would have written.
  */
-import { VmHost, outbound, type HostResult, type HostView } from '../ft/host';
+import { VmHost, outbound, type HostResult, type HostView, type VmHostSnapshot } from '../ft/host';
 import type { FtEffect } from '../ft/effects';
 import type { ChannelName } from '../ft/channels';
 import { validateDiskMessage } from '../world/disk-messages';
-import type { World, WorldEffect } from '../world/world';
-import { LinkDirection, deliversAfter, type SimLinkSettings } from './link';
+import type { World, WorldEffect, WorldSnapshot } from '../world/world';
+import { LinkDirection, deliversAfter, type LinkDirectionState, type SimLinkSettings } from './link';
 import { traceOf, worldTraceEvent, type TraceEvent } from './trace';
 import type { Prng } from './prng';
 
@@ -88,6 +88,17 @@ export interface WindowReport {
   view: HostView | null;
   /** The earliest arrival of what this node sent in the window, by receiver: part of the receiver's next event. */
   earliestTo: Record<string, number>;
+}
+
+/** A node's state at a window boundary (time travel), as plain data. */
+export interface NodeState {
+  nowUs: number;
+  wakeUs: number | null;
+  nextSampleUs: number;
+  inbox: Packet[];
+  ends: { wire: number; out: LinkDirectionState; cut: boolean; sent: number }[];
+  received: [number, number][];
+  inner: unknown;
 }
 
 interface OutEnd extends WireEnd {
@@ -217,6 +228,36 @@ export abstract class ClusterNode {
     return { result, trace: this.trace };
   }
 
+  /** The node's state at a boundary: what `restore` needs, in a node built and wired the same way. */
+  snapshot(): NodeState {
+    return structuredClone({
+      nowUs: this.nowUs, wakeUs: this.wakeUs, nextSampleUs: this.nextSampleUs, inbox: this.inbox,
+      ends: this.ends.map((e) => ({ wire: e.wire, out: e.out.snapshot(), cut: e.cut, sent: e.sent })),
+      received: [...this.received.entries()], inner: this.innerSnapshot(),
+    });
+  }
+
+  restore(s: NodeState): void {
+    const st = structuredClone(s);
+    this.nowUs = st.nowUs;
+    this.wakeUs = st.wakeUs;
+    this.nextSampleUs = st.nextSampleUs;
+    this.inbox.splice(0, this.inbox.length, ...st.inbox);
+    for (const e of st.ends) {
+      const end = this.ends.find((x) => x.wire === e.wire);
+      if (!end) throw new Error(`node ${this.name}: no wire ${e.wire} to restore`);
+      end.out.restore(e.out);
+      end.cut = e.cut;
+      end.sent = e.sent;
+    }
+    this.received.clear();
+    for (const [w, n] of st.received) this.received.set(w, n);
+    this.restoreInner(st.inner);
+  }
+
+  protected abstract innerSnapshot(): unknown;
+  protected abstract restoreInner(s: unknown): void;
+
   /** The logging link is cut (everything in flight to this node lost) or healed. */
   setCut(wire: number, cut: boolean, key: EventKey): KeyedEvent[] {
     return this.atBoundary(key, () => {
@@ -298,6 +339,14 @@ export class HostNode extends ClusterNode {
     return this.host.view();
   }
 
+  protected innerSnapshot(): VmHostSnapshot {
+    return this.host.snapshot();
+  }
+
+  protected restoreInner(s: unknown): void {
+    this.host.restore(s as VmHostSnapshot);
+  }
+
   /** Fail-stop, at a boundary: the host does nothing more. */
   kill(): HostView {
     this.host.kill();
@@ -356,6 +405,14 @@ export class WorldNode extends ClusterNode {
 
   protected view(): null {
     return null;
+  }
+
+  protected innerSnapshot(): WorldSnapshot {
+    return this.world.snapshot();
+  }
+
+  protected restoreInner(s: unknown): void {
+    this.world.restore(s as WorldSnapshot);
   }
 
   /** A world action at a boundary (load on, a client's request, a cut, a new VM…), its effects sent. */
