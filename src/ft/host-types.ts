@@ -64,6 +64,8 @@ export interface HostView {
   paused: boolean;
   peer: string | null;
   icount: number;
+  /** The guest's pc: the next instruction. */
+  pc: number;
   /** Primary or serving alone: its CPU share and the age of its oldest held output. */
   cpuShare: number;
   /** When its oldest held output was held (null: none held); an age needs only the reader's clock. */

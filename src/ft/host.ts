@@ -458,7 +458,7 @@ export class VmHost {
     const b = this.backup;
     return {
       name: this.core.name, role: this.core.role, state: this.core.state, paused: this.paused, peer: this.failover.peer,
-      icount: this.machine.icount, cpuShare: p?.cpuShare ?? 1, oldestHeldSinceUs: p?.oldestHeldSinceUs() ?? null,
+      icount: this.machine.icount, pc: this.machine.pc, cpuShare: p?.cpuShare ?? 1, oldestHeldSinceUs: p?.oldestHeldSinceUs() ?? null,
       backupReady: b !== null, lastReceivedIcount: b?.lastReceivedIcount ?? this.machine.icount,
       logQueueEntries: p ? p.lastSentSeq - p.ackedSeq : b ? b.bufferedEntries : 0,
       logQueueBytes: p ? p.inflightBytes : 0,

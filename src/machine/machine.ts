@@ -124,6 +124,10 @@ export class Machine implements GuestMachine {
     return this.hart.icount;
   }
 
+  get pc(): number {
+    return this.hart.pc >>> 0;
+  }
+
   run(budget: number): RunResult {
     return this.hart.run(budget);
   }

@@ -67,6 +67,8 @@ export interface MachineSnapshot {
 export interface GuestMachine {
   /** Instructions retired since reset: exact, deterministic, safe past 2^32 (a JS number). */
   readonly icount: number;
+  /** The address of the next instruction (what the UI disassembles). */
+  readonly pc: number;
   /** Retire exactly `budget` instructions unless the guest stops earlier (wfi, exit, fault). */
   run(budget: number): RunResult;
 

@@ -139,7 +139,7 @@ export function workerNodes(o: WorkerNodeOptions): WorkerNodes {
           // The host's last view first (it stopped at the boundary), then the real kill.
           const view = await r.call<HostView>({ t: 'kill' }).catch(() => null);
           r.terminate();
-          return view ?? { name: spec.name, role: 'crashed', state: 'stopped', paused: false, peer: spec.peer, icount: 0, cpuShare: 1, oldestHeldSinceUs: null, backupReady: false, lastReceivedIcount: 0, logQueueEntries: 0, logQueueBytes: 0, lagUs: 0, heldCount: 0, suppressed: 0, hashesChecked: 0, divergence: null };
+          return view ?? { name: spec.name, role: 'crashed', state: 'stopped', paused: false, peer: spec.peer, icount: 0, pc: 0, cpuShare: 1, oldestHeldSinceUs: null, backupReady: false, lastReceivedIcount: 0, logQueueEntries: 0, logQueueBytes: 0, lagUs: 0, heldCount: 0, suppressed: 0, hashesChecked: 0, divergence: null };
         },
         startVMotion: (peer, epoch, key) => r.call<BoundaryResult>({ t: 'vmotion', peer, epoch, key }),
       };

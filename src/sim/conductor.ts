@@ -199,7 +199,7 @@ export class Conductor {
     const spec: HostSpec = { name, index: this.hosts.length, role, peer, awaitSnapshot, startUs: this.nowUs, speedIps };
     const handle = this.nodes.host(spec);
     const view: HostView = {
-      name, role, state: role === 'primary' ? 'running' : 'waiting', paused: false, peer, icount: 0, cpuShare: 1,
+      name, role, state: role === 'primary' ? 'running' : 'waiting', paused: false, peer, icount: 0, pc: 0, cpuShare: 1,
       oldestHeldSinceUs: null, backupReady: role === 'backup' && !awaitSnapshot, lastReceivedIcount: 0,
       logQueueEntries: 0, logQueueBytes: 0, lagUs: 0, heldCount: 0, suppressed: 0, hashesChecked: 0, divergence: null,
     };

@@ -80,6 +80,10 @@ export class ToyMachine implements GuestMachine {
     this.config = { ...DEFAULT_CONFIG, ...config };
   }
 
+  /** The toy has no program counter; its icount stands in. */
+  get pc(): number {
+    return this.s.icount >>> 0;
+  }
   get icount(): number {
     return this.s.icount;
   }
