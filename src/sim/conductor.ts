@@ -94,6 +94,8 @@ interface HostEntry {
   view: HostView;
   nextUs: number | null;
   sent: Record<number, number>;
+  /** The node has run every event before this. */
+  done: number;
 }
 
 /** Windows are at most this long even when nothing could be sent sooner (keeps actions and pace fine-grained). */
@@ -110,6 +112,10 @@ export class Conductor {
   private readonly wires: Wire[] = [];
   private readonly world: WorldHandle;
   private worldNext: number | null = null;
+  private worldDone = 0;
+  /** Events and sample views of nodes that ran ahead of the slowest: released when it catches up. */
+  private pending: KeyedEvent[] = [];
+  private readonly pendingViews = new Map<number, Map<string, HostView>>();
   private worldSent: Record<number, number> = {};
   private readonly script: ScriptStep[];
   private scriptIndex = 0;
@@ -135,7 +141,7 @@ export class Conductor {
     this.script = [...cfg.script];
     this.world = nodes.world();
     if (from) {
-      for (const h of from.hosts) this.hosts.push({ spec: h.spec, handle: nodes.host(h.spec), view: h.view, nextUs: h.nextUs, sent: h.sent });
+      for (const h of from.hosts) this.hosts.push({ spec: h.spec, handle: nodes.host(h.spec), view: h.view, nextUs: h.nextUs, sent: h.sent, done: from.nowUs });
       for (const w of from.wires) this.wire(w.name, w.ends, w.channel, w.settings);
     } else {
       this.addVm('A', 'primary', 'B', cfg.primarySpeedIps, false);
@@ -151,6 +157,7 @@ export class Conductor {
    * the world, the packets in their inboxes, their links' streams — and the conductor's own.
    */
   async snapshot(): Promise<ClusterSnapshot> {
+    await this.align();
     const live = this.hosts.filter((h) => h.view.role !== 'crashed');
     const [world, ...hosts] = await Promise.all([this.world.snapshot(), ...live.map((h) => h.handle.snapshot())]);
     const nodes: Record<string, NodeState> = { world };
@@ -176,7 +183,7 @@ export class Conductor {
     for (const w of c.wires) w.cut = snap.wires[w.index].cut;
     Object.assign(c, {
       nowUs: snap.nowUs, nextSampleUs: snap.nextSampleUs, scriptIndex: snap.scriptIndex, actionNo: snap.actionNo, started: snap.started,
-      windows: snap.windows, worldNext: snap.worldNext, worldSent: snap.worldSent, worldCuts: new Set(snap.worldCuts),
+      windows: snap.windows, worldNext: snap.worldNext, worldSent: snap.worldSent, worldCuts: new Set(snap.worldCuts), worldDone: snap.nowUs,
     });
     c.userSteps.push(...snap.userSteps);
     for (const e of trace.slice(0, snap.traceLength)) c.record(e);
@@ -203,7 +210,7 @@ export class Conductor {
       oldestHeldSinceUs: null, backupReady: role === 'backup' && !awaitSnapshot, lastReceivedIcount: 0,
       logQueueEntries: 0, logQueueBytes: 0, lagUs: 0, heldCount: 0, suppressed: 0, hashesChecked: 0, divergence: null,
     };
-    const h: HostEntry = { spec, handle, view, nextUs: this.nowUs, sent: {} };
+    const h: HostEntry = { spec, handle, view, nextUs: this.nowUs, sent: {}, done: this.nowUs };
     this.hosts.push(h);
     this.wire(`net ${name}↔world`, [name, 'world'], 'net', this.cfg.netLink);
     this.wire(`disk ${name}↔world`, [name, 'world'], 'disk', this.cfg.diskLink);
@@ -274,46 +281,77 @@ export class Conductor {
     while (this.scriptIndex < this.script.length && this.script[this.scriptIndex].atUs <= this.nowUs) {
       await this.applyStep(this.script[this.scriptIndex++]);
     }
-    const endUs = Math.min(limitUs, this.windowEnd());
-    await this.window(endUs);
+    await this.round(limitUs);
   }
 
-  /** The latest end for the next window: lookahead over every node, the next script step, the cap. */
-  private windowEnd(): number {
-    let end = this.nowUs + WINDOW_MAX_US;
-    if (this.scriptIndex < this.script.length) end = Math.min(end, Math.max(this.script[this.scriptIndex].atUs, this.nowUs));
-    const lookahead = (next: number | null, node: string): number => {
-      if (next === null) return Infinity;
-      let d = Infinity;
-      for (const w of this.wires) if (w.ends.includes(node)) d = Math.min(d, w.settings.delayUs);
-      return Math.max(next, this.nowUs) + d;
-    };
-    end = Math.min(end, lookahead(this.worldNext, 'world'));
-    for (const h of this.hosts) if (h.view.role !== 'crashed') end = Math.min(end, lookahead(h.nextUs, h.spec.name));
-    // Every link has a delay of at least one microsecond's worth of progress; a zero-delay link
-    // would make lockstep impossible, and the cluster refuses to be built with one.
-    return end > this.nowUs ? end : this.nowUs + 1;
+  /**
+   * How far each node may run (conservative synchronization with lookahead): to the earliest time
+   * anything not yet sent could reach it — for every node Q, Q's next event plus the shortest path
+   * of link delays from Q to it (one hop at least: its own sends can come back). Never past the
+   * limit, the next script step, or WINDOW_MAX_US ahead of the slowest node.
+   */
+  private bounds(limitUs: number): Map<string, number> {
+    let cap = Math.min(limitUs, this.nowUs + WINDOW_MAX_US);
+    if (this.scriptIndex < this.script.length) cap = Math.min(cap, Math.max(this.script[this.scriptIndex].atUs, this.nowUs));
+    const names = ['world', ...this.hosts.filter((h) => h.view.role !== 'crashed').map((h) => h.spec.name)];
+    const n = names.length;
+    const d: number[][] = names.map(() => names.map(() => Infinity));
+    for (const w of this.wires) {
+      const a = names.indexOf(w.ends[0]);
+      const b = names.indexOf(w.ends[1]);
+      if (a < 0 || b < 0) continue;
+      d[a][b] = Math.min(d[a][b], w.settings.delayUs);
+      d[b][a] = Math.min(d[b][a], w.settings.delayUs);
+    }
+    // Shortest paths of one hop or more (Floyd–Warshall on a handful of nodes).
+    for (let k = 0; k < n; k++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) d[i][j] = Math.min(d[i][j], d[i][k] + d[k][j]);
+    const next = names.map((x) => (x === 'world' ? this.worldNext : this.hosts.find((h) => h.spec.name === x)?.nextUs ?? null) ?? Infinity);
+    const out = new Map<string, number>();
+    names.forEach((x, j) => {
+      let b = cap;
+      for (let i = 0; i < n; i++) b = Math.min(b, Math.max(next[i], this.doneOf(names[i])) + d[i][j]);
+      // Progress: a link delay of zero would make lockstep impossible; never stand still.
+      out.set(x, Math.max(b, Math.min(cap, this.doneOf(x) + 1)));
+    });
+    return out;
   }
 
-  private async window(endUs: number): Promise<void> {
-    // Only nodes with something to do before the window's end run it; the others keep their state
-    // (nothing changes in a node without an event) and their views.
-    const busy = (next: number | null): boolean => next !== null && next < endUs;
-    const live = this.hosts.filter((h) => h.view.role !== 'crashed' && busy(h.nextUs));
-    const worldRuns = busy(this.worldNext);
-    const expectFor = (node: string): Record<number, number> => this.expectFor(node);
+  /**
+   * Brings every node to one instant — the furthest any has run, rounded up to a whole microsecond
+   * with `whole` — so an action or a snapshot sees the whole cluster at one boundary.
+   */
+  private async align(whole = false): Promise<void> {
+    let t = this.worldDone;
+    for (const h of this.hosts) if (h.view.role !== 'crashed') t = Math.max(t, h.done);
+    t = Math.max(t, this.nowUs);
+    if (whole) t = Math.ceil(t);
+    if (t > this.nowUs) await this.run(t);
+  }
+
+  private doneOf(node: string): number {
+    return node === 'world' ? this.worldDone : this.hosts.find((h) => h.spec.name === node)?.done ?? this.nowUs;
+  }
+
+  /** One round: every node with something to do before its bound runs to it; then what all have passed is released. */
+  private async round(limitUs: number): Promise<void> {
+    const bounds = this.bounds(limitUs);
+    const busy = (next: number | null, bound: number): boolean => next !== null && next < bound;
+    const liveAll = this.hosts.filter((h) => h.view.role !== 'crashed');
+    const live = liveAll.filter((h) => (bounds.get(h.spec.name) as number) > h.done && busy(h.nextUs, bounds.get(h.spec.name) as number));
+    const wb = bounds.get('world') as number;
+    const worldRuns = wb > this.worldDone && busy(this.worldNext, wb);
     const idle: WindowReport = { trace: [], views: [], sent: this.worldSent, nextUs: this.worldNext, view: null, earliestTo: {} };
     const [worldReport, ...results] = await Promise.all([
-      worldRuns ? this.world.runWindow(endUs, expectFor('world')) : Promise.resolve(idle),
-      ...live.map((h) => h.handle.runWindow(endUs, expectFor(h.spec.name)).catch((err: unknown) => err instanceof Error ? err : new Error(String(err)))),
+      worldRuns ? this.world.runWindow(wb, this.expectFor('world')) : Promise.resolve(idle),
+      ...live.map((h) => h.handle.runWindow(bounds.get(h.spec.name) as number, this.expectFor(h.spec.name)).catch((err: unknown) => err instanceof Error ? err : new Error(String(err)))),
     ]);
     // A host whose worker failed is a crashed host, with its error said; the others go on.
     const hostReports: WindowReport[] = results.map((r, i) => {
       if (!(r instanceof Error)) return r;
       const h = live[i];
       h.view = { ...h.view, role: 'crashed', state: 'stopped' };
-      this.record({ tUs: this.nowUs, vm: h.spec.name, ev: 'guest-stopped', reason: 'worker-failed', detail: r.message });
-      this.record({ tUs: this.nowUs, vm: h.spec.name, ev: 'crashed' });
+      this.pending.push({ key: [h.done, RANK_SCRIPT], e: { tUs: h.done, vm: h.spec.name, ev: 'guest-stopped', reason: 'worker-failed', detail: r.message } });
+      this.pending.push({ key: [h.done, RANK_SCRIPT], e: { tUs: h.done, vm: h.spec.name, ev: 'crashed' } });
       return { trace: [], views: [], sent: h.sent, nextUs: null, view: h.view, earliestTo: {} };
     });
     this.windows++;
@@ -326,35 +364,59 @@ export class Conductor {
     };
     this.worldNext = nextOf('world', worldReport.nextUs);
     this.worldSent = worldReport.sent;
-    for (const h of this.hosts) {
+    this.pending.push(...worldReport.trace);
+    this.worldDone = Math.max(this.worldDone, wb);
+    for (const h of liveAll) {
       const i = live.indexOf(h);
+      const bound = bounds.get(h.spec.name) as number;
+      if (i >= 0) {
+        const r = hostReports[i];
+        h.sent = r.sent;
+        this.pending.push(...r.trace);
+        for (const v of r.views) this.viewAt(v.tUs).set(h.spec.name, v.view);
+        if (r.view) h.view = r.view;
+      } else if (bound > h.done) {
+        // Nothing happened in it before its bound: its view holds at every sample time it passed.
+        for (let t = this.sampleAtOrAfter(h.done); t < bound; t += this.cfg.sampleEveryUs) this.viewAt(t).set(h.spec.name, h.view);
+      }
+      if (h.view.role !== 'crashed') h.done = Math.max(h.done, bound);
       h.nextUs = h.view.role === 'crashed' ? null : nextOf(h.spec.name, i >= 0 ? hostReports[i].nextUs : h.nextUs);
     }
-    const keyed: KeyedEvent[][] = [worldReport.trace];
-    const viewsAt = new Map<number, Map<string, HostView>>();
-    live.forEach((h, i) => {
-      const r = hostReports[i];
-      h.sent = r.sent;
-      keyed.push(r.trace);
-      for (const v of r.views) {
-        let m = viewsAt.get(v.tUs);
-        if (!m) viewsAt.set(v.tUs, (m = new Map()));
-        m.set(h.spec.name, v.view);
-      }
-    });
-    // Samples: the simulator takes one every sampleEveryUs, after every other event at its instant;
-    // a sample is a marker in the merge, taken when the merge reaches it.
+    this.release();
+  }
+
+  private viewAt(t: number): Map<string, HostView> {
+    let m = this.pendingViews.get(t);
+    if (!m) this.pendingViews.set(t, (m = new Map()));
+    return m;
+  }
+
+  private sampleAtOrAfter(t: number): number {
+    return Math.ceil(t / this.cfg.sampleEveryUs) * this.cfg.sampleEveryUs;
+  }
+
+  /**
+   * Everything before the slowest node's progress is final: recorded in the simulator's order, the
+   * samples among it (the simulator takes one every sampleEveryUs, after every other event at its
+   * instant).
+   */
+  private release(): void {
+    let mark = this.worldDone;
+    for (const h of this.hosts) if (h.view.role !== 'crashed') mark = Math.min(mark, h.done);
+    if (mark <= this.nowUs) return;
+    const ready = this.pending.filter((k) => k.key[0] < mark);
+    this.pending = this.pending.filter((k) => k.key[0] >= mark);
     const samples: KeyedEvent[] = [];
     const sampleViews = new Map<number, HostView[]>();
-    while (this.nextSampleUs < endUs) {
+    while (this.nextSampleUs < mark) {
       const t = this.nextSampleUs;
-      const at = viewsAt.get(t);
+      const at = this.pendingViews.get(t);
+      this.pendingViews.delete(t);
       sampleViews.set(t, this.hosts.map((h) => at?.get(h.spec.name) ?? h.view));
       samples.push({ key: [t, RANK_SAMPLE], e: { tUs: t, vm: 'sim', ev: 'sample', icounts: [], lagUs: 0, share: 1 } });
       this.nextSampleUs = t + this.cfg.sampleEveryUs;
     }
-    keyed.push(samples);
-    for (const { key, e } of mergeKeyed(keyed)) {
+    for (const { key, e } of mergeKeyed([ready, samples])) {
       const views = key[1] === RANK_SAMPLE && key.length === 2 ? sampleViews.get(e.tUs) : undefined;
       if (!views) {
         this.record(e);
@@ -363,10 +425,7 @@ export class Conductor {
       const cut = this.wires.some((w) => w.cut) || this.worldCuts.size > 0;
       for (const x of takeSample(this.report, views, this.cfg.backupSpeedIps, cut, e.tUs)) this.record(x);
     }
-    live.forEach((h, i) => {
-      if (hostReports[i].view) h.view = hostReports[i].view as HostView;
-    });
-    this.nowUs = endUs;
+    this.nowUs = mark;
   }
 
   /** How many packets `node`'s peers have sent it, by wire: what it must hold before it runs on. */
@@ -428,7 +487,7 @@ export class Conductor {
    * load) replays exactly. Lockstep applies it at a whole microsecond, the unit scripts are written in.
    */
   async act(action: FaultAction): Promise<void> {
-    if (!this.freeRunning && !Number.isInteger(this.nowUs)) await this.run(Math.ceil(this.nowUs));
+    if (!this.freeRunning) await this.align(true);
     // The trace names it as the replayed script will: "send client 2 at 123457us".
     const step = { atUs: this.nowUs, action, text: `${describe(action)} at ${this.nowUs}us` };
     this.userSteps.push(step);
