@@ -5,6 +5,8 @@
  *   mips-ft-off, mips-ft-on   the bench guest in a vm worker: the machine alone; the primary of a
  *                             pair in free run (the backup replaying in its own worker)
  *   ft-ratio                  on / off (target ≥ 0.98)
+ *   mips-two-alone, ft-ratio-two-busy   the control: two machines alone in two workers at once, and
+ *                             FT against that (a pair is two busy workers whatever FT costs)
  *   ack-rtt-us, raw-rtt-us    a log batch's ack round trip on the logging channel (free run, no
  *                             modelled delay) against a bare MessageChannel round trip between two
  *                             workers (target ≤ 2×)
@@ -46,6 +48,10 @@ async function main(): Promise<void> {
 
     const off = await page.evaluate(() => window.ftLab.probe('machine', 200_000_000));
     put('mips-ft-off', off.mips, 'bench guest, the machine alone in a vm worker, 200 M instructions');
+    // The control: two machines alone in two workers at once — what two busy workers get from this
+    // machine's cores, FT or not (a primary and its backup are two busy workers).
+    const two = await page.evaluate(() => Promise.all([window.ftLab.probe('machine', 200_000_000), window.ftLab.probe('machine', 200_000_000)]));
+    put('mips-two-alone', (two[0].mips + two[1].mips) / 2, 'control: two bench machines alone in two workers at once, MIPS of each');
 
     const on = await page.evaluate(async () => {
       const lab = window.ftLab;
@@ -60,6 +66,7 @@ async function main(): Promise<void> {
     });
     put('mips-ft-on', on.mips, 'bench guest, primary of a pair in free run, 4 s wall');
     put('ft-ratio', on.mips / off.mips, 'mips-ft-on / mips-ft-off');
+    put('ft-ratio-two-busy', on.mips / ((two[0].mips + two[1].mips) / 2), 'control: mips-ft-on / mips-two-alone (FT against two busy workers without FT)');
     const ack = await page.evaluate(async () => {
       const lab = window.ftLab;
       await lab.start({ guest: 'counter', seed: 2, clients: 3, loggingLink: { delayUs: 0, jitterUs: 0 } });
