@@ -7,6 +7,7 @@
  *   ft-ratio                  on / off (target ≥ 0.98)
  *   mips-two-alone, ft-ratio-two-busy   the control: two machines alone in two workers at once, and
  *                             FT against that (a pair is two busy workers whatever FT costs)
+ *   raw-rtt-idle-us           the bare round trip between workers that were asleep (the platform's wake-up cost)
  *   ack-rtt-us, raw-rtt-us    a log batch's ack round trip on the logging channel (free run, no
  *                             modelled delay) against a bare MessageChannel round trip between two
  *                             workers (target ≤ 2×)
@@ -78,7 +79,9 @@ async function main(): Promise<void> {
     const rtts = ackRtts(ack);
     put('ack-rtt-us', median(rtts), `median over ${rtts.length} log batches of the counter guest under 3 clients: sent → acknowledged, free run, no modelled delay`);
     const raw = await page.evaluate(() => window.ftLab.probe('rtt', 5_000));
-    put('raw-rtt-us', raw.rttUs, 'bare MessageChannel round trip between two workers, mean of 5000');
+    put('raw-rtt-us', raw.rttUs, 'bare MessageChannel round trip between two workers, back to back, mean of 5000');
+    const idle = await page.evaluate(() => window.ftLab.probe('rtt-idle', 500));
+    put('raw-rtt-idle-us', idle.rttUs, 'the same with 2 ms between pings, so both workers sleep in between (thread wake-ups), mean of 500');
     const entries = await page.evaluate(() => window.ftLab.probe('entries', 1_000));
     put('channel-entries-per-s', entries.entriesPerS, '1 000 000 nondet entries in batches of 1000: encode, post, decode');
 

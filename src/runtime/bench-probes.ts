@@ -9,7 +9,8 @@ import { decodeBatch, encodeBatch, type LogEntry } from '../ft/log';
 
 export type Probe =
   | { probe: 'machine'; elf: Uint8Array; instructions: number; slice: number }
-  | { probe: 'rtt'; role: 'ping' | 'echo'; port: MessagePort; rounds: number }
+  /** `gapMs`: the pinger waits this long between pings, so both workers fall asleep in between. */
+  | { probe: 'rtt'; role: 'ping' | 'echo'; port: MessagePort; rounds: number; gapMs?: number }
   | { probe: 'entries'; role: 'send' | 'receive'; port: MessagePort; batches: number; perBatch: number }
   /** FT VMotion's pause: what the primary does before it runs on — take the snapshot and post it. */
   | { probe: 'snapshot'; role: 'send'; elf: Uint8Array; port: MessagePort; instructions: number }
@@ -32,20 +33,24 @@ export function runProbe(p: Probe): Promise<Record<string, number>> {
     case 'rtt':
       return new Promise((resolve) => {
         let n = 0;
-        let t0 = 0;
+        let sent = 0;
+        let total = 0;
+        const ping = (): void => {
+          sent = performance.now();
+          p.port.postMessage(null);
+        };
         p.port.onmessage = () => {
           if (p.role === 'echo') {
             p.port.postMessage(null);
             if (++n >= p.rounds) resolve({ rounds: n });
             return;
           }
-          if (++n >= p.rounds) return resolve({ rttUs: ((performance.now() - t0) * 1000) / p.rounds });
-          p.port.postMessage(null);
+          total += performance.now() - sent;
+          if (++n >= p.rounds) return resolve({ rttUs: (total * 1000) / p.rounds });
+          if (p.gapMs) setTimeout(ping, p.gapMs);
+          else ping();
         };
-        if (p.role === 'ping') {
-          t0 = performance.now();
-          p.port.postMessage(null);
-        }
+        if (p.role === 'ping') ping();
       });
     case 'snapshot':
       return new Promise((resolve) => {

@@ -88,7 +88,7 @@ const lab = {
   sleep: (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)),
   views: () => need().conductor.views(),
   /** A probe in fresh workers (bench-probes.ts): the machine alone, a bare round trip, entries through a channel. */
-  async probe(kind: 'machine' | 'rtt' | 'entries' | 'snapshot', n: number): Promise<Record<string, number>> {
+  async probe(kind: 'machine' | 'rtt' | 'rtt-idle' | 'entries' | 'snapshot', n: number): Promise<Record<string, number>> {
     const spawn = (): Worker => new Worker(new URL('./vm.worker.ts', import.meta.url), { type: 'module' });
     let nextId = 1;
     const call = (w: Worker, probe: Probe, transfer: Transferable[] = []): Promise<Record<string, number>> => new Promise((resolve, reject) => {
@@ -113,9 +113,10 @@ const lab = {
         ]);
         return r;
       }
-      if (kind === 'rtt') {
+      if (kind === 'rtt' || kind === 'rtt-idle') {
+        const gapMs = kind === 'rtt-idle' ? 2 : 0;
         const [r] = await Promise.all([
-          call(a, { probe: 'rtt', role: 'ping', port: ch.port1, rounds: n }, [ch.port1]),
+          call(a, { probe: 'rtt', role: 'ping', port: ch.port1, rounds: n, gapMs }, [ch.port1]),
           call(b, { probe: 'rtt', role: 'echo', port: ch.port2, rounds: n }, [ch.port2]),
         ]);
         return r;
