@@ -1,9 +1,9 @@
 /**
  * The lockstep conductor (docs/design.md §1.5): runs a cluster whose nodes — each VM host, the
- * world — may live in other threads, by granting windows of virtual time. Conservative
- * synchronization: no window ends later than the earliest time any node could next send plus that
- * node's smallest link delay (lookahead), so nothing sent inside a window arrives inside it; script
- * actions and the user's actions apply at window boundaries. Each node runs its own events in the
+ * world — may live in other threads, by granting each a bound of virtual time to run to.
+ * Conservative synchronization with lookahead: a node's bound is the earliest anything not yet
+ * sent could reach it, so nothing it has not been given can arrive before it; script actions and
+ * the user's actions apply when every node stands at one instant. Each node runs its own events in the
  * simulator's order and hands back keyed trace events; merged by key they are the simulator's
  * trace, so a run here equals `npm run sim` with the same seed, settings and script.
  *
@@ -21,63 +21,11 @@ import { standardCheckers, type Checker, type Violation } from './checkers';
 import type { FaultAction, ScriptStep, VmRef } from './script';
 import { CLUSTER_DEFAULTS, type ClusterConfig, type HostSpec } from './cluster-config';
 import { RunReport, serverOf, takeSample } from './report';
-import { RANK_SAMPLE, RANK_SCRIPT, compareKeys, type BoundaryResult, type EventKey, type NodeState, type KeyedEvent, type WindowReport, type WireEnd } from './node';
+import { RANK_SAMPLE, RANK_SCRIPT, compareKeys, type EventKey, type NodeState, type KeyedEvent, type WindowReport, type WireEnd } from './node';
+import type { ClusterSnapshot, HostHandle, NodeFactory, NodeHandle, WorldAction, WorldHandle } from './conductor-types';
 
 
-/** The whole cluster at a window boundary, as plain data (Conductor.snapshot / restore). */
-export interface ClusterSnapshot {
-  nowUs: number;
-  nextSampleUs: number;
-  scriptIndex: number;
-  actionNo: number;
-  started: boolean;
-  windows: number;
-  worldNext: number | null;
-  worldSent: Record<number, number>;
-  worldCuts: string[];
-  userSteps: ScriptStep[];
-  wires: { name: string; ends: [string, string]; channel: ChannelName; settings: SimLinkSettings; cut: boolean }[];
-  hosts: { spec: HostSpec; view: HostView; nextUs: number | null; sent: Record<number, number> }[];
-  traceLength: number;
-  /** Node states by name (hosts that were killed have none). */
-  nodes: Record<string, NodeState>;
-}
-
-export interface NodeHandle {
-  snapshot(): Promise<NodeState>;
-  restore(s: NodeState): Promise<void>;
-  /** Runs the node to `endUs` once it holds every message its peers have sent (`expect`, by wire). */
-  runWindow(endUs: number, expect: Record<number, number>): Promise<WindowReport>;
-  addEnd(end: WireEnd): void;
-  /** Cuts or heals `wire` once the node holds what its peers have sent (`expect`); returns what the cut lost. */
-  setCut(wire: number, cut: boolean, key: EventKey, expect?: Record<number, number>): Promise<KeyedEvent[]>;
-  /** Free run: the node runs on the real clock from now on (time 0 at wall time `originMs`). */
-  freeRun?(originMs: number): void;
-}
-
-export interface HostHandle extends NodeHandle {
-  kill(): Promise<HostView>;
-  startVMotion(peer: string, epoch: number, key: EventKey): Promise<BoundaryResult>;
-}
-
-export type WorldAction =
-  | { kind: 'load'; on: boolean }
-  | { kind: 'send-one'; client: number }
-  | { kind: 'partition'; spec: { kind: 'vm-clients' | 'vm-disk'; vm: string } | { kind: 'logging' } }
-  | { kind: 'heal' }
-  | { kind: 'add-vm'; vm: string }
-  | { kind: 'reset-flag' };
-
-export interface WorldHandle extends NodeHandle {
-  /** A world action at a boundary; `reset-flag` answers the new epoch. */
-  act(action: WorldAction, key: EventKey): Promise<BoundaryResult & { epoch?: number }>;
-}
-
-/** Makes the nodes: in this thread (tests) or in workers (src/runtime). */
-export interface NodeFactory {
-  world(): WorldHandle;
-  host(spec: HostSpec): HostHandle;
-}
+export type { ClusterSnapshot, HostHandle, NodeFactory, NodeHandle, WorldAction, WorldHandle } from './conductor-types';
 
 interface Wire {
   index: number;
