@@ -139,3 +139,30 @@ test('time travel: back to a snapshot, fresh workers go on exactly as the first 
   expect(first).toContain('"ev":"went-live"');
   expect(firstDifference(first, again)).toBe('equal');
 });
+
+test('pace: slow motion holds virtual time to a tenth of the wall clock, and real time never runs ahead of it', async ({ page }) => {
+  await start(page, 61);
+  await run(page, 1_000);
+  const slow = await page.evaluate(async () => {
+    const lab = window.ftLab;
+    const v0 = lab.now();
+    const t0 = performance.now();
+    lab.play(0.1);
+    await lab.sleep(1_000);
+    lab.pause();
+    return { virtualUs: lab.now() - v0, wallUs: (performance.now() - t0) * 1000 };
+  });
+  expect(slow.virtualUs).toBeLessThanOrEqual(slow.wallUs * 0.1 * 1.05 + 1_000);
+  expect(slow.virtualUs).toBeGreaterThan(slow.wallUs * 0.1 * 0.5);
+  const real = await page.evaluate(async () => {
+    const lab = window.ftLab;
+    const v0 = lab.now();
+    const t0 = performance.now();
+    lab.play(1);
+    await lab.sleep(1_000);
+    lab.pause();
+    return { virtualUs: lab.now() - v0, wallUs: (performance.now() - t0) * 1000 };
+  });
+  expect(real.virtualUs).toBeLessThanOrEqual(real.wallUs * 1.05 + 20_000);
+  expect(real.virtualUs).toBeGreaterThan(100_000); // it ran
+});

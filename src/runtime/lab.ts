@@ -61,6 +61,12 @@ const lab = {
     await need().act(step.action);
   },
   now: (): number => need().now,
+  /** Runs at `pace` virtual seconds per wall second until pause(). */
+  play(pace: number): void {
+    need().pace = pace;
+    need().play();
+  },
+  pause: (): void => need().pause(),
   script: (): string => need().script(),
   /** Time travel: a snapshot of the cluster now (kept in the page), and back to one. */
   async snapshot(): Promise<number> {

@@ -143,19 +143,32 @@ export class BrowserRuntime {
   play(): void {
     if (this.playing) return;
     this.playing = true;
-    const startWall = performance.now();
-    const startVirtual = this.conductor.now;
+    let lastWall = performance.now();
+    let target = this.conductor.now;
     const tick = async (): Promise<void> => {
       if (!this.playing) return;
-      const target = this.pace === Infinity ? Infinity : startVirtual + (performance.now() - startWall) * 1000 * this.pace;
-      const sliceEnd = performance.now() + 12;
+      const wall = performance.now();
+      const step = (wall - lastWall) * 1000 * this.pace;
+      lastWall = wall;
+      // The pace may change while playing; a run that fell behind catches up by at most one step.
+      target = this.pace === Infinity ? Infinity : Math.min(Math.max(target, this.conductor.now) + step, this.conductor.now + 2 * step);
+      const sliceEnd = wall + 12;
       await this.exclusive(async () => {
         while (this.playing && this.conductor.now < target && performance.now() < sliceEnd) await this.oneWindow(target);
       });
       this.publish(false);
-      setTimeout(() => void tick(), 0);
+      // Behind: go on at once (a message, not a timeout: nested zero timeouts are clamped to 4 ms).
+      if (this.conductor.now < target) this.soon(tick);
+      else setTimeout(() => void tick(), 8);
     };
     void tick();
+  }
+
+  private readonly yieldChannel = new MessageChannel();
+
+  private soon(f: () => Promise<void>): void {
+    this.yieldChannel.port1.onmessage = () => void f();
+    this.yieldChannel.port2.postMessage(null);
   }
 
   pause(): void {
@@ -209,6 +222,8 @@ export class BrowserRuntime {
   dispose(): void {
     this.playing = false;
     this.nodes.terminateAll();
+    this.yieldChannel.port1.close();
+    this.yieldChannel.port2.close();
   }
 
   private atBoundary(f: () => Promise<void>): Promise<void> {
