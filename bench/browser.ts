@@ -60,10 +60,10 @@ async function main(): Promise<void> {
       await lab.run(1_000);
       await lab.freeRun();
       const t0 = performance.now();
-      const i0 = lab.views()[0].icount;
+      const i0 = (await lab.views())[0].icount;
       await lab.sleep(4_000);
-      const views = lab.views();
-      return { mips: (views[0].icount - i0) / ((performance.now() - t0) * 1000), events: lab.events(), roles: lab.roles() };
+      const views = await lab.views();
+      return { mips: (views[0].icount - i0) / ((performance.now() - t0) * 1000), roles: await lab.roles() };
     });
     put('mips-ft-on', on.mips, 'bench guest, primary of a pair in free run, 4 s wall');
     put('ft-ratio', on.mips / off.mips, 'mips-ft-on / mips-ft-off');
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       await lab.run(1_000);
       await lab.freeRun();
       await lab.sleep(2_000);
-      return lab.events();
+      return await lab.events();
     });
     const rtts = ackRtts(ack);
     put('ack-rtt-us', median(rtts), `median over ${rtts.length} log batches of the counter guest under 3 clients: sent → acknowledged, free run, no modelled delay`);
@@ -93,10 +93,10 @@ async function main(): Promise<void> {
       await lab.sleep(600);
       await lab.act('kill primary');
       await lab.sleep(800);
-      const ev = lab.events();
+      const ev = await lab.events();
       const crashed = ev.find((e) => e.ev === 'crashed' && e.vm === 'A');
       const live = ev.find((e) => e.ev === 'went-live' && e.vm === 'B');
-      return { failoverUs: live && crashed ? live.tUs - crashed.tUs : NaN, roles: lab.roles() };
+      return { failoverUs: live && crashed ? live.tUs - crashed.tUs : NaN, roles: await lab.roles() };
     });
     put('failover-ms', fo.failoverUs / 1000, 'counter guest, 3 clients, free run: kill → the backup goes live');
     put('failover-timeout-ms', 300, 'the failure timeout setting');
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
       await lab.start({ guest: 'counter', seed: 5, clients: 3 });
       const t0 = performance.now();
       await lab.run(3_000_000);
-      return { pace: 3 / ((performance.now() - t0) / 1000), windows: lab.windows() };
+      return { pace: 3 / ((performance.now() - t0) / 1000), windows: await lab.windows() };
     });
     put('lockstep-pace', pace.pace, `counter guest, 3 clients, 3 s virtual as fast as the workers go (${pace.windows} windows)`);
     await browser.close();

@@ -1,14 +1,14 @@
 /**
  * The runtime lab page (lab.html): the browser runtime without the lecture UI, driven from
- * `window.ftLab` by the end-to-end tests and `npm run bench:browser`.
+ * `window.ftLab` by the end-to-end tests and `npm run bench:browser`. The runtime runs in the
+ * conductor worker (client.ts); this page only sends commands, as the lecture UI does.
  */
-import { BrowserRuntime, type RuntimeOptions } from './runtime';
+import { RuntimeClient } from './client';
+import type { RuntimeOptions } from './runtime';
 import { parseScript } from '../sim/script';
 import { checkLinearizable } from '../sim/linearizability';
 import type { GuestName } from '../sim/guests';
-import type { TraceEvent } from '../sim/trace';
 import type { Probe } from './bench-probes';
-import type { ClusterSnapshot } from '../sim/conductor';
 
 export interface LabStart extends Omit<RuntimeOptions, 'elf' | 'spawn'> {
   guest: GuestName;
@@ -16,11 +16,7 @@ export interface LabStart extends Omit<RuntimeOptions, 'elf' | 'spawn'> {
   faultyWorker?: string;
 }
 
-/** A worker that throws as soon as it is asked to run: what a bug in a vm worker looks like. */
-const FAULTY_WORKER = `self.onmessage = (ev) => { if (ev.data && ev.data.t === 'window') throw new Error('injected fault in the worker'); };`;
-
-let rt: BrowserRuntime | null = null;
-const snapshots: ClusterSnapshot[] = [];
+let rt: RuntimeClient | null = null;
 
 async function elfOf(guest: string): Promise<Uint8Array> {
   const r = await fetch(`/guests/${guest}.elf`);
@@ -28,7 +24,7 @@ async function elfOf(guest: string): Promise<Uint8Array> {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-function need(): BrowserRuntime {
+function need(): RuntimeClient {
   if (!rt) throw new Error('ftLab.start() first');
   return rt;
 }
@@ -41,45 +37,35 @@ const status = (text: string): void => {
 const lab = {
   async start(o: LabStart): Promise<void> {
     rt?.dispose();
-    const faulty = o.faultyWorker;
-    const spawn = faulty === undefined ? undefined : (kind: 'vm' | 'world', name: string): Worker => kind === 'vm' && name === faulty
-      ? new Worker(URL.createObjectURL(new Blob([FAULTY_WORKER], { type: 'text/javascript' })))
-      : kind === 'vm'
-        ? new Worker(new URL('./vm.worker.ts', import.meta.url), { type: 'module', name: `vm ${name}` })
-        : new Worker(new URL('./world.worker.ts', import.meta.url), { type: 'module', name: 'world' });
-    rt = new BrowserRuntime({ ...o, elf: await elfOf(o.guest), spawn });
+    rt = new RuntimeClient();
+    await rt.start({ ...o, elf: await elfOf(o.guest) });
     status(`${o.guest}, seed ${o.seed}: running`);
   },
   async run(untilUs: number): Promise<number> {
-    await need().runUntil(untilUs);
-    status(`at ${(need().now / 1e6).toFixed(3)} s virtual`);
-    return need().now;
+    const now = await need().run(untilUs);
+    status(`at ${(now / 1e6).toFixed(3)} s virtual`);
+    return now;
   },
   /** A script action now, e.g. "kill primary", "partition logging", "vmotion", "heal". */
   async act(text: string): Promise<void> {
     const [step] = parseScript(`${text} at 0s`);
     await need().act(step.action);
   },
-  now: (): number => need().now,
+  now: () => need().now(),
   /** Runs at `pace` virtual seconds per wall second until pause(). */
-  play(pace: number): void {
-    need().pace = pace;
-    need().play();
-  },
-  pause: (): void => need().pause(),
-  script: (): string => need().script(),
-  /** Time travel: a snapshot of the cluster now (kept in the page), and back to one. */
-  async snapshot(): Promise<number> {
-    snapshots.push(await need().snapshot());
-    return snapshots.length - 1;
-  },
-  restore: (i: number): Promise<void> => need().restore(snapshots[i]),
-  roles: (): Record<string, string> => need().conductor.roles,
-  trace: (beforeUs?: number): string => need().exportTrace(beforeUs),
-  events: (): TraceEvent[] => need().conductor.trace,
-  violations: (): string[] => need().conductor.violations().map((v) => `${v.checker}: ${v.what}`),
-  errors: (): string[] => need().errors,
-  windows: (): number => need().conductor.windows,
+  play: (pace: number) => need().play(pace),
+  pause: () => need().pause(),
+  script: () => need().script(),
+  /** Time travel: a snapshot of the cluster now (kept in the conductor worker), and back to one. */
+  snapshot: () => need().snapshot(),
+  restore: (i: number) => need().restore(i),
+  roles: () => need().roles(),
+  trace: (beforeUs?: number) => need().trace(beforeUs),
+  events: () => need().events(),
+  violations: () => need().violations(),
+  errors: () => need().errors(),
+  windows: () => need().windows(),
+  views: () => need().views(),
   async linearizability(): Promise<string> {
     const r = checkLinearizable(await need().history(), 'counter');
     return r.kind === 'violation' ? `violation: ${r.explanation}` : r.kind;
@@ -92,7 +78,6 @@ const lab = {
   freeRun: (): Promise<void> => need().freeRun(),
   /** Resolves after `ms` of wall time (free run goes on meanwhile). */
   sleep: (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)),
-  views: () => need().conductor.views(),
   /** A probe in fresh workers (bench-probes.ts): the machine alone, a bare round trip, entries through a channel. */
   async probe(kind: 'machine' | 'rtt' | 'rtt-idle' | 'entries' | 'snapshot', n: number): Promise<Record<string, number>> {
     const spawn = (): Worker => new Worker(new URL('./vm.worker.ts', import.meta.url), { type: 'module' });

@@ -15,6 +15,8 @@ import type { ClusterConfig, HostSpec } from '../sim/cluster-config';
 import type { EventKey, KeyedEvent, NodeState, Packet, WireEnd } from '../sim/node';
 import type { HostView } from '../ft/host';
 import type { Probe } from './bench-probes';
+import type { RuntimeOptions, RuntimeStats } from './runtime';
+import type { FaultAction } from '../sim/script';
 import type { WorldAction } from '../sim/conductor';
 
 /** A cluster config that can cross a thread: the guest as ELF bytes instead of a machine factory. */
@@ -148,4 +150,64 @@ function describe(x: unknown): string {
   } catch {
     return typeof x;
   }
+}
+
+// ── the page ↔ the conductor worker ──────────────────────────────────────────────────────────
+
+/** How the page starts a run: the runtime's options (the guest as ELF bytes), and for tests a VM whose worker throws. */
+export type StartOptions = Omit<RuntimeOptions, 'spawn'> & { faultyWorker?: string };
+
+export type RuntimeQuery = 'now' | 'roles' | 'views' | 'trace' | 'events' | 'violations' | 'errors' | 'windows' | 'script' | 'history';
+
+export type RuntimeCommand =
+  | { c: 'start'; id: number; o: StartOptions }
+  | { c: 'run'; id: number; untilUs: number }
+  | { c: 'step'; id: number }
+  | { c: 'play'; id: number; pace: number }
+  | { c: 'pause'; id: number }
+  | { c: 'act'; id: number; action: FaultAction }
+  | { c: 'free-run'; id: number }
+  | { c: 'snapshot'; id: number }
+  | { c: 'restore'; id: number; snap: number }
+  | { c: 'query'; id: number; what: RuntimeQuery; beforeUs?: number }
+  | { c: 'dispose'; id: number };
+
+export type RuntimeReply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: string }
+  | { stats: RuntimeStats };
+
+const QUERIES: readonly string[] = ['now', 'roles', 'views', 'trace', 'events', 'violations', 'errors', 'windows', 'script', 'history'];
+const ACTION_KINDS: readonly string[] = ['kill', 'vmotion', 'partition', 'cut', 'heal', 'send'];
+
+/** Checks a command from the page; throws ProtocolError naming what is wrong. */
+export function validateRuntimeCommand(x: unknown): RuntimeCommand {
+  if (!isObj(x) || typeof x.c !== 'string') throw new ProtocolError(`command is not an object with a name: ${describe(x)}`);
+  num(x, 'id');
+  switch (x.c) {
+    case 'start':
+      if (!isObj(x.o) || !(x.o.elf instanceof Uint8Array) || typeof x.o.guest !== 'string') throw new ProtocolError('start needs options with a guest and its ELF bytes');
+      num(x.o, 'seed');
+      break;
+    case 'run':
+      num(x, 'untilUs');
+      break;
+    case 'play':
+      if (typeof x.pace !== 'number' || !(x.pace > 0)) throw new ProtocolError('play needs a pace above 0');
+      break;
+    case 'act':
+      if (!isObj(x.action) || !ACTION_KINDS.includes(x.action.kind as string)) throw new ProtocolError(`act needs an action (${ACTION_KINDS.join(', ')})`);
+      break;
+    case 'restore':
+      num(x, 'snap');
+      break;
+    case 'query':
+      if (!QUERIES.includes(x.what as string)) throw new ProtocolError(`unknown query ${JSON.stringify(x.what)}`);
+      break;
+    case 'step': case 'pause': case 'free-run': case 'snapshot': case 'dispose':
+      break;
+    default:
+      throw new ProtocolError(`unknown command ${JSON.stringify(x.c)}`);
+  }
+  return x as unknown as RuntimeCommand;
 }
