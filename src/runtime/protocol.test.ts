@@ -1,6 +1,6 @@
 /** Every message that crosses a thread is validated: a malformed one is refused with a clear error. */
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, validateFromWorker, validatePacket, validateToWorker } from './protocol';
+import { ProtocolError, validateFromWorker, validatePacket, validateRuntimeCommand, validateToWorker } from './protocol';
 
 describe('runtime protocol', () => {
   it('takes well-formed control messages', () => {
@@ -38,5 +38,19 @@ describe('runtime protocol', () => {
     expect(() => validatePacket({ ...p, deliverUs: 5 }, 2)).toThrow(/arrives before it was sent/);
     expect(() => validatePacket({ ...p, seq: NaN }, 2)).toThrow(/seq/);
     expect(() => validatePacket(undefined, 2)).toThrow(/not an object/);
+  });
+});
+
+describe('commands from the page to the conductor worker', () => {
+  it('takes well-formed commands and refuses the rest, naming what is wrong', () => {
+    expect(validateRuntimeCommand({ c: 'run', id: 1, untilUs: 5e5 }).c).toBe('run');
+    expect(validateRuntimeCommand({ c: 'act', id: 2, action: { kind: 'kill', vm: 'primary' } }).c).toBe('act');
+    expect(validateRuntimeCommand({ c: 'start', id: 3, o: { guest: 'counter', seed: 1, elf: new Uint8Array(4) } }).c).toBe('start');
+    expect(() => validateRuntimeCommand({ c: 'start', id: 3, o: { guest: 'counter', seed: 1 } })).toThrow(/ELF bytes/);
+    expect(() => validateRuntimeCommand({ c: 'act', id: 4, action: { kind: 'explode' } })).toThrow(/act needs an action/);
+    expect(() => validateRuntimeCommand({ c: 'play', id: 5, pace: 0 })).toThrow(/pace above 0/);
+    expect(() => validateRuntimeCommand({ c: 'query', id: 6, what: 'secrets' })).toThrow(/unknown query/);
+    expect(() => validateRuntimeCommand({ c: 'run', untilUs: 1 })).toThrow(/id/);
+    expect(() => validateRuntimeCommand({ c: 'teleport', id: 7 })).toThrow(/unknown command "teleport"/);
   });
 });
