@@ -46,7 +46,7 @@ interface HostEntry {
   done: number;
 }
 
-/** Windows are at most this long even when nothing could be sent sooner (keeps actions and pace fine-grained). */
+/** No node runs more than this ahead of the slowest, even when nothing could reach it sooner (keeps actions and pace fine-grained). */
 export const WINDOW_MAX_US = 20_000;
 
 export class Conductor {
@@ -74,6 +74,7 @@ export class Conductor {
   private worldCuts = new Set<string>();
   /** Free run: the wall time (ms) all nodes count from; null in lockstep. */
   private freeOriginMs: number | null = null;
+  /** Rounds run so far (each node that had something to do ran once in a round). */
   windows = 0;
   private readonly userSteps: ScriptStep[] = [];
 
@@ -219,7 +220,7 @@ export class Conductor {
     while (this.nowUs < untilUs) await this.step(untilUs);
   }
 
-  /** Applies the actions due now, then runs one window (ending no later than `limitUs`). */
+  /** Applies the actions due now, then runs one round (no node past `limitUs`). */
   async step(limitUs = Infinity): Promise<void> {
     if (!this.started) {
       // Client load starts with the run, as the simulator's first run() starts it.
@@ -393,7 +394,7 @@ export class Conductor {
 
   /**
    * The key of an action at this boundary. An action may send (a client's request, a snapshot) and
-   * change what nodes do next, so every node runs the next window and says again when it is next busy.
+   * change what nodes do next, so every node runs the next round and says again when it is next busy.
    */
   private nextKey(): EventKey {
     this.worldNext = this.nowUs;
