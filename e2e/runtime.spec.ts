@@ -3,6 +3,10 @@
  * runtime lab page, real vm workers and a world worker run the counter guest with clients.
  */
 import { expect, test, type Page } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Cluster } from '../src/sim/cluster';
 import { guestClusterConfig } from '../src/sim/guests';
 import { readGuestElf } from '../src/sim/guest-files';
@@ -86,6 +90,12 @@ test('a lockstep run is the same in two page loads, and the same as `npm run sim
   sim.run(untilUs);
   const expected = serializeTrace(sim.trace.filter((e) => e.tUs < untilUs));
   expect(firstDifference(expected, first)).toBe('equal');
+  // And the command itself: `npm run sim -- … --export-trace FILE` writes the same lines.
+  const file = join(mkdtempSync(join(tmpdir(), 'ft-trace-')), 'trace.jsonl');
+  const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/sim.ts', '--guest', 'counter', '--seed', String(seed), '--clients', '3',
+    '--duration', `${untilUs}us`, '--script', script, '--export-trace', file], { encoding: 'utf8' });
+  expect(cli.status, cli.stderr).toBe(0);
+  expect(firstDifference(readFileSync(file, 'utf8'), first)).toBe('equal');
 });
 
 test('a run steered by hand is a script: `npm run sim` with it gives the same trace', async ({ page }) => {

@@ -47,6 +47,8 @@ export const USAGE = `usage: npm run sim -- [options]
   --break SWITCH            break one mechanism: ${Object.keys(BREAK_SWITCHES).join(', ')}
   --heartbeat-ms N          heartbeat interval on the logging channel (default 50)
   --failure-timeout-ms N    silence that suspects the peer (default 300)
+  --export-trace FILE       write the run's events before --duration as JSON lines: the format of
+                            the browser runtime's trace export, to compare a lockstep run with
   --report-memory           end with the process's peak memory (not deterministic)
   --help                    this text`;
 
@@ -66,6 +68,7 @@ export interface Options {
   logging: { delayUs: number; logLoss: number; ackLoss: number; reorder: boolean };
   script: string;
   reportMemory: boolean;
+  exportTrace: string | null;
   ft: Partial<FtSettings>;
 }
 
@@ -95,6 +98,7 @@ const OPTIONS = {
   'heartbeat-ms': { type: 'string' },
   'failure-timeout-ms': { type: 'string' },
   'report-memory': { type: 'boolean' },
+  'export-trace': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -133,7 +137,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
     guest: null, elfPath: null, workload: null, seed: 1, clients: 3, durationUs: 5e6, trace: values.trace === true,
     console: values.console === true, speedIps: CLUSTER_DEFAULTS.primarySpeedIps, backupSpeedFraction: 1,
     logging: { delayUs: CLUSTER_DEFAULTS.loggingLink.delayUs ?? 50, logLoss: 0, ackLoss: 0, reorder: values['log-reorder'] === true },
-    script: str('script') ?? '', reportMemory: values['report-memory'] === true, ft: {},
+    script: str('script') ?? '', reportMemory: values['report-memory'] === true, exportTrace: str('export-trace') ?? null, ft: {},
   };
   const guest = str('guest');
   o.elfPath = str('elf') ?? null;

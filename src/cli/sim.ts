@@ -6,6 +6,7 @@
  * primary released). Same flags → same output, byte for byte. Exit 0 when every checker (liveness
  * included) holds, 1 when one fails (naming it), 2 on a usage error or an unreadable ELF.
  */
+import { writeFileSync } from 'node:fs';
 import { formatEvent, type TraceEvent } from '../sim/trace';
 import type { Cluster, ClusterSummary } from '../sim/cluster';
 import { describeFailover } from '../sim/report';
@@ -59,12 +60,16 @@ function main(): number {
     out.length = 0;
   };
   const opts = o;
+  const exported: string[] = [];
   cluster.listeners.push((e: TraceEvent) => {
+    if (opts.exportTrace && e.tUs < opts.durationUs) exported.push(JSON.stringify(e));
     if (opts.trace && e.ev !== 'summary') out.push(formatEvent(e) + '\n');
     else if (opts.console && e.ev === 'output-released' && e.vm === 'A' && e.out === 'console') out.push(e.digest);
     if (out.length >= 4096) flush();
   });
   cluster.run(o.durationUs);
+  // The run's events before --duration, as `serializeTrace` writes them (the drain after is not in it).
+  if (o.exportTrace) writeFileSync(o.exportTrace, exported.join('\n'));
   const { summary, findings, linearizability } = verdict(cluster);
   flush();
   const violations = findings.map((v) => `${Number.isFinite(v.tUs) ? ms(v.tUs) : 'end'}: ${v.checker}: ${v.what}`);
