@@ -14,7 +14,8 @@
  *   channel-entries-per-s     log entries encoded, posted and decoded through a MessageChannel
  *   failover-ms               kill → the backup serving (free run), and failover-timeout-ms, the setting
  *   vmotion-pause-ms          the primary's pause to snapshot and send a 16 MiB guest
- *   lockstep-pace             counter guest with 3 clients, virtual seconds per wall second (target ≥ 1)
+ *   lockstep-pace             counter guest with 3 clients, virtual seconds per wall second (target ≥ 1);
+ *                             lockstep-pace-kv and lockstep-pace-ticker the same for the other lecture guests
  *
  * `--record` appends the figures to bench/results.md.
  */
@@ -110,7 +111,17 @@ async function main(): Promise<void> {
       await lab.run(3_000_000);
       return { pace: 3 / ((performance.now() - t0) / 1000), windows: await lab.windows() };
     });
-    put('lockstep-pace', pace.pace, `counter guest, 3 clients, 3 s virtual as fast as the workers go (${pace.windows} windows)`);
+    put('lockstep-pace', pace.pace, `counter guest, 3 clients, 3 s virtual as fast as the workers go (${pace.windows} rounds)`);
+    for (const guest of ['kv', 'ticker'] as const) {
+      const other = await page.evaluate(async (g) => {
+        const lab = window.ftLab;
+        await lab.start({ guest: g, seed: 5, clients: 3 });
+        const t0 = performance.now();
+        await lab.run(3_000_000);
+        return { pace: 3 / ((performance.now() - t0) / 1000), windows: await lab.windows() };
+      }, guest);
+      put(`lockstep-pace-${guest}`, other.pace, `${guest} guest${guest === 'kv' ? ', 3 clients' : ''}, 3 s virtual as fast as the workers go (${other.windows} rounds)`);
+    }
     await browser.close();
 
     if (process.argv.includes('--record')) {
