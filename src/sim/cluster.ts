@@ -19,9 +19,9 @@ import { Prng } from './prng';
 import { SimLink, type SimLinkSettings } from './link';
 import { traceOf, worldTraceEvent, type TraceEvent } from './trace';
 import { CHECKED_EVENTS, standardCheckers, type Checker, type Violation } from './checkers';
-import type { ScriptStep, FaultAction, VmRef } from './script';
+import { describeAction, type ScriptStep, type FaultAction, type VmRef } from './script';
 import { CLUSTER_DEFAULTS, buildHost, buildWorld, type ClusterConfig } from './cluster-config';
-import { RunReport, summarize, takeSample, type ClusterSummary } from './report';
+import { RunReport, healthyPair, summarize, takeSample, type ClusterSummary } from './report';
 
 export type { ClusterSummary } from './report';
 export { CLUSTER_DEFAULTS, type ClusterConfig } from './cluster-config';
@@ -294,26 +294,16 @@ export class Cluster {
 
   private applyStep(step: ScriptStep): void {
     this.record({ tUs: this.nowUs, vm: 'sim', ev: 'fault', action: step.text });
-    const failure = step.action.kind === 'kill' || step.action.kind === 'partition';
-    const pair = failure ? this.healthyPair() : null;
+    const healthy = healthyPair(this.hosts.map((h) => h.view()), this.cut());
     this.apply(step.action);
-    if (pair) {
-      const s = pair.settings;
-      const tas = 2 * ((this.cfg.diskLink.delayUs ?? 0) + (this.cfg.diskLink.jitterUs ?? 0));
-      const ms = (us: number): string => `${(us / 1000).toFixed(1)}`;
-      this.report.expectService(step.text.replace(/\s+at\s+\S+$/, ''), this.nowUs, s.failureTimeoutUs + s.lagCapUs + tas,
-        `failure timeout ${ms(s.failureTimeoutUs)} + lag cap ${ms(s.lagCapUs)} + test-and-set round trip ${ms(tas)}`);
-    }
+    this.report.failureApplied(step, healthy, this.nowUs, this.ft, this.cfg.diskLink);
   }
 
-  /** The serving primary when it has a backup with state and nothing is cut or partitioned. */
-  private healthyPair(): VmHost | null {
-    const server = this.server();
-    const backup = server?.peer ? this.host(server.peer) : null;
-    if (!server || server.role !== 'primary' || !backup || backup.role !== 'backup' || !backup.backupHypervisor) return null;
-    const cut = this.wires.some((x) => x.link.partitioned) || this.world.network.cuts().length > 0;
-    return cut ? null : server;
+  private cut(): boolean {
+    return this.wires.some((x) => x.link.partitioned) || this.world.network.cuts().length > 0;
   }
+
+
 
   /** Applies a fault now. A kill or cut of a VM that does not exist (yet) changes nothing. */
   apply(action: FaultAction): void {
@@ -372,8 +362,7 @@ export class Cluster {
   // ── sampling ────────────────────────────────────────────────────────────────────────────────
 
   private sample(): void {
-    const cut = this.wires.some((x) => x.link.partitioned) || this.world.network.cuts().length > 0;
-    for (const e of takeSample(this.report, this.hosts.map((h) => h.view()), this.cfg.backupSpeedIps, cut, this.nowUs)) this.record(e);
+    for (const e of takeSample(this.report, this.hosts.map((h) => h.view()), this.cfg.backupSpeedIps, this.cut(), this.nowUs)) this.record(e);
     this.nextSampleUs = this.nowUs + this.cfg.sampleEveryUs;
   }
 
@@ -443,22 +432,6 @@ const REPORTED_EVENTS: ReadonlySet<TraceEvent['ev']> = new Set<TraceEvent['ev']>
   'failure-suspected', 'replay-finished', 'tas-requested', 'tas-answered', 'went-live', 'halted',
 ]);
 
-function describeAction(a: FaultAction): string {
-  switch (a.kind) {
-    case 'kill':
-      return `kill ${a.vm}`;
-    case 'vmotion':
-      return 'vmotion';
-    case 'partition':
-      return 'partition logging';
-    case 'cut':
-      return `cut ${a.vm} ${a.from}`;
-    case 'heal':
-      return 'heal';
-    case 'send':
-      return `send client ${a.client}`;
-  }
-}
 
 function wakeAtOrAfter(t: number | null, nowUs: number): number | null {
   return t === null ? null : Math.max(t, nowUs);

@@ -18,9 +18,9 @@ import { resolveFtSettings, type FtSettings } from '../ft/settings';
 import { SIM_LINK_DEFAULTS, type SimLinkSettings } from './link';
 import type { TraceEvent } from './trace';
 import { standardCheckers, type Checker, type Violation } from './checkers';
-import type { FaultAction, ScriptStep, VmRef } from './script';
+import { describeAction, type FaultAction, type ScriptStep, type VmRef } from './script';
 import { CLUSTER_DEFAULTS, type ClusterConfig, type HostSpec } from './cluster-config';
-import { RunReport, serverOf, takeSample } from './report';
+import { RunReport, healthyPair, serverOf, takeSample } from './report';
 import { RANK_SAMPLE, RANK_SCRIPT, compareKeys, type EventKey, type NodeState, type KeyedEvent, type WindowReport, type WireEnd } from './node';
 import type { ClusterSnapshot, HostHandle, NodeFactory, NodeHandle, WorldAction, WorldHandle } from './conductor-types';
 
@@ -415,20 +415,9 @@ export class Conductor {
    * starts the failover bound's clock (report.ts).
    */
   private async applyStep(step: ScriptStep): Promise<void> {
-    const failure = step.action.kind === 'kill' || step.action.kind === 'partition';
-    const server = serverOf(this.views());
-    const backup = server?.peer ? this.hosts.find((h) => h.spec.name === server.peer)?.view : undefined;
-    const healthy = failure && server?.role === 'primary' && backup?.role === 'backup' && backup.backupReady
-      && !this.wires.some((w) => w.cut) && this.worldCuts.size === 0;
+    const healthy = healthyPair(this.views(), this.wires.some((w) => w.cut) || this.worldCuts.size > 0);
     await this.apply(step.action, step.text);
-    if (healthy) {
-      const s = this.ft;
-      const d = this.cfg.diskLink;
-      const tas = 2 * ((d.delayUs ?? 0) + (d.jitterUs ?? 0));
-      const ms = (us: number): string => `${(us / 1000).toFixed(1)}`;
-      this.report.expectService(step.text.replace(/\s+at\s+\S+$/, ''), this.nowUs, s.failureTimeoutUs + s.lagCapUs + tas,
-        `failure timeout ${ms(s.failureTimeoutUs)} + lag cap ${ms(s.lagCapUs)} + test-and-set round trip ${ms(tas)}`);
-    }
+    this.report.failureApplied(step, healthy, this.nowUs, this.ft, this.cfg.diskLink);
   }
 
   /**
@@ -438,7 +427,7 @@ export class Conductor {
   async act(action: FaultAction): Promise<void> {
     if (!this.freeRunning) await this.align(true);
     // The trace names it as the replayed script will: "send client 2 at 123457us".
-    const step = { atUs: this.nowUs, action, text: `${describe(action)} at ${this.nowUs}us` };
+    const step = { atUs: this.nowUs, action, text: `${describeAction(action)} at ${this.nowUs}us` };
     this.userSteps.push(step);
     await this.applyStep(step);
   }
@@ -446,11 +435,11 @@ export class Conductor {
   /** The run's script so far: the configured steps and the user's actions, in order. */
   runScript(): string {
     const steps = [...this.cfg.script, ...this.userSteps].sort((a, b) => a.atUs - b.atUs);
-    return steps.map((s) => `${describe(s.action)} at ${s.atUs}us`).join('; ');
+    return steps.map((s) => `${describeAction(s.action)} at ${s.atUs}us`).join('; ');
   }
 
   /** Applies a fault or a user's action now (at the current boundary). */
-  async apply(action: FaultAction, text = describe(action)): Promise<void> {
+  async apply(action: FaultAction, text = describeAction(action)): Promise<void> {
     const key = this.nextKey();
     this.record({ tUs: this.nowUs, vm: 'sim', ev: 'fault', action: text });
     switch (action.kind) {
@@ -534,21 +523,4 @@ export function mergeKeyed(lists: KeyedEvent[][]): KeyedEvent[] {
   lists.forEach((l, list) => l.forEach((k, pos) => all.push({ k, list, pos })));
   all.sort((a, b) => compareKeys(a.k.key, b.k.key) || a.list - b.list || a.pos - b.pos);
   return all.map((x) => x.k);
-}
-
-function describe(a: FaultAction): string {
-  switch (a.kind) {
-    case 'kill':
-      return `kill ${a.vm}`;
-    case 'vmotion':
-      return 'vmotion';
-    case 'partition':
-      return 'partition logging';
-    case 'cut':
-      return `cut ${a.vm} ${a.from}`;
-    case 'heal':
-      return 'heal';
-    case 'send':
-      return `send client ${a.client}`;
-  }
 }

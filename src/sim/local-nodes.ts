@@ -7,7 +7,7 @@ import { resolveFtSettings } from '../ft/settings';
 import { Prng } from './prng';
 import { HostNode, WorldNode, type ClusterNode, type Packet } from './node';
 import { buildHost, buildWorld, type ClusterConfig, type HostSpec } from './cluster-config';
-import type { HostHandle, NodeFactory, WorldAction, WorldHandle } from './conductor';
+import type { HostHandle, NodeFactory, NodeHandle, WorldAction, WorldHandle } from './conductor';
 import type { World } from '../world/world';
 
 export function localNodes(cfg: ClusterConfig): NodeFactory {
@@ -20,11 +20,7 @@ export function localNodes(cfg: ClusterConfig): NodeFactory {
       const node = new WorldNode(buildWorld(cfg, ['A', 'B']), root, cfg.sampleEveryUs, route);
       nodes.set('world', node);
       return {
-        runWindow: async (endUs) => node.runWindow(endUs),
-        addEnd: (end) => node.addEnd(end),
-        setCut: async (wire, cut, key) => node.setCut(wire, cut, key),
-        snapshot: async () => node.snapshot(),
-        restore: async (s) => node.restore(s),
+        ...handle(node),
         act: async (a, key) => {
           const r = node.control(key, (w, nowUs) => worldAction(w, a, nowUs), (x) => (Array.isArray(x) ? x : []));
           return { trace: r.trace, sent: node.sentCounts(), epoch: typeof r.result === 'number' ? r.result : undefined };
@@ -35,15 +31,22 @@ export function localNodes(cfg: ClusterConfig): NodeFactory {
       const node = new HostNode(buildHost(cfg, ft, spec), spec.index, root, cfg.sampleEveryUs, route, () => true, spec.startUs);
       nodes.set(spec.name, node);
       return {
-        runWindow: async (endUs) => node.runWindow(endUs),
-        addEnd: (end) => node.addEnd(end),
-        setCut: async (wire, cut, key) => node.setCut(wire, cut, key),
-        snapshot: async () => node.snapshot(),
-        restore: async (s) => node.restore(s),
+        ...handle(node),
         kill: async () => node.kill(),
         startVMotion: async (peer, epoch, key) => node.startVMotion(peer, epoch, key),
       };
     },
+  };
+}
+
+/** What every node's handle does, in this thread. */
+function handle(node: ClusterNode): NodeHandle {
+  return {
+    runWindow: async (endUs) => node.runWindow(endUs),
+    addEnd: (end) => node.addEnd(end),
+    setCut: async (wire, cut, key) => node.setCut(wire, cut, key),
+    snapshot: async () => node.snapshot(),
+    restore: async (s) => node.restore(s),
   };
 }
 

@@ -5,6 +5,9 @@
  * it never changes the run.
  */
 import type { HostView, VmHost } from '../ft/host';
+import type { FtSettings } from '../ft/settings';
+import type { SimLinkSettings } from './link';
+import type { ScriptStep } from './script';
 import type { StallSummary } from '../ft/stats';
 import type { TraceEvent } from './trace';
 import type { Violation } from './checkers';
@@ -170,6 +173,18 @@ export class RunReport {
     this.serviceDue = { fault, faultUs, byUs: faultUs + boundUs, bound };
   }
 
+  /**
+   * A script step applied: if it was a failure (kill, logging partition) of a pair that was healthy
+   * just before it, the failover bound's clock starts. `step` is the step as written.
+   */
+  failureApplied(step: ScriptStep, wasHealthy: boolean, nowUs: number, ft: FtSettings, diskLink: Partial<SimLinkSettings>): void {
+    if (!wasHealthy || (step.action.kind !== 'kill' && step.action.kind !== 'partition')) return;
+    const tas = 2 * ((diskLink.delayUs ?? 0) + (diskLink.jitterUs ?? 0));
+    const ms = (us: number): string => `${(us / 1000).toFixed(1)}`;
+    this.expectService(step.text.replace(/\s+at\s+\S+$/, ''), nowUs, ft.failureTimeoutUs + ft.lagCapUs + tas,
+      `failure timeout ${ms(ft.failureTimeoutUs)} + lag cap ${ms(ft.lagCapUs)} + test-and-set round trip ${ms(tas)}`);
+  }
+
   /** The failover-bound check at a sample; returns the violation recorded, if any. */
   checkServiceBound(nowUs: number): string | null {
     const d = this.serviceDue;
@@ -210,6 +225,13 @@ export class RunReport {
     this.liveness.push({ tUs: nowUs, what, checker: 'liveness' });
     return what;
   }
+}
+
+/** A primary with a backup that has state, and nothing cut: what the failover bound holds to. */
+export function healthyPair(views: readonly HostView[], cut: boolean): boolean {
+  const server = serverOf(views);
+  const backup = server?.peer ? views.find((h) => h.name === server.peer) : undefined;
+  return !cut && server?.role === 'primary' && backup?.role === 'backup' && backup.backupReady;
 }
 
 /** The VM the service runs on: the one serving alone, else the primary. */

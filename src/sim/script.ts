@@ -53,6 +53,24 @@ const ACTIONS: { pattern: RegExp; make: (m: RegExpExecArray) => FaultAction }[] 
 
 export const SCRIPT_ACTIONS_HELP = 'kill primary|backup|A|B|C…, vmotion, partition logging, cut A|B|C… disk|clients, heal, send client N';
 
+/** An action as a script writes it ("kill primary", "send client 2"): parseAction's inverse. */
+export function describeAction(a: FaultAction): string {
+  switch (a.kind) {
+    case 'kill':
+      return `kill ${a.vm}`;
+    case 'vmotion':
+      return 'vmotion';
+    case 'partition':
+      return 'partition logging';
+    case 'cut':
+      return `cut ${a.vm} ${a.from}`;
+    case 'heal':
+      return 'heal';
+    case 'send':
+      return `send client ${a.client}`;
+  }
+}
+
 /** Parses "ACTION at TIME; ACTION at TIME; …". Steps come back sorted by time (stable). */
 export function parseScript(text: string): ScriptStep[] {
   const steps: ScriptStep[] = [];
