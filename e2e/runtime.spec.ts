@@ -194,3 +194,41 @@ test('a page busy for 1.5 s does not stop the run: the conductor has its own wor
   });
   expect(advancedUs).toBeGreaterThan(300_000);
 });
+
+test('bad input gets a clear error and the run keeps going: an unknown guest, bytes that are not an ELF, an unknown action', async ({ page }) => {
+  await start(page, 81);
+  await run(page, 200_000);
+  const errors = await page.evaluate(async () => {
+    const out: string[] = [];
+    const tryIt = async (f: () => Promise<unknown>): Promise<void> => {
+      try {
+        await f();
+        out.push('no error');
+      } catch (e) {
+        out.push((e as Error).message);
+      }
+    };
+    await tryIt(() => window.ftLab.act('explode the disk'));
+    await tryIt(() => window.ftLab.restore(99));
+    return out;
+  });
+  expect(errors[0]).toMatch(/unknown action "explode the disk"/);
+  expect(errors[1]).toMatch(/no snapshot 99/);
+  expect(await run(page, 400_000)).toBe(400_000); // the run goes on
+  expect(await page.evaluate(() => window.ftLab.roles())).toEqual({ A: 'primary', B: 'backup' });
+  // A fresh start with bad bytes or an unknown guest is refused before any worker starts.
+  const refused = await page.evaluate(async () => {
+    const out: string[] = [];
+    for (const o of [{ guest: 'counter', elf: new Uint8Array([0x7f, 0x45, 0x4c, 0x47, 1, 2, 3]) }, { guest: 'doom', elf: new Uint8Array(8) }]) {
+      try {
+        await window.ftLab.startWith(o);
+        out.push('no error');
+      } catch (e) {
+        out.push((e as Error).message);
+      }
+    }
+    return out;
+  });
+  expect(refused[0]).toMatch(/ELF/i);
+  expect(refused[1]).toMatch(/unknown guest "doom"/);
+});

@@ -41,6 +41,18 @@ const lab = {
     await rt.start({ ...o, elf: await elfOf(o.guest) });
     status(`${o.guest}, seed ${o.seed}: running`);
   },
+  /** Starts from given ELF bytes (a user's file): refused with a clear error when they are not a guest. */
+  async startWith(o: { guest: string; elf: Uint8Array; seed?: number }): Promise<void> {
+    const client = new RuntimeClient();
+    try {
+      await client.start({ guest: o.guest as GuestName, elf: o.elf, seed: o.seed ?? 1 });
+    } catch (err) {
+      client.dispose();
+      throw err;
+    }
+    rt?.dispose();
+    rt = client;
+  },
   async run(untilUs: number): Promise<number> {
     const now = await need().run(untilUs);
     status(`at ${(now / 1e6).toFixed(3)} s virtual`);

@@ -8,7 +8,8 @@
  * how often windows are granted, never what happens in them.
  */
 import { Conductor, type ClusterSnapshot } from '../sim/conductor';
-import { guestClusterConfig, type GuestName } from '../sim/guests';
+import { GUEST_NAMES, guestClusterConfig, isGuestName, type GuestName } from '../sim/guests';
+import { Machine } from '../machine/machine';
 import { parseScript, type FaultAction } from '../sim/script';
 import { CLUSTER_DEFAULTS, type ClusterConfig } from '../sim/cluster-config';
 import { serializeTrace, type TraceEvent } from '../sim/trace';
@@ -69,7 +70,13 @@ export class BrowserRuntime {
   private originMs: number | null = null;
   onStats: ((s: RuntimeStats) => void) | null = null;
 
+  /**
+   * Checks the guest before any worker starts: an unknown guest or bytes that are not a RISC-V ELF
+   * throw an error naming what is wrong, and nothing is built.
+   */
   constructor(o: RuntimeOptions) {
+    if (!isGuestName(o.guest)) throw new Error(`unknown guest ${JSON.stringify(o.guest)}: expected one of ${GUEST_NAMES.join(', ')}`);
+    Machine.fromElf(o.elf); // throws ElfError ("not an ELF file", "not RISC-V", …) before the workers do
     const base = guestClusterConfig(o.guest, o.elf, o.seed, o.clients ?? 3);
     this.cfg = {
       ...CLUSTER_DEFAULTS, ...base, ft: { ...base.ft, ...o.ft }, script: parseScript(o.script ?? ''), load: o.load ?? true,
