@@ -14,8 +14,8 @@ import type { WorkloadKind } from '../world/client';
 
 /** The "break it" switches: each turns one mechanism off, and some checker must then fail. */
 export const BREAK_SWITCHES: Record<string, Partial<FtSettings>> = {
-  'output-rule': { outputRuleEnabled: false },
-  'test-and-set': { testAndSetEnabled: false },
+  'output-rule': { outputRule: false },
+  'test-and-set': { testAndSet: false },
   'timer-log': { logTimer: false },
   'bounce-buffer': { bounceBuffer: false },
   'nondet-log': { logNondet: false },
@@ -183,7 +183,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
   v('failure-timeout-ms', (s) => (o.ft.failureTimeoutUs = count('failure-timeout-ms', s, 0.2, 60_000) * 1000));
   v('output-rule', (s) => {
     if (s !== 'on' && s !== 'off') throw new UsageError(`--output-rule ${s}: expected on or off`);
-    o.ft.outputRuleEnabled = s === 'on';
+    o.ft.outputRule = s === 'on';
   });
   return o;
 }

@@ -321,7 +321,7 @@ export class VmHost {
 
   private askTas(nowUs: number, fx: FtEffect[]): void {
     const attempt = this.failover.ask(nowUs);
-    if (!this.settings.testAndSetEnabled) {
+    if (!this.settings.testAndSet) {
       // "Break it": go on without asking anyone — the split brain test-and-set exists to prevent.
       fx.push(...this.onTasReply({ kind: 'tas-reply', vm: this.name, epoch: this.failover.epoch, won: true, holder: this.name, reason: 'set' }, nowUs));
       return;

@@ -12,7 +12,7 @@ const read = (icount: number): MachineOutput => ({ kind: 'disk', icount, req: { 
 
 describe('OutputRule', () => {
   it('releases in production order once the ack covers an entry past each output', () => {
-    const rule = new OutputRule({ outputRuleEnabled: true, holdDiskReads: false });
+    const rule = new OutputRule({ outputRule: true, holdDiskReads: false });
     const fx: FtEffect[] = [];
     rule.hold(packet(10), 0, fx);
     rule.hold(read(12), 0, fx); // no ack needed, but queued behind the packet
@@ -31,7 +31,7 @@ describe('OutputRule', () => {
   });
 
   it('switched off, nothing waits', () => {
-    const rule = new OutputRule({ outputRuleEnabled: false, holdDiskReads: false });
+    const rule = new OutputRule({ outputRule: false, holdDiskReads: false });
     const fx: FtEffect[] = [];
     rule.hold(packet(10), 5, fx);
     rule.release(0, 5, fx);

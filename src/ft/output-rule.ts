@@ -9,7 +9,7 @@
  * output's cover. Outputs leave in production order, and only the release waits: the guest runs on.
  *
  * Disk reads change nothing outside the VM, so by default they do not wait (settings.holdDiskReads)
- * but keep their place in the queue. `outputRuleEnabled: false` is the lecture's "break it" switch.
+ * but keep their place in the queue. `outputRule: false` is the lecture's "break it" switch.
  */
 import type { MachineOutput } from '../machine/types';
 import type { FtEffect } from './effects';
@@ -32,7 +32,7 @@ export interface OutputStall {
 }
 
 export interface OutputRuleSettings {
-  outputRuleEnabled: boolean;
+  outputRule: boolean;
   holdDiskReads: boolean;
 }
 
@@ -57,7 +57,7 @@ export class OutputRule {
   needsAck(out: MachineOutput): boolean {
     if (this.alone) return false;
     const isRead = out.kind === 'disk' && out.req.op === 'read';
-    return this.settings.outputRuleEnabled && (!isRead || this.settings.holdDiskReads);
+    return this.settings.outputRule && (!isRead || this.settings.holdDiskReads);
   }
 
   setAlone(alone: boolean): void {

@@ -127,7 +127,7 @@ describe('a primary/backup pair of hosts on the toy machine', () => {
   });
 
   it('releases at once with the Output Rule switched off (the break-it switch)', () => {
-    const p = new Pair({ settings: { outputRuleEnabled: false }, packetEveryUs: 5_000, delayUs: 2_000 });
+    const p = new Pair({ settings: { outputRule: false }, packetEveryUs: 5_000, delayUs: 2_000 });
     p.run(50_000);
     expect(p.released.length).toBeGreaterThan(5);
     expect(p.count('output-held')).toBe(0);

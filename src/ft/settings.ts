@@ -55,9 +55,9 @@ export interface FtSettings {
    */
   holdDiskReads: boolean;
   /** "Break it" switch for lectures: release output at once, ignoring the Output Rule. */
-  outputRuleEnabled: boolean;
+  outputRule: boolean;
   /** "Break it" switch: false, a VM that suspects its peer goes live without asking the disk server. */
-  testAndSetEnabled: boolean;
+  testAndSet: boolean;
   /**
    * "Break it" switch: false, timer interrupts are not logged; the backup takes them from its own
    * clock at its own slice boundaries.
@@ -94,8 +94,8 @@ export const defaultFtSettings: Readonly<FtSettings> = Object.freeze({
   throttleIntervalUs: 10_000,
   cpuShareMin: 0.05,
   holdDiskReads: false,
-  outputRuleEnabled: true,
-  testAndSetEnabled: true,
+  outputRule: true,
+  testAndSet: true,
   logTimer: true,
   logNondet: true,
   bounceBuffer: true,
@@ -138,7 +138,7 @@ export function resolveFtSettings(over: Partial<FtSettings> = {}): FtSettings {
     throw new FtSettingsError(`setting failureTimeoutUs (${s.failureTimeoutUs}) must be at least two heartbeat intervals (${2 * s.heartbeatIntervalUs})`);
   }
   if (s.lagCapUs < s.lagThresholdUs) throw new FtSettingsError(`setting lagCapUs (${s.lagCapUs}) must be at least lagThresholdUs (${s.lagThresholdUs})`);
-  for (const k of ['outputRuleEnabled', 'holdDiskReads', 'testAndSetEnabled', 'logTimer', 'logNondet', 'bounceBuffer'] as const) {
+  for (const k of ['outputRule', 'holdDiskReads', 'testAndSet', 'logTimer', 'logNondet', 'bounceBuffer'] as const) {
     if (typeof s[k] !== 'boolean') throw new FtSettingsError(`setting ${k} must be true or false, got ${String(s[k])}`);
   }
   if (!(s.throttleStep > 0 && s.throttleStep <= 1)) throw new FtSettingsError(`setting throttleStep must be in (0, 1], got ${s.throttleStep}`);

@@ -196,8 +196,8 @@ describe('failover time', () => {
 
 describe('why the Output Rule: the lecture anomaly with it switched off', () => {
   it('the reply leaves before the backup has the entry; the primary dies; the next increment returns 11 again', () => {
-    const run = (outputRuleEnabled: boolean): { results: number[]; lin: ReturnType<typeof checkLinearizable> } => {
-      const c = counter(70, { clients: 1, load: false, ft: { outputRuleEnabled }, loggingLink: { delayUs: 2_000, jitterUs: 0 } });
+    const run = (outputRule: boolean): { results: number[]; lin: ReturnType<typeof checkLinearizable> } => {
+      const c = counter(70, { clients: 1, load: false, ft: { outputRule }, loggingLink: { delayUs: 2_000, jitterUs: 0 } });
       c.run(50_000);
       for (let i = 1; i <= 10; i++) increment(c);
       let armed = true;

@@ -48,7 +48,7 @@ describe('every guest, 5 virtual seconds under FT', () => {
 
 describe('the checkers can fail', () => {
   it('Output Rule off: outputs go out before the ack and the checker says so, from the trace alone', () => {
-    const c = guestCluster('counter', 3, { ft: { outputRuleEnabled: false }, loggingLink: { delayUs: 2_000, jitterUs: 0 } });
+    const c = guestCluster('counter', 3, { ft: { outputRule: false }, loggingLink: { delayUs: 2_000, jitterUs: 0 } });
     c.run(500_000);
     c.finish();
     const v = checkOutputRule(c.trace);
