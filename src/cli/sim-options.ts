@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Cluster, CLUSTER_DEFAULTS, type ClusterConfig } from '../sim/cluster';
-import { GUEST_NAMES, guestClusterConfig, isGuestName, machineFactory, type GuestName } from '../sim/guests';
+import { elfClusterConfig, GUEST_NAMES, guestClusterConfig, isGuestName, type GuestName } from '../sim/guests';
 import { readGuestElf } from '../sim/guest-files';
 import { parseScript, parseTimeUs, ScriptError, SCRIPT_ACTIONS_HELP } from '../sim/script';
 import { FtSettingsError, LOG_BUFFER_BYTES_MIN, resolveFtSettings, type FtSettings } from '../ft/settings';
@@ -218,7 +218,7 @@ export function buildCluster(o: Options): Cluster {
     } catch (err) {
       throw new UsageError(`--elf ${path}: ${(err as Error).message}`);
     }
-    base = { seed: o.seed, makeMachine: machineFactory(elf), workload: o.workload, clients: o.workload ? o.clients : 0, ft: { hashIntervalInstructions: 100_000 } };
+    base = elfClusterConfig(elf, o.seed, o.workload, o.clients);
   }
   let script;
   try {

@@ -84,10 +84,25 @@ export interface HostView {
   lagUs: number;
   /** Primary: outputs the Output Rule holds now. */
   heldCount: number;
+  /** Primary: output-rule stalls so far (outputs that had to wait) and the longest wait. */
+  stallCount: number;
+  stallMaxUs: number;
+  /** Primary: log entries and bytes sent so far (the logging bandwidth). */
+  entriesSent: number;
+  bytesSent: number;
   /** Backup: outputs suppressed, hash entries checked, and the first divergence if any. */
   suppressed: number;
   hashesChecked: number;
   divergence: { icount: number; reason: string } | null;
+}
+
+/** A view before the host has reported one (a new host), or of a host that never can (killed). */
+export function blankHostView(o: Pick<HostView, 'name' | 'role' | 'state' | 'peer' | 'backupReady'>): HostView {
+  return {
+    ...o, paused: false, icount: 0, pc: 0, cpuShare: 1, oldestHeldSinceUs: null, lastReceivedIcount: 0,
+    logQueueEntries: 0, logQueueBytes: 0, lagUs: 0, heldCount: 0, stallCount: 0, stallMaxUs: 0, entriesSent: 0, bytesSent: 0,
+    suppressed: 0, hashesChecked: 0, divergence: null,
+  };
 }
 
 export interface HostCore {

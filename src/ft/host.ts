@@ -456,7 +456,9 @@ export class VmHost {
   view(): HostView {
     const p = this.primary;
     const b = this.backup;
+    const f = p?.viewFigures();
     return {
+      stallCount: f?.stallCount ?? 0, stallMaxUs: f?.stallMaxUs ?? 0, entriesSent: f?.entriesSent ?? 0, bytesSent: f?.bytesSent ?? 0,
       name: this.core.name, role: this.core.role, state: this.core.state, paused: this.paused, peer: this.failover.peer,
       icount: this.machine.icount, pc: this.machine.pc, cpuShare: p?.cpuShare ?? 1, oldestHeldSinceUs: p?.oldestHeldSinceUs() ?? null,
       backupReady: b !== null, lastReceivedIcount: b?.lastReceivedIcount ?? this.machine.icount,

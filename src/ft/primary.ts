@@ -448,6 +448,11 @@ export class PrimaryHypervisor {
       cpuShare: this.throttle.cpuShare,
     };
   }
+  /** What every view shows: output-rule stalls so far (count, longest) and the log sent. */
+  viewFigures(): { stallCount: number; stallMaxUs: number; entriesSent: number; bytesSent: number } {
+    return { stallCount: this.rule.stalls.countAll, stallMaxUs: this.rule.stalls.maxAllUs, entriesSent: this.st.entriesSent, bytesSent: this.st.bytesSent };
+  }
+
   /** The most recent output stalls (bounded), oldest first. */
   recentStalls(): OutputStall[] {
     return this.rule.recent.toArray();

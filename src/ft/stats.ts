@@ -35,6 +35,15 @@ export class DurationStats {
     return { count: this.count, medianUs: Math.min(this.maxUs, this.quantileUs(0.5)), maxUs: this.maxUs };
   }
 
+  /** The count and maximum alone, without the median's sort: cheap enough for every view. */
+  get countAll(): number {
+    return this.count;
+  }
+
+  get maxAllUs(): number {
+    return this.maxUs;
+  }
+
   get meanUs(): number {
     return this.count === 0 ? 0 : this.sumUs / this.count;
   }

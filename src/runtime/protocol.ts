@@ -178,7 +178,7 @@ export type RuntimeReply =
   | { stats: RuntimeStats };
 
 const QUERIES: readonly string[] = ['now', 'roles', 'views', 'trace', 'events', 'violations', 'errors', 'windows', 'script', 'history'];
-const ACTION_KINDS: readonly string[] = ['kill', 'vmotion', 'partition', 'cut', 'heal', 'send'];
+const ACTION_KINDS: readonly string[] = ['kill', 'vmotion', 'partition', 'cut', 'heal', 'send', 'load'];
 
 /** Checks a command from the page; throws ProtocolError naming what is wrong. */
 export function validateRuntimeCommand(x: unknown): RuntimeCommand {

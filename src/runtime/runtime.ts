@@ -8,7 +8,8 @@
  * how often windows are granted, never what happens in them.
  */
 import { Conductor, type ClusterSnapshot } from '../sim/conductor';
-import { GUEST_NAMES, guestClusterConfig, isGuestName, type GuestName } from '../sim/guests';
+import { elfClusterConfig, GUEST_NAMES, guestClusterConfig, isGuestName, type GuestName } from '../sim/guests';
+import type { WorkloadKind } from '../world/client';
 import { Machine } from '../machine/machine';
 import { parseScript, type FaultAction } from '../sim/script';
 import { CLUSTER_DEFAULTS, type ClusterConfig } from '../sim/cluster-config';
@@ -21,8 +22,11 @@ import { workerNodes, type WorkerNodeOptions, type WorkerNodes } from './worker-
 import type { PortableConfig } from './protocol';
 
 export interface RuntimeOptions {
-  guest: GuestName;
+  /** A shipped guest, or 'custom': the user's own ELF, with `workload`'s clients if it serves them. */
+  guest: GuestName | 'custom';
   elf: Uint8Array;
+  /** For a custom guest: the client workload that talks to it (default none). */
+  workload?: WorkloadKind | null;
   seed: number;
   clients?: number;
   /** Fault script, as `npm run sim -- --script`. */
@@ -53,7 +57,13 @@ export interface RuntimeStats {
 }
 
 const STATS_EVERY_MS = 33;
+/**
+ * The stream to the UI is bounded: at most this many of the high-rate events (log batches, acks,
+ * heartbeats, replayed entries) per stats message, and as many again of the rest — outputs, faults,
+ * failover, client operations — so a run at full speed still shows every console byte and fault.
+ */
 const EVENTS_PER_STATS_MAX = 2_000;
+const BULK_EVENTS: ReadonlySet<TraceEvent['ev']> = new Set(['log-sent', 'ack-sent', 'ack-received', 'heartbeat-sent', 'entry-applied', 'hash-ok', 'sample', 'output-held', 'cpu-share']);
 
 export class BrowserRuntime {
   private current: Conductor;
@@ -62,6 +72,7 @@ export class BrowserRuntime {
   private readonly makeNodes: () => WorkerNodes;
   private readonly queued: (() => Promise<void>)[] = [];
   private readonly fresh: TraceEvent[] = [];
+  private freshBulk = 0;
   readonly errors: string[] = [];
   pace: number;
   private playing = false;
@@ -75,9 +86,11 @@ export class BrowserRuntime {
    * throw an error naming what is wrong, and nothing is built.
    */
   constructor(o: RuntimeOptions) {
-    if (!isGuestName(o.guest)) throw new Error(`unknown guest ${JSON.stringify(o.guest)}: expected one of ${GUEST_NAMES.join(', ')}`);
+    if (o.guest !== 'custom' && !isGuestName(o.guest)) throw new Error(`unknown guest ${JSON.stringify(o.guest)}: expected one of ${GUEST_NAMES.join(', ')}, or custom`);
     Machine.fromElf(o.elf); // throws ElfError ("not an ELF file", "not RISC-V", …) before the workers do
-    const base = guestClusterConfig(o.guest, o.elf, o.seed, o.clients ?? 3);
+    const base = o.guest === 'custom'
+      ? elfClusterConfig(o.elf, o.seed, o.workload ?? null, o.clients ?? 3)
+      : guestClusterConfig(o.guest, o.elf, o.seed, o.clients ?? 3);
     this.cfg = {
       ...CLUSTER_DEFAULTS, ...base, ft: { ...base.ft, ...o.ft }, script: parseScript(o.script ?? ''), load: o.load ?? true,
       primarySpeedIps: o.speedIps ?? CLUSTER_DEFAULTS.primarySpeedIps,
@@ -103,7 +116,11 @@ export class BrowserRuntime {
 
   private listen(c: Conductor): Conductor {
     c.listeners.push((e) => {
-      if (this.fresh.length < EVENTS_PER_STATS_MAX) this.fresh.push(e);
+      const bulk = BULK_EVENTS.has(e.ev);
+      if (bulk ? this.freshBulk < EVENTS_PER_STATS_MAX : this.fresh.length - this.freshBulk < EVENTS_PER_STATS_MAX) {
+        this.fresh.push(e);
+        if (bulk) this.freshBulk++;
+      }
     });
     return c;
   }
@@ -270,6 +287,7 @@ export class BrowserRuntime {
     if (!force && t - this.lastStatsMs < STATS_EVERY_MS) return;
     this.lastStatsMs = t;
     const events = this.fresh.splice(0);
+    this.freshBulk = 0;
     this.onStats?.({ nowUs: this.conductor.now, windows: this.conductor.windows, views: this.conductor.views(), events, errors: [...this.errors], playing: this.playing });
   }
 }

@@ -6,7 +6,7 @@
  * answers. A kill is `worker.terminate()`. A worker that throws is reported (`onFailure`) and its
  * pending requests fail with its error; the others keep running.
  */
-import type { HostView } from '../ft/host';
+import { blankHostView, type HostView } from '../ft/host-types';
 import type { HostSpec } from '../sim/cluster-config';
 import type { HostHandle, NodeFactory, WorldHandle } from '../sim/conductor';
 import type { BoundaryResult, KeyedEvent, NodeState, WindowReport, WireEnd } from '../sim/node';
@@ -139,7 +139,7 @@ export function workerNodes(o: WorkerNodeOptions): WorkerNodes {
           // The host's last view first (it stopped at the boundary), then the real kill.
           const view = await r.call<HostView>({ t: 'kill' }).catch(() => null);
           r.terminate();
-          return view ?? { name: spec.name, role: 'crashed', state: 'stopped', paused: false, peer: spec.peer, icount: 0, pc: 0, cpuShare: 1, oldestHeldSinceUs: null, backupReady: false, lastReceivedIcount: 0, logQueueEntries: 0, logQueueBytes: 0, lagUs: 0, heldCount: 0, suppressed: 0, hashesChecked: 0, divergence: null };
+          return view ?? blankHostView({ name: spec.name, role: 'crashed', state: 'stopped', peer: spec.peer, backupReady: false });
         },
         startVMotion: (peer, epoch, key) => r.call<BoundaryResult>({ t: 'vmotion', peer, epoch, key }),
       };

@@ -155,6 +155,12 @@ export class Cluster {
     this.worldEffects(this.world.sendOne(id, this.nowUs));
   }
 
+  /** Steady client load on or off now (the UI's load switch). */
+  setLoad(on: boolean): void {
+    this.world.setLoad(on, this.nowUs);
+    this.worldWakeUs = wakeAtOrAfter(this.world.nextDeadlineUs(), this.nowUs);
+  }
+
   /** Applies `action` at virtual time `atUs` (a test's fault, in the script's order). */
   at(atUs: number, action: FaultAction, text = describeAction(action)): void {
     if (atUs < this.nowUs) throw new Error(`fault at ${atUs} µs is in the past (now ${this.nowUs} µs)`);
@@ -327,6 +333,8 @@ export class Cluster {
         return;
       case 'send':
         return this.clientSend(action.client);
+      case 'load':
+        return this.setLoad(action.on);
     }
   }
 

@@ -12,7 +12,7 @@
  * Nodes are reached through handles: `localNodes` here (tests, and the proof of equality), vm and
  * world workers in src/runtime.
  */
-import type { HostView } from '../ft/host';
+import { blankHostView, type HostView } from '../ft/host-types';
 import type { ChannelName } from '../ft/channels';
 import { resolveFtSettings, type FtSettings } from '../ft/settings';
 import { SIM_LINK_DEFAULTS, type SimLinkSettings } from './link';
@@ -154,11 +154,7 @@ export class Conductor {
   private addVm(name: string, role: 'primary' | 'backup', peer: string, speedIps: number, awaitSnapshot: boolean): HostEntry {
     const spec: HostSpec = { name, index: this.hosts.length, role, peer, awaitSnapshot, startUs: this.nowUs, speedIps };
     const handle = this.nodes.host(spec);
-    const view: HostView = {
-      name, role, state: role === 'primary' ? 'running' : 'waiting', paused: false, peer, icount: 0, pc: 0, cpuShare: 1,
-      oldestHeldSinceUs: null, backupReady: role === 'backup' && !awaitSnapshot, lastReceivedIcount: 0,
-      logQueueEntries: 0, logQueueBytes: 0, lagUs: 0, heldCount: 0, suppressed: 0, hashesChecked: 0, divergence: null,
-    };
+    const view = blankHostView({ name, role, state: role === 'primary' ? 'running' : 'waiting', peer, backupReady: role === 'backup' && !awaitSnapshot });
     const h: HostEntry = { spec, handle, view, nextUs: this.nowUs, sent: {}, done: this.nowUs };
     this.hosts.push(h);
     this.wire(`net ${name}↔world`, [name, 'world'], 'net', this.cfg.netLink);
@@ -472,6 +468,9 @@ export class Conductor {
         return;
       case 'send':
         await this.worldAct({ kind: 'send-one', client: action.client });
+        return;
+      case 'load':
+        await this.worldAct({ kind: 'load', on: action.on });
         return;
     }
   }

@@ -39,3 +39,11 @@ export function guestClusterConfig(name: GuestName, elf: Uint8Array, seed: numbe
     ft: { hashIntervalInstructions: HASH_INTERVAL_INSTRUCTIONS[name] },
   };
 }
+
+/**
+ * Cluster settings for any RV32 ELF (the `sim` command's --elf, the app's upload): clients only
+ * with a workload, a hash every 100k instructions.
+ */
+export function elfClusterConfig(elf: Uint8Array, seed: number, workload: WorkloadKind | null, clients = 3): Partial<ClusterConfig> & Pick<ClusterConfig, 'seed' | 'makeMachine'> {
+  return { seed, makeMachine: machineFactory(elf), workload, clients: workload ? clients : 0, ft: { hashIntervalInstructions: 100_000 } };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseScript, parseTimeUs, ScriptError } from './script';
+import { describeAction, parseScript, parseTimeUs, ScriptError } from './script';
 
 describe('fault scripts', () => {
   it('parses every action, sorted by time, keeping the order of equal times', () => {
@@ -22,5 +22,12 @@ describe('fault scripts', () => {
     expect(() => parseScript('kill C at 1s')).toThrow(/no VM C/);
     expect(() => parseScript('vmotion at 2s; kill C at 1s')).toThrow(/no VM C/);
     expect(parseTimeUs('1.02s')).toBe(1_020_000);
+  });
+
+  it('the load switch is an action, written back as it is read', () => {
+    const steps = parseScript('load off at 1s; load on at 2s');
+    expect(steps.map((s) => s.action)).toEqual([{ kind: 'load', on: false }, { kind: 'load', on: true }]);
+    expect(steps.map((s) => describeAction(s.action))).toEqual(['load off', 'load on']);
+    expect(() => parseScript('load maybe at 1s')).toThrow(/unknown action "load maybe"/);
   });
 });

@@ -20,7 +20,9 @@ export type FaultAction =
   /** Restore every cut link. A halted VM stays halted. */
   | { kind: 'heal' }
   /** Client N sends one request now (the UI's send button; a recorded run replays it). */
-  | { kind: 'send'; client: number };
+  | { kind: 'send'; client: number }
+  /** Steady client load on or off (the UI's load switch; a recorded run replays it). */
+  | { kind: 'load'; on: boolean };
 
 export interface ScriptStep {
   atUs: number;
@@ -49,9 +51,10 @@ const ACTIONS: { pattern: RegExp; make: (m: RegExpExecArray) => FaultAction }[] 
   { pattern: new RegExp(`^cut ${VM} (disk|clients)$`), make: (m) => ({ kind: 'cut', vm: m[1], from: m[2] as 'disk' | 'clients' }) },
   { pattern: /^heal$/, make: () => ({ kind: 'heal' }) },
   { pattern: /^send client (\d+)$/, make: (m) => ({ kind: 'send', client: Number(m[1]) }) },
+  { pattern: /^load (on|off)$/, make: (m) => ({ kind: 'load', on: m[1] === 'on' }) },
 ];
 
-export const SCRIPT_ACTIONS_HELP = 'kill primary|backup|A|B|C…, vmotion, partition logging, cut A|B|C… disk|clients, heal, send client N';
+export const SCRIPT_ACTIONS_HELP = 'kill primary|backup|A|B|C…, vmotion, partition logging, cut A|B|C… disk|clients, heal, send client N, load on|off';
 
 /** An action as a script writes it ("kill primary", "send client 2"): parseAction's inverse. */
 export function describeAction(a: FaultAction): string {
@@ -68,6 +71,8 @@ export function describeAction(a: FaultAction): string {
       return 'heal';
     case 'send':
       return `send client ${a.client}`;
+    case 'load':
+      return `load ${a.on ? 'on' : 'off'}`;
   }
 }
 
