@@ -33,6 +33,8 @@ export interface RuntimeOptions {
   script?: string;
   ft?: Partial<FtSettings>;
   load?: boolean;
+  /** Between a reply and a client's next request under steady load (default the simulator's). */
+  thinkTimeUs?: number;
   /** Instructions per second of each host's model (default 4M); the backup's too unless backupSpeedIps. */
   speedIps?: number;
   backupSpeedIps?: number;
@@ -93,6 +95,7 @@ export class BrowserRuntime {
       : guestClusterConfig(o.guest, o.elf, o.seed, o.clients ?? 3);
     this.cfg = {
       ...CLUSTER_DEFAULTS, ...base, ft: { ...base.ft, ...o.ft }, script: parseScript(o.script ?? ''), load: o.load ?? true,
+      thinkTimeUs: o.thinkTimeUs ?? CLUSTER_DEFAULTS.thinkTimeUs,
       primarySpeedIps: o.speedIps ?? CLUSTER_DEFAULTS.primarySpeedIps,
       backupSpeedIps: o.backupSpeedIps ?? o.speedIps ?? CLUSTER_DEFAULTS.backupSpeedIps,
       loggingLink: { ...CLUSTER_DEFAULTS.loggingLink, ...o.loggingLink },

@@ -1,31 +1,65 @@
-import { useDashboard, selectRunState, selectVms } from './store';
+import { useMemo } from 'react';
+import { useDashboard, selectCuts, type DashboardStore } from './store';
+import { VmCard } from './components/VmCard';
+import { ChannelView } from './components/ChannelView';
+import { Controls } from './components/Controls';
+import { ClientsPanel } from './components/ClientsPanel';
+import { DiskPanel } from './components/DiskPanel';
+import { SettingsPanel } from './components/SettingsPanel';
+import { Timeline } from './components/Timeline';
+import { Charts } from './components/Charts';
+import { Moments } from './components/Moments';
 
-/** The dashboard frame: where the VMs, the logging channel, the clients and the timeline go. */
+interface Slot { name: string; role: string; peer: string | null }
+
+/** The cards' names, roles and peers as one string: it changes only when a card must change. */
+const selectSlotKey = (s: DashboardStore): string => s.vms.map((v) => `${v.name} ${v.role} ${v.peer ?? '-'}`).join(',');
+const parseSlots = (key: string): Slot[] => (key === '' ? [] : key.split(',').map((x) => {
+  const [name, role, peer] = x.split(' ');
+  return { name, role, peer: peer === '-' ? null : peer };
+}));
+
+/**
+ * The logging channel a VM receives on, drawn before its card: a backup's from its primary (live
+ * while both run); a VM whose pair is over keeps its old channel, drawn idle.
+ */
+function channelInto(v: Slot, all: Slot[]): { from: string; active: boolean } | null {
+  const p = v.peer === null ? undefined : all.find((x) => x.name === v.peer);
+  if (!p) return null;
+  const receiver = v.role === 'backup' || (v.role !== 'primary' && p.role !== 'backup' && v.name > p.name);
+  if (!receiver) return null;
+  return { from: p.name, active: v.role === 'backup' && (p.role === 'primary' || p.role === 'live') };
+}
+
+/** The dashboard: the VM cards with their logging channels, controls, clients, disk, charts and timeline. */
 export function Dashboard() {
-  const vms = useDashboard(selectVms);
-  const runState = useDashboard(selectRunState);
+  const slotKey = useDashboard(selectSlotKey);
+  const slots = useMemo(() => parseSlots(slotKey), [slotKey]);
+  const cuts = useDashboard(selectCuts);
+  const runState = useDashboard((s) => s.runState);
   return (
     <main className="dashboard" data-testid="dashboard" data-run-state={runState}>
-      <section className="panel panel-vm" aria-label="Primary host">
-        <h2>Primary</h2>
-        {vms.length === 0 && <p className="empty">No VM running yet.</p>}
-      </section>
-      <section className="panel panel-channel" aria-label="Logging channel">
-        <h2>Logging channel</h2>
-        <p className="empty">Log entries →<br />← acks and heartbeats</p>
-      </section>
-      <section className="panel panel-vm" aria-label="Backup host">
-        <h2>Backup</h2>
-        {vms.length === 0 && <p className="empty">No VM running yet.</p>}
-      </section>
-      <section className="panel panel-clients" aria-label="Clients">
-        <h2>Clients</h2>
-        <p className="empty">No requests yet.</p>
-      </section>
-      <section className="panel panel-timeline" aria-label="Timeline">
-        <h2>Timeline</h2>
-        <p className="empty">Every message on every channel will appear here.</p>
-      </section>
+      <Controls />
+      <Moments />
+      <div className="vm-row" style={{ ['--vms' as string]: String(Math.max(2, slots.length)) }}>
+        {slots.length === 0 && <p className="empty">starting the pair…</p>}
+        {slots.map((v) => {
+          const ch = channelInto(v, slots);
+          return (
+            <div className="vm-slot" key={v.name}>
+              {ch && <ChannelView from={ch.from} to={v.name} cut={cuts.logging && ch.active} active={ch.active} />}
+              <VmCard name={v.name} />
+            </div>
+          );
+        })}
+      </div>
+      <Timeline />
+      <div className="lower">
+        <ClientsPanel />
+        <DiskPanel />
+        <SettingsPanel />
+      </div>
+      <Charts />
     </main>
   );
 }

@@ -1,0 +1,313 @@
+/**
+ * The page's one run: it owns the RuntimeClient (the runtime runs in the conductor worker), turns
+ * the lecturer's buttons into runtime commands and script actions, and folds the stats the workers
+ * push (~30 a second) into the store at most once per animation frame. The event stream and the
+ * chart series live here in bounded rings, outside the store, so a 50-minute lecture holds the same
+ * memory as a one-minute one; the timeline and charts read them when they draw.
+ */
+import { RuntimeClient } from '../runtime/client';
+import type { RuntimeStats } from '../runtime/runtime';
+import type { FaultAction } from '../sim/script';
+import type { TraceEvent } from '../sim/trace';
+import type { HostView } from '../ft/host-types';
+import { emptyDigest, foldEvents, type Digest } from './digest';
+import { PACES, startOptions, validateSettings, type UiSettings } from './settings';
+import { useDashboard, type VmView } from './store';
+import { cardViews, CodeReader } from './views';
+import type { CheckReply, CheckRequest } from './checker.worker';
+import { runUrl } from './url';
+
+export const EVENTS_KEPT = 20_000;
+export const SERIES_KEPT = 3_000;
+const CHECK_EVERY_MS = 1_000;
+
+export interface SeriesPoint {
+  tUs: number;
+  lagMs: number;
+  queueEntries: number;
+  /** Age of the oldest output the Output Rule holds now. */
+  stallMs: number;
+  cpuPct: number;
+  /** Logging bandwidth over the last stats interval (virtual time). */
+  bandwidthMbps: number;
+}
+
+/** Bounded ring as a plain array: trimmed in chunks, so a push is O(1) amortised. */
+function pushBounded<T>(xs: T[], items: readonly T[], max: number): void {
+  for (const x of items) xs.push(x);
+  if (xs.length > max * 1.25) xs.splice(0, xs.length - max);
+}
+
+async function fetchGuest(name: string): Promise<Uint8Array> {
+  const r = await fetch(`${import.meta.env.BASE_URL}guests/${name}.elf`);
+  if (!r.ok) throw new Error(`guest ${name}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+export class Session {
+  private client: RuntimeClient | null = null;
+  private code = new CodeReader(null);
+  private customElf: { bytes: Uint8Array; label: string } | null = null;
+  readonly events: TraceEvent[] = [];
+  readonly series: SeriesPoint[] = [];
+  /** Bumped whenever events or series change: the canvas views redraw on it. */
+  version = 0;
+  private digest: Digest = emptyDigest();
+  private latest: RuntimeStats | null = null;
+  private errorsSeen = 0;
+  private framePending = false;
+  private checker: Worker | null = null;
+  private checking = false;
+  private checkedCompleted = -1;
+  private checkId = 0;
+  private checkTimer: ReturnType<typeof setInterval> | null = null;
+  private lastBytes: { tUs: number; bytes: number } | null = null;
+  private readonly store = useDashboard;
+
+  // ── starting ──────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * A fresh pair with the draft settings (reset, or the first load). A guest that cannot start —
+   * a file that is not a RISC-V ELF — is refused with the loader's message and the run that was
+   * going on goes on.
+   */
+  async start(settings: UiSettings = this.store.getState().draft, custom: { bytes: Uint8Array; label: string } | null = settings.guest === 'custom' ? this.customElf : null): Promise<boolean> {
+    const s = this.store.getState();
+    let elf: Uint8Array;
+    try {
+      validateSettings(settings);
+      if (settings.guest === 'custom' && !custom) throw new Error('no ELF file loaded: choose one with "Load your own ELF"');
+      elf = custom ? custom.bytes : await fetchGuest(settings.guest);
+    } catch (err) {
+      s.notify(errorText(err), 'error');
+      return false;
+    }
+    const next = new RuntimeClient();
+    s.set({ runState: this.client ? s.runState : 'starting' });
+    try {
+      await next.start(startOptions(settings, elf.slice(), this.store.getState().load));
+    } catch (err) {
+      next.dispose();
+      s.notify(`${custom ? custom.label : settings.guest}: ${errorText(err)}${this.client ? ' — the current run goes on' : ''}`, 'error');
+      if (!this.client) s.set({ runState: 'error' });
+      return false;
+    }
+    this.client?.dispose();
+    this.client = next;
+    if (custom) this.customElf = custom;
+    this.code = new CodeReader(elf);
+    this.resetView(settings, custom ? custom.label : settings.guest);
+    next.onStats = (st) => this.ingest(st);
+    this.startChecker();
+    await this.play();
+    return true;
+  }
+
+  /** Loads the user's own ELF into a fresh pair (no clients: it speaks no protocol we know). */
+  async upload(file: File): Promise<boolean> {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const settings = { ...this.store.getState().draft, guest: 'custom' as const };
+    const ok = await this.start(settings, { bytes, label: file.name });
+    if (ok) this.store.getState().editDraft({ guest: 'custom' });
+    return ok;
+  }
+
+  private resetView(settings: UiSettings, label: string): void {
+    this.events.length = 0;
+    this.series.length = 0;
+    this.digest = emptyDigest();
+    this.latest = null;
+    this.errorsSeen = 0;
+    this.lastBytes = null;
+    this.checkedCompleted = -1;
+    this.version++;
+    this.store.getState().set({
+      settings, draft: settings, guestLabel: label, vms: [], digest: this.digest, nowUs: 0, mode: 'lockstep',
+      verdict: { kind: 'none', text: settings.guest === 'counter' || settings.guest === 'kv' ? 'no operations yet' : 'no clients for this guest', ops: 0 },
+    });
+  }
+
+  // ── the run's controls ────────────────────────────────────────────────────────────────────────
+
+  private need(): RuntimeClient | null {
+    if (!this.client) this.store.getState().notify('no run yet: reset starts one', 'error');
+    return this.client;
+  }
+
+  private async guard(what: string, f: (c: RuntimeClient) => Promise<unknown>): Promise<void> {
+    const c = this.need();
+    if (!c) return;
+    try {
+      await f(c);
+    } catch (err) {
+      this.store.getState().notify(`${what}: ${errorText(err)}`, 'error');
+    }
+  }
+
+  async play(): Promise<void> {
+    const pace = PACES[this.store.getState().paceIndex];
+    await this.guard('play', (c) => c.play(pace));
+    this.store.getState().set({ runState: 'running' });
+  }
+
+  async pause(): Promise<void> {
+    await this.guard('pause', (c) => c.pause());
+    this.store.getState().set({ runState: 'paused' });
+  }
+
+  async togglePause(): Promise<void> {
+    if (this.store.getState().runState === 'running') await this.pause();
+    else await this.play();
+  }
+
+  /** One lockstep window (paused), or: while running, pause first. */
+  async step(): Promise<void> {
+    if (this.store.getState().runState === 'running') await this.pause();
+    await this.guard('step', (c) => c.step());
+  }
+
+  async setPaceIndex(i: number): Promise<void> {
+    const paceIndex = Math.max(0, Math.min(PACES.length - 1, i));
+    this.store.getState().set({ paceIndex });
+    if (this.store.getState().runState === 'running') await this.guard('pace', (c) => c.play(PACES[paceIndex]));
+  }
+
+  /** Free run: every worker on its own real clock from now on (not reproducible; reset returns to lockstep). */
+  async freeRun(): Promise<void> {
+    if (this.store.getState().mode === 'free') return;
+    await this.guard('free run', (c) => c.freeRun());
+    this.store.getState().set({ mode: 'free', runState: 'running' });
+  }
+
+  /** A fault or a client action, applied at the next window boundary and recorded in the run's script. */
+  async act(action: FaultAction): Promise<void> {
+    await this.guard(action.kind, (c) => c.act(action));
+  }
+
+  async setLoad(on: boolean): Promise<void> {
+    this.store.getState().set({ load: on });
+    await this.act({ kind: 'load', on });
+  }
+
+  /** The run so far as a script that `npm run sim` replays (lockstep). */
+  script(): Promise<string> {
+    return this.client ? this.client.script() : Promise.resolve('');
+  }
+
+  /**
+   * A link to this run: its seed and settings, and its script — the configured steps and every
+   * action taken so far, at the virtual times they happened — so the link replays it exactly.
+   */
+  async share(): Promise<string> {
+    const s = this.store.getState();
+    if (s.settings.guest === 'custom') {
+      s.notify('a run of your own ELF cannot be shared by link: the file stays on this machine', 'error');
+      return '';
+    }
+    const url = runUrl(window.location.origin + window.location.pathname, s.settings, await this.script(), s.load);
+    try {
+      await navigator.clipboard.writeText(url);
+      s.notify(`link copied: ${url}`);
+    } catch {
+      s.notify(`link to this run: ${url}`);
+    }
+    return url;
+  }
+
+  dispose(): void {
+    this.client?.dispose();
+    this.client = null;
+    this.checker?.terminate();
+    this.checker = null;
+    if (this.checkTimer !== null) clearInterval(this.checkTimer);
+  }
+
+  // ── stats in, store out ───────────────────────────────────────────────────────────────────────
+
+  private ingest(st: RuntimeStats): void {
+    pushBounded(this.events, st.events, EVENTS_KEPT);
+    this.digest = foldEvents(this.digest, st.events);
+    this.addPoint(st.nowUs, st.views);
+    for (const e of st.errors.slice(this.errorsSeen)) this.store.getState().notify(e, 'error');
+    this.errorsSeen = st.errors.length;
+    this.latest = st;
+    this.version++;
+    if (!this.framePending) {
+      this.framePending = true;
+      requestAnimationFrame(() => this.publish());
+    }
+  }
+
+  /** At most once per frame: one store update from the latest stats. */
+  private publish(): void {
+    this.framePending = false;
+    const st = this.latest;
+    if (!st) return;
+    const vms: VmView[] = cardViews(st.views, this.code);
+    const s = this.store.getState();
+    const runState = s.runState === 'starting' ? 'running' : s.runState;
+    s.set({ vms, nowUs: st.nowUs, digest: this.digest, runState: st.playing || s.mode === 'free' ? 'running' : runState === 'running' ? 'paused' : runState });
+  }
+
+  private addPoint(tUs: number, views: readonly HostView[]): void {
+    const p = views.find((v) => v.role === 'primary') ?? views.find((v) => v.role === 'live');
+    if (!p) return;
+    let bandwidthMbps = 0;
+    if (this.lastBytes && tUs > this.lastBytes.tUs && p.bytesSent >= this.lastBytes.bytes) {
+      bandwidthMbps = ((p.bytesSent - this.lastBytes.bytes) * 8) / (tUs - this.lastBytes.tUs);
+    }
+    this.lastBytes = { tUs, bytes: p.bytesSent };
+    pushBounded(this.series, [{
+      tUs, lagMs: p.lagUs / 1000, queueEntries: p.logQueueEntries,
+      stallMs: p.oldestHeldSinceUs === null ? 0 : Math.max(0, tUs - p.oldestHeldSinceUs) / 1000,
+      cpuPct: p.cpuShare * 100, bandwidthMbps,
+    }], SERIES_KEPT);
+  }
+
+  // ── the linearizability verdict ───────────────────────────────────────────────────────────────
+
+  private startChecker(): void {
+    const guest = this.store.getState().settings.guest;
+    if (this.checkTimer !== null) clearInterval(this.checkTimer);
+    this.checkTimer = null;
+    if (guest !== 'counter' && guest !== 'kv') return;
+    if (!this.checker) {
+      this.checker = new Worker(new URL('./checker.worker.ts', import.meta.url), { type: 'module', name: 'checker' });
+      this.checker.onmessage = (ev: MessageEvent<CheckReply>) => this.verdict(ev.data);
+      this.checker.onerror = (ev) => {
+        ev.preventDefault();
+        this.checking = false;
+        this.store.getState().set({ verdict: { kind: 'unknown', text: `the checker failed: ${ev.message}`, ops: 0 } });
+      };
+    }
+    this.checkTimer = setInterval(() => void this.check(guest), CHECK_EVERY_MS);
+  }
+
+  /** Checks the whole history again when operations completed since the last check. */
+  async check(model: 'counter' | 'kv' = this.store.getState().settings.guest as 'counter' | 'kv'): Promise<void> {
+    const c = this.client;
+    const completed = this.digest.completed + this.digest.duplicates;
+    if (!c || !this.checker || this.checking || completed === this.checkedCompleted) return;
+    this.checking = true;
+    this.checkedCompleted = completed;
+    try {
+      const history = await c.history();
+      if (c !== this.client) return void (this.checking = false);
+      const req: CheckRequest = { id: ++this.checkId, history, model };
+      this.checker.postMessage(req);
+      if (this.store.getState().verdict.kind === 'none') this.store.getState().set({ verdict: { kind: 'checking', text: 'checking…', ops: history.length } });
+    } catch {
+      this.checking = false;
+    }
+  }
+
+  private verdict(r: CheckReply): void {
+    this.checking = false;
+    if (r.id !== this.checkId) return;
+    this.store.getState().set({ verdict: { kind: r.kind, text: r.text, ops: r.ops } });
+  }
+}
+
+export const session = new Session();
