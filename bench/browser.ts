@@ -19,26 +19,15 @@
  *
  * `--record` appends the figures to bench/results.md.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { chromium } from '@playwright/test';
-// @ts-expect-error: a plain ES module of the test scripts, without types
-import { findChromium } from '../scripts/find-chromium.mjs';
 import type { TraceEvent } from '../src/sim/trace';
+import { record, serveApp } from './serve';
 
 const PORT = 4191;
 
 async function main(): Promise<void> {
-  const exe = await findChromium({ install: false });
-  if (!exe) throw new Error('no Chromium found (set CHROMIUM_PATH or install chromium)');
-  const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('vite build failed');
-  const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { stdio: 'ignore' });
+  const served = await serveApp(PORT, '/lab.html');
   try {
-    await waitForServer(`http://127.0.0.1:${PORT}/lab.html`);
-    const browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-    const page = await browser.newPage();
+    const page = await served.browser.newPage();
     page.on('pageerror', (e) => console.error('page error:', e.message));
     await page.goto(`http://127.0.0.1:${PORT}/lab.html`);
     await page.waitForFunction(() => window.ftLab !== undefined);
@@ -122,18 +111,9 @@ async function main(): Promise<void> {
       }, guest);
       put(`lockstep-pace-${guest}`, other.pace, `${guest} guest${guest === 'kv' ? ', 3 clients' : ''}, 3 s virtual as fast as the workers go (${other.windows} rounds)`);
     }
-    await browser.close();
-
-    if (process.argv.includes('--record')) {
-      const machine = `${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length}, Chromium (headless)`;
-      const date = new Date().toISOString().slice(0, 10);
-      for (const [name, value, what] of figures) {
-        appendFileSync('bench/results.md', `| browser ${name}: ${what} | ${Number.isInteger(value) ? value : value.toFixed(3)} | \`npm run bench:browser\` | ${date} | ${machine} |\n`);
-      }
-      console.log('recorded in bench/results.md');
-    }
+    if (process.argv.includes('--record')) record(figures, 'browser', 'npm run bench:browser');
   } finally {
-    server.kill();
+    await served.close();
   }
 }
 
@@ -155,18 +135,6 @@ function median(xs: number[]): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
-}
-
-async function waitForServer(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not come up`);
 }
 
 main().catch((err: unknown) => {

@@ -1,18 +1,172 @@
-import { expect, test } from '@playwright/test';
+/**
+ * The lecture UI against real workers: what the audience sees and what the lecturer's buttons and
+ * keys do. Each state is screenshotted into test-results/ui/.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import type { DebugSnapshot } from '../src/ui/store';
 
-test('the built app loads, shows its name and exposes ftDebug.snapshot()', async ({ page }) => {
+const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: `test-results/ui/${name}.png` });
+const snapshot = (page: Page): Promise<DebugSnapshot> => page.evaluate(() => window.ftDebug.snapshot());
+const card = (page: Page, vm: string) => page.locator(`[data-testid="vm-card"][data-vm="${vm}"]`);
+
+async function open(page: Page, query = ''): Promise<string[]> {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/');
-  await expect(page).toHaveTitle(/FT Visualizer/);
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('FT Visualizer');
-  await expect(page.getByTestId('dashboard')).toBeVisible();
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(`/${query}`);
+  await expect(card(page, 'A')).toHaveAttribute('data-role', 'primary', { timeout: 15_000 });
+  await expect(card(page, 'B')).toHaveAttribute('data-role', 'backup');
+  return errors;
+}
 
-  const snap = await page.evaluate(() => window.ftDebug.snapshot());
-  expect(snap.appName).toBe('FT Visualizer');
-  expect(snap.runState).toBe('idle');
-  expect(Array.isArray(snap.vms)).toBe(true);
-  // Plain JSON: survives a round trip unchanged.
-  expect(JSON.parse(JSON.stringify(snap))).toEqual(snap);
+const icountOf = async (page: Page, vm: string): Promise<number> => Number(await card(page, vm).getByTestId('icount').textContent());
+
+/** The largest result the clients had acknowledged when this snapshot was taken. */
+const maxResult = (s: DebugSnapshot): number => Math.max(0, ...s.history.filter((h) => !h.duplicate).map((h) => h.result));
+
+test('load: the pair runs, the backup replays the primary\'s log, and the clients see a linearizable counter', async ({ page }) => {
+  const errors = await open(page);
+  const a0 = await icountOf(page, 'A');
+  await expect.poll(() => icountOf(page, 'A'), { timeout: 10_000 }).toBeGreaterThan(a0 + 100_000);
+  await expect.poll(() => icountOf(page, 'B')).toBeGreaterThan(a0);
+  await expect(card(page, 'B').getByTestId('sync')).toHaveText('in-sync', { timeout: 10_000 });
+  await expect(page.getByTestId('client-history').locator('li[data-result]').first()).toBeVisible();
+  await expect(page.getByTestId('checker-verdict')).toHaveAttribute('data-verdict', 'ok', { timeout: 10_000 });
+  for (const id of ['log-queue', 'lag', 'stalls']) await expect(card(page, 'A').getByTestId(id)).not.toBeEmpty();
+  await expect(card(page, 'A').getByTestId('stalls')).toContainText('total');
+  const s = await snapshot(page);
+  expect(s.vms.map((v) => [v.name, v.role])).toEqual([['A', 'primary'], ['B', 'backup']]);
+  expect(s.vms[0].insn, 'the instruction at the pc, disassembled').toMatch(/^[a-z]/);
+  await shot(page, '01-running');
+  expect(errors).toEqual([]);
+});
+
+test('kill the primary: the backup\'s card turns live within the timeout and no acknowledged increment is lost', async ({ page }) => {
+  const errors = await open(page);
+  await expect.poll(async () => (await snapshot(page)).history.length, { timeout: 10_000 }).toBeGreaterThan(20);
+  const before = await snapshot(page);
+  await page.getByTestId('kill-primary').click();
+  await expect(card(page, 'A')).toHaveAttribute('data-role', 'crashed');
+  await expect(card(page, 'B')).toHaveAttribute('data-role', 'live', { timeout: 10_000 });
+  const live = await snapshot(page);
+  // Virtual time from the kill to go-live: the failure timeout plus replay and a test-and-set round trip.
+  const crashed = live.digest.moments.find((m) => m.text.startsWith('A is killed'));
+  const wentLive = live.digest.moments.find((m) => m.text.startsWith('B goes live'));
+  expect(crashed && wentLive).toBeTruthy();
+  expect(wentLive!.tUs - crashed!.tUs).toBeLessThanOrEqual(live.settings.failureTimeoutMs * 1000 + 20_000);
+  await expect.poll(async () => maxResult(await snapshot(page)), { timeout: 10_000 }).toBeGreaterThan(maxResult(before) + 20);
+  const after = await snapshot(page);
+  const served = after.history.filter((h) => !h.duplicate && h.fromVm === 'B');
+  expect(served.length).toBeGreaterThan(10);
+  // Every increment B answers is above every value the clients were given before the kill.
+  expect(Math.min(...served.map((h) => h.result))).toBeGreaterThan(maxResult(before));
+  await page.evaluate(() => window.ftDebug.check());
+  await expect(page.getByTestId('checker-verdict')).toHaveAttribute('data-verdict', 'ok', { timeout: 10_000 });
+  await shot(page, '02-failover');
+  expect(errors).toEqual([]);
+});
+
+test('partition the logging channel: exactly one card serves and the other is halted; heal and a new backup: in sync', async ({ page }) => {
+  const errors = await open(page);
+  await page.getByTestId('partition-logging').click();
+  await expect(page.getByTestId('logging-channel').first()).toHaveAttribute('data-cut', 'true');
+  await expect.poll(async () => (await snapshot(page)).vms.map((v) => v.role).sort().join(' '), { timeout: 10_000 }).toBe('halted live');
+  await shot(page, '03-partition');
+  await page.getByTestId('heal').click();
+  await page.getByTestId('new-backup').click();
+  const c = card(page, 'C');
+  await expect(c).toHaveAttribute('data-role', 'backup', { timeout: 10_000 });
+  await expect(c.getByTestId('sync')).toHaveText('in-sync', { timeout: 10_000 });
+  const roles = (await snapshot(page)).vms.map((v) => v.role);
+  expect(roles.filter((r) => r === 'live' || r === 'primary')).toHaveLength(1);
+  await shot(page, '04-new-backup');
+  expect(errors).toEqual([]);
+});
+
+test('with the Output Rule off, a kill at the right moment loses an acknowledged increment and the verdict says so', async ({ page }) => {
+  // The moment: the logging channel is cut just after replies left whose log entries are still in
+  // flight (a 2 ms channel), and the primary dies. The same run with the rule on is linearizable.
+  const script = encodeURIComponent('partition logging at 402ms; kill primary at 402ms');
+  const broken = await open(page, `?channelDelayUs=2000&outputRule=0&script=${script}`);
+  await expect(page.getByTestId('switch-outputRule')).not.toBeChecked();
+  await expect(card(page, 'B')).toHaveAttribute('data-role', 'live', { timeout: 15_000 });
+  await page.evaluate(() => window.ftDebug.check());
+  const verdict = page.getByTestId('checker-verdict');
+  await expect(verdict).toHaveAttribute('data-verdict', 'violation', { timeout: 15_000 });
+  await expect(verdict).toContainText('NOT linearizable');
+  await shot(page, '05-output-rule-off');
+  expect(broken).toEqual([]);
+
+  await page.goto(`/?channelDelayUs=2000&script=${script}`);
+  await expect(card(page, 'B')).toHaveAttribute('data-role', 'live', { timeout: 15_000 });
+  await expect.poll(async () => (await snapshot(page)).nowUs, { timeout: 10_000 }).toBeGreaterThan(1_000_000);
+  await page.evaluate(() => window.ftDebug.check());
+  await expect(verdict).toHaveAttribute('data-verdict', 'ok', { timeout: 15_000 });
+});
+
+test('a file that is not an ELF: a clear error, and the run goes on', async ({ page }) => {
+  const errors = await open(page);
+  const before = await icountOf(page, 'A');
+  await page.getByTestId('elf-upload').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('these are my lecture notes, not a program') });
+  const error = page.getByTestId('error');
+  await expect(error).toContainText('notes.txt');
+  await expect(error).toContainText(/not an ELF/i);
+  await expect(error).toContainText('the current run goes on');
+  await expect.poll(() => icountOf(page, 'A')).toBeGreaterThan(before);
+  expect((await snapshot(page)).vms.map((v) => v.role)).toEqual(['primary', 'backup']);
+  await shot(page, '06-bad-upload');
+  expect(errors).toEqual([]);
+});
+
+test('a real ELF of one\'s own runs as a fresh pair', async ({ page }) => {
+  const errors = await open(page);
+  const ticker = await (await page.request.get('/guests/ticker.elf')).body();
+  await page.getByTestId('elf-upload').setInputFiles({ name: 'my-ticker.elf', mimeType: 'application/octet-stream', buffer: ticker });
+  await expect(page.getByTestId('guest')).toHaveValue('custom');
+  await expect.poll(async () => (await snapshot(page)).guestLabel).toBe('my-ticker.elf');
+  await expect.poll(() => icountOf(page, 'B'), { timeout: 10_000 }).toBeGreaterThan(1000);
+  expect(errors).toEqual([]);
+});
+
+test('keys: space pauses and plays, K kills the primary, + and − change the pace, ? lists the keys', async ({ page }) => {
+  const errors = await open(page);
+  await page.keyboard.press('Space');
+  await expect(page.getByTestId('dashboard')).toHaveAttribute('data-run-state', 'paused');
+  const paused = await icountOf(page, 'A');
+  await page.waitForTimeout(400);
+  expect(await icountOf(page, 'A')).toBe(paused);
+  await page.keyboard.press('Space');
+  await expect(page.getByTestId('dashboard')).toHaveAttribute('data-run-state', 'running');
+  await expect.poll(() => icountOf(page, 'A')).toBeGreaterThan(paused);
+  await expect(page.getByTestId('pace')).toHaveText('1×');
+  await page.keyboard.press('-');
+  await expect(page.getByTestId('pace')).toHaveText('1/3×');
+  await page.keyboard.press('+');
+  await page.keyboard.press('+');
+  await expect(page.getByTestId('pace')).toHaveText('3×');
+  await page.keyboard.press('?');
+  await expect(page.getByTestId('key-help')).toBeVisible();
+  await shot(page, '07-keys');
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('key-help')).toBeHidden();
+  await page.keyboard.press('k');
+  await expect(card(page, 'A')).toHaveAttribute('data-role', 'crashed');
+  await expect(card(page, 'B')).toHaveAttribute('data-role', 'live', { timeout: 10_000 });
+  await page.keyboard.press('v');
+  await expect(card(page, 'C')).toHaveAttribute('data-role', 'backup', { timeout: 10_000 });
+  expect(errors).toEqual([]);
+});
+
+test('projector mode and the light theme', async ({ page }) => {
+  const errors = await open(page);
+  await page.getByTestId('projector').click();
+  await page.getByTestId('theme').click();
+  await expect(page.locator('html')).toHaveAttribute('data-projector', 'on');
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+  await page.waitForTimeout(500);
+  await shot(page, '08-projector-light');
+  await page.setViewportSize({ width: 1024, height: 768 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow, 'usable at 1024 px: no sideways scrolling').toBeLessThanOrEqual(0);
   expect(errors).toEqual([]);
 });

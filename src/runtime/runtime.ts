@@ -33,6 +33,12 @@ export interface RuntimeOptions {
   script?: string;
   ft?: Partial<FtSettings>;
   load?: boolean;
+  /**
+   * Keep every event for trace() and export (default true: tests compare whole traces). The lecture
+   * UI turns it off: a 50-minute run at full speed would keep millions; the stats stream carries
+   * what the page draws.
+   */
+  keepTrace?: boolean;
   /** Between a reply and a client's next request under steady load (default the simulator's). */
   thinkTimeUs?: number;
   /** Instructions per second of each host's model (default 4M); the backup's too unless backupSpeedIps. */
@@ -96,6 +102,7 @@ export class BrowserRuntime {
     this.cfg = {
       ...CLUSTER_DEFAULTS, ...base, ft: { ...base.ft, ...o.ft }, script: parseScript(o.script ?? ''), load: o.load ?? true,
       thinkTimeUs: o.thinkTimeUs ?? CLUSTER_DEFAULTS.thinkTimeUs,
+      keepTrace: o.keepTrace ?? true,
       primarySpeedIps: o.speedIps ?? CLUSTER_DEFAULTS.primarySpeedIps,
       backupSpeedIps: o.backupSpeedIps ?? o.speedIps ?? CLUSTER_DEFAULTS.backupSpeedIps,
       loggingLink: { ...CLUSTER_DEFAULTS.loggingLink, ...o.loggingLink },
@@ -142,6 +149,7 @@ export class BrowserRuntime {
    */
   restore(snap: ClusterSnapshot): Promise<void> {
     this.playing = false;
+    this.stopFreeTimer();
     return this.exclusive(async () => {
       const old = this.current;
       this.nodes.terminateAll();
@@ -216,7 +224,24 @@ export class BrowserRuntime {
     return this.exclusive(async () => {
       this.originMs = performance.timeOrigin + performance.now() - this.conductor.now / 1000;
       this.conductor.startFreeRun(this.originMs);
+      this.freeTimer ??= setInterval(() => void this.freeTick(), STATS_EVERY_MS);
     });
+  }
+
+  /** Free run, ~30 times a second: the conductor's clock follows the real one, due script steps apply, stats go out. */
+  private freeTick(): Promise<void> {
+    return this.exclusive(async () => {
+      this.conductor.advanceTo(this.freeNowUs());
+      await this.conductor.applyDueSteps();
+      this.publish(true);
+    });
+  }
+
+  private freeTimer: ReturnType<typeof setInterval> | null = null;
+
+  private stopFreeTimer(): void {
+    if (this.freeTimer !== null) clearInterval(this.freeTimer);
+    this.freeTimer = null;
   }
 
   /** Free run: virtual µs now (the real clock since the origin). */
@@ -248,6 +273,7 @@ export class BrowserRuntime {
 
   dispose(): void {
     this.playing = false;
+    this.stopFreeTimer();
     this.nodes.terminateAll();
     this.yieldChannel.port1.close();
     this.yieldChannel.port2.close();
@@ -291,6 +317,6 @@ export class BrowserRuntime {
     this.lastStatsMs = t;
     const events = this.fresh.splice(0);
     this.freshBulk = 0;
-    this.onStats?.({ nowUs: this.conductor.now, windows: this.conductor.windows, views: this.conductor.views(), events, errors: [...this.errors], playing: this.playing });
+    this.onStats?.({ nowUs: this.now, windows: this.conductor.windows, views: this.conductor.views(), events, errors: [...this.errors], playing: this.playing });
   }
 }

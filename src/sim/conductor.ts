@@ -211,6 +211,13 @@ export class Conductor {
     if (h && view && h.view.role !== 'crashed') h.view = view;
   }
 
+  /** The script's steps due by now, in order (free run calls it as its clock moves on). */
+  async applyDueSteps(): Promise<void> {
+    while (this.scriptIndex < this.script.length && this.script[this.scriptIndex].atUs <= this.nowUs) {
+      await this.applyStep(this.script[this.scriptIndex++]);
+    }
+  }
+
   /** Runs until virtual time `untilUs`: every event before it (the simulator's `run` also takes those at it). */
   async run(untilUs: number): Promise<void> {
     while (this.nowUs < untilUs) await this.step(untilUs);
@@ -223,9 +230,7 @@ export class Conductor {
       this.started = true;
       if (this.cfg.workload && this.cfg.clients > 0 && this.cfg.load) await this.worldAct({ kind: 'load', on: true });
     }
-    while (this.scriptIndex < this.script.length && this.script[this.scriptIndex].atUs <= this.nowUs) {
-      await this.applyStep(this.script[this.scriptIndex++]);
-    }
+    await this.applyDueSteps();
     await this.round(limitUs);
   }
 

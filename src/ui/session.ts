@@ -20,6 +20,8 @@ import { runUrl } from './url';
 export const EVENTS_KEPT = 20_000;
 export const SERIES_KEPT = 3_000;
 const CHECK_EVERY_MS = 1_000;
+/** The panels fed by the digest (history, disk, consoles, moments) need not redraw at frame rate. */
+const DIGEST_EVERY_MS = 200;
 
 export interface SeriesPoint {
   tUs: number;
@@ -64,6 +66,7 @@ export class Session {
   private checkId = 0;
   private checkTimer: ReturnType<typeof setInterval> | null = null;
   private lastBytes: { tUs: number; bytes: number } | null = null;
+  private digestPublishedMs = 0;
   private readonly store = useDashboard;
 
   // ── starting ──────────────────────────────────────────────────────────────────────────────────
@@ -158,6 +161,7 @@ export class Session {
   }
 
   async togglePause(): Promise<void> {
+    if (this.store.getState().mode === 'free') return this.store.getState().notify('free run has no pause: each worker runs on its own clock (reset returns to lockstep)', 'error');
     if (this.store.getState().runState === 'running') await this.pause();
     else await this.play();
   }
@@ -248,7 +252,10 @@ export class Session {
     const vms: VmView[] = cardViews(st.views, this.code);
     const s = this.store.getState();
     const runState = s.runState === 'starting' ? 'running' : s.runState;
-    s.set({ vms, nowUs: st.nowUs, digest: this.digest, runState: st.playing || s.mode === 'free' ? 'running' : runState === 'running' ? 'paused' : runState });
+    const now = performance.now();
+    const digestDue = now - this.digestPublishedMs >= DIGEST_EVERY_MS || !st.playing;
+    if (digestDue) this.digestPublishedMs = now;
+    s.set({ vms, nowUs: st.nowUs, ...(digestDue ? { digest: this.digest } : {}), runState: st.playing || s.mode === 'free' ? 'running' : runState === 'running' ? 'paused' : runState });
   }
 
   private addPoint(tUs: number, views: readonly HostView[]): void {

@@ -86,6 +86,7 @@ export function startOptions(s: UiSettings, elf: Uint8Array, load: boolean): Sta
     loggingLink: { delayUs: s.channelDelayUs, jitterUs: Math.min(20, s.channelDelayUs) },
     script: s.script,
     thinkTimeUs: s.thinkTimeMs * 1000,
+    keepTrace: false,
   };
 }
 

@@ -5,7 +5,7 @@
 import { scaleLinear } from 'd3';
 import type { Theme, ThemeColor } from './theme';
 import type { BarMark, LineMark, MarkerMark, SpaceTimeMarks, TickMark } from './spacetime-marks';
-import { barY, MARKER_RADIUS_PX, type SpaceTimeLayout } from './spacetime-layout';
+import { barY, GUTTER_PX, MARKER_RADIUS_PX, type SpaceTimeLayout } from './spacetime-layout';
 
 export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 const LINE_PX = 1.75;
@@ -24,6 +24,12 @@ export interface DrawState {
   theme: Theme;
   nowUs: number;
   following: boolean;
+  /** The theme's --font-scale (the projector theme enlarges type): every label scales with it. */
+  fontScale: number;
+}
+
+function font(scale: number, weight: number, px: number): string {
+  return `${weight} ${Math.round(px * scale * 10) / 10}px ${FONT}`;
 }
 
 export function drawSpaceTime(ctx: CanvasRenderingContext2D, s: DrawState): void {
@@ -58,7 +64,7 @@ function laneHue(role: string): ThemeColor {
   }
 }
 
-function drawLanes(ctx: CanvasRenderingContext2D, { layout, lanes, theme }: DrawState): void {
+function drawLanes(ctx: CanvasRenderingContext2D, { layout, lanes, theme, fontScale }: DrawState): void {
   const { plot, laneHeightPx } = layout;
   lanes.forEach((lane, i) => {
     const top = plot.top + i * laneHeightPx;
@@ -78,22 +84,22 @@ function drawLanes(ctx: CanvasRenderingContext2D, { layout, lanes, theme }: Draw
     const isVm = lane.role !== 'clients' && lane.role !== 'disk';
     ctx.textBaseline = 'middle';
     ctx.fillStyle = theme[laneHue(lane.role)];
-    ctx.font = `700 ${isVm ? 17 : 14}px ${FONT}`;
-    ctx.fillText(lane.name, 12, isVm && laneHeightPx >= 40 ? y - 9 : y);
+    ctx.font = font(fontScale, 700, isVm ? 17 : 14);
+    ctx.fillText(lane.name, 12, isVm && laneHeightPx >= 40 ? y - 9 * fontScale : y);
     if (isVm && laneHeightPx >= 40) {
       ctx.fillStyle = theme.muted;
-      ctx.font = `500 13px ${FONT}`;
-      ctx.fillText(lane.role, 12, y + 10);
+      ctx.font = font(fontScale, 500, 13);
+      ctx.fillText(lane.role, 12, y + 10 * fontScale);
     }
   });
 }
 
-function drawAxis(ctx: CanvasRenderingContext2D, { layout, theme }: DrawState): void {
+function drawAxis(ctx: CanvasRenderingContext2D, { layout, theme, fontScale }: DrawState): void {
   const { plot, win } = layout;
   const scale = scaleLinear().domain([win.startUs / 1000, win.endUs / 1000]).range([plot.left, plot.right]);
   const count = Math.max(2, Math.floor((plot.right - plot.left) / 120));
   const format = scale.tickFormat(count);
-  ctx.font = `500 13px ${FONT}`;
+  ctx.font = font(fontScale, 500, 13);
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
   for (const ms of scale.ticks(count)) {
@@ -107,14 +113,14 @@ function drawAxis(ctx: CanvasRenderingContext2D, { layout, theme }: DrawState): 
     ctx.globalAlpha = 1;
     const label = `${format(ms)} ms`;
     const halfPx = ctx.measureText(label).width / 2;
-    if (x + halfPx > layout.widthPx - 2 || x - halfPx < plot.left - 4) continue; // cut off, or under the follow state
+    if (x + halfPx > layout.widthPx - 2) continue; // would be cut off
     ctx.fillStyle = theme.muted;
     ctx.fillText(label, x, plot.bottom + 8);
   }
   ctx.textAlign = 'left';
 }
 
-function drawRules(ctx: CanvasRenderingContext2D, { layout, marks, theme }: DrawState): void {
+function drawRules(ctx: CanvasRenderingContext2D, { layout, marks, theme, fontScale }: DrawState): void {
   let labelEndPx = -Infinity;
   for (const r of marks.rules) {
     const x = layout.xOfUs(r.tUs);
@@ -126,12 +132,12 @@ function drawRules(ctx: CanvasRenderingContext2D, { layout, marks, theme }: Draw
     ctx.lineTo(x, layout.plot.bottom);
     ctx.stroke();
     ctx.setLineDash([]);
-    ctx.font = `700 14px ${FONT}`;
+    ctx.font = font(fontScale, 700, 14);
     const w = ctx.measureText(r.label).width;
     if (x + 6 < labelEndPx) continue;
     ctx.fillStyle = theme.bg;
     ctx.globalAlpha = 0.85;
-    ctx.fillRect(x + 4, 4, w + 8, 20);
+    ctx.fillRect(x + 4, 14 - 10 * fontScale, w + 8, 20 * fontScale);
     ctx.globalAlpha = 1;
     ctx.fillStyle = theme[r.hue];
     ctx.textBaseline = 'middle';
@@ -202,10 +208,10 @@ function arrowHead(ctx: CanvasRenderingContext2D, x0: number, y0: number, x1: nu
   // No closePath: fill() closes each subpath anyway, and closePath is slow on paths of thousands.
 }
 
-function drawLineLabels(ctx: CanvasRenderingContext2D, { layout, marks, theme }: DrawState): void {
+function drawLineLabels(ctx: CanvasRenderingContext2D, { layout, marks, theme, fontScale }: DrawState): void {
   const labelled = marks.lines.filter((m) => m.label !== null && !m.faint);
   if (labelled.length > LINE_LABEL_MAX) return;
-  ctx.font = `600 12px ${FONT}`;
+  ctx.font = font(fontScale, 600, 12);
   ctx.textBaseline = 'middle';
   for (const m of labelled) {
     const x0 = layout.xOfUs(m.t0Us);
@@ -222,7 +228,7 @@ function drawLineLabels(ctx: CanvasRenderingContext2D, { layout, marks, theme }:
   ctx.textAlign = 'left';
 }
 
-function drawBars(ctx: CanvasRenderingContext2D, { layout, theme }: DrawState, bars: BarMark[]): void {
+function drawBars(ctx: CanvasRenderingContext2D, { layout, theme, fontScale }: DrawState, bars: BarMark[]): void {
   for (const m of bars) {
     const x0 = layout.xOfUs(m.t0Us);
     const w = Math.max(2, layout.xOfUs(m.t1Us) - x0);
@@ -233,7 +239,7 @@ function drawBars(ctx: CanvasRenderingContext2D, { layout, theme }: DrawState, b
     ctx.fillRect(x0, y - h / 2, w, h);
     ctx.globalAlpha = 1;
     if (m.label === null || (w < 14 && !m.band)) continue; // no room for even a digit: skip the measuring
-    ctx.font = `600 12px ${FONT}`;
+    ctx.font = font(fontScale, 600, 12);
     const textPx = ctx.measureText(m.label).width;
     if (textPx + 6 > w && !m.band) continue;
     ctx.fillStyle = m.band ? theme[m.hue] : theme.text;
@@ -278,7 +284,7 @@ function drawMarkers(ctx: CanvasRenderingContext2D, s: DrawState): void {
     const y = layout.yOfLane(m.lane);
     const r = m.big ? MARKER_RADIUS_PX.big : MARKER_RADIUS_PX.small;
     drawShape(ctx, m, x, y, r, theme);
-    ctx.font = `${m.big ? 700 : 600} ${m.big ? 14 : 12}px ${FONT}`;
+    ctx.font = font(s.fontScale, m.big ? 700 : 600, m.big ? 14 : 12);
     const w = ctx.measureText(m.label).width;
     const lx = x + r + 3;
     const row = LABEL_ROWS.find((k) => fits(`${m.lane}|${k}`, lx - 2, lx + w + 6));
@@ -288,7 +294,7 @@ function drawMarkers(ctx: CanvasRenderingContext2D, s: DrawState): void {
     const baseline = row < 0 ? y - r - 2 - (row === -2 ? 17 : 0) : y + r + 16;
     ctx.fillStyle = theme.bg;
     ctx.globalAlpha = 0.75;
-    ctx.fillRect(lx - 2, baseline - 16, w + 4, 17);
+    ctx.fillRect(lx - 2, baseline - 16 * s.fontScale, w + 4, 17 * s.fontScale);
     ctx.globalAlpha = 1;
     ctx.fillStyle = theme[m.hue];
     ctx.textBaseline = 'bottom';
@@ -357,10 +363,10 @@ function drawNow(ctx: CanvasRenderingContext2D, { layout, nowUs, theme }: DrawSt
   ctx.globalAlpha = 1;
 }
 
-/** Bottom left, under the lane labels: whether the view follows the run, and how to get back. */
-function drawFollowState(ctx: CanvasRenderingContext2D, { layout, following, theme }: DrawState): void {
-  ctx.font = `600 13px ${FONT}`;
-  ctx.textBaseline = 'top';
+/** Top left, above the lane labels: whether the view follows the run, and how to get back. */
+function drawFollowState(ctx: CanvasRenderingContext2D, { following, theme, fontScale }: DrawState): void {
+  ctx.font = font(fontScale, 600, 13);
+  ctx.textBaseline = 'middle';
   ctx.fillStyle = following ? theme.muted : theme.warn;
-  ctx.fillText(following ? '● following' : '❚❚ dbl-click: follow', 8, layout.plot.bottom + 8);
+  ctx.fillText(following ? '● following' : '❚❚ double-click to follow', 10, GUTTER_PX.top / 2);
 }

@@ -21,6 +21,12 @@ export interface SpaceTimeLayout {
   yOfLane(lane: number): number;
 }
 
+/** The view that follows the run: the right edge is now, and it fills from the left at start. */
+export function followWindow(nowUs: number, windowUs: number): TimeWindow {
+  const endUs = Math.max(nowUs, windowUs);
+  return { startUs: endUs - windowUs, endUs };
+}
+
 export function spaceTimeLayout(widthPx: number, heightPx: number, laneCount: number, win: TimeWindow): SpaceTimeLayout {
   const plot = { left: GUTTER_PX.left, top: GUTTER_PX.top, right: Math.max(GUTTER_PX.left + 1, widthPx - GUTTER_PX.right), bottom: Math.max(GUTTER_PX.top + 1, heightPx - GUTTER_PX.bottom) };
   const laneHeightPx = (plot.bottom - plot.top) / Math.max(1, laneCount);

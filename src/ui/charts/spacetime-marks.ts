@@ -6,8 +6,9 @@
  * arrival (a log batch with its ack, an ack with its receipt, a held output with its release…)
  * once per new trace; buildMarks runs per frame and only walks the events near the window.
  */
-import type { TraceEv, TraceEvent } from '../../sim/trace';
+import type { TraceEvent } from '../../sim/trace';
 import type { ThemeColor } from './theme';
+import { markerStyle } from './spacetime-markers';
 
 /** Where a message whose arrival is not in the trace (yet) is drawn to end: a nominal flight. */
 export const NOMINAL_FLIGHT_US = 50;
@@ -48,12 +49,6 @@ export function laneOf(lanes: Lanes, name: string): number {
   return -1;
 }
 
-/** The view that follows the run: the right edge is now, and it fills from the left at start. */
-export function followWindow(nowUs: number, windowUs: number): TimeWindow {
-  const endUs = Math.max(nowUs, windowUs);
-  return { startUs: endUs - windowUs, endUs };
-}
-
 /** First index with tUs ≥ tUs (events are in tUs order). */
 export function lowerBound(events: readonly TraceEvent[], tUs: number): number {
   let lo = 0;
@@ -91,82 +86,101 @@ function enqueue(q: Queues, key: string, i: number): void {
   else q.set(key, [i]);
 }
 
+interface Pairing {
+  events: readonly TraceEvent[];
+  links: EventLinks;
+  batches: Queues; // sender → log-sent awaiting an ack, in order of `last`
+  acks: Queues; // sender → ack-sent awaiting arrival, in send order
+  spans: Queues; // `${vm}|…` → output-held / blocked awaiting their end
+  pending: Map<string, number>; // test-and-set by requester, snapshots by receiver
+}
+
 /** Pairs messages with their arrivals in one pass; memoise it per trace, not per frame. */
 export function linkEvents(events: readonly TraceEvent[]): EventLinks {
   const n = events.length;
   const links: EventLinks = { partner: new Int32Array(n).fill(-1), isEnd: new Uint8Array(n), lost: new Uint8Array(n), open: [], maxForwardUs: 0, maxBackUs: 0 };
-  const pair = (from: number, to: number, forward = true): void => {
-    links.partner[from] = to;
-    links.isEnd[to] = 1;
-    if (forward) links.maxForwardUs = Math.max(links.maxForwardUs, events[to].tUs - events[from].tUs);
-  };
-  const batches: Queues = new Map(); // sender → log-sent awaiting an ack, in order of `last`
-  const acks: Queues = new Map(); // sender → ack-sent awaiting arrival, in send order
-  const spans: Queues = new Map(); // `${vm}|…` → output-held / blocked awaiting their end
-  const pending = new Map<string, number>(); // tas by requester, snapshots by receiver
-  for (let i = 0; i < n; i++) {
-    const e = events[i];
-    switch (e.ev) {
-      case 'log-sent': {
-        const q = batches.get(e.vm);
-        // A resend covers what came before it: those copies never got through.
-        while (e.resent && q && q.length > 0 && lastOf(events, q[q.length - 1]) >= e.first) links.lost[q.pop()!] = 1;
-        enqueue(batches, e.vm, i);
-        break;
-      }
-      case 'ack-sent':
-        for (const [sender, q] of batches) {
-          if (sender === e.vm) continue;
-          while (q.length > 0 && lastOf(events, q[0]) <= e.ackSeq) pair(q.shift()!, i);
-        }
-        enqueue(acks, e.vm, i);
-        break;
-      case 'ack-received':
-        matchAck(events, links, acks, e, i, pair);
-        break;
-      case 'went-live': // the old primary's unacked batches will never be acked now
-        for (const sender of [...batches.keys()]) if (sender !== e.vm) batches.delete(sender);
-        break;
-      case 'output-held':
-        enqueue(spans, `${e.vm}|${e.out}|${e.disk ?? ''}|${e.icount}`, i);
-        break;
-      case 'output-released':
-        closeSpan(spans, `${e.vm}|${e.out}|${e.disk ?? ''}|${e.icount}`, i, pair);
-        links.maxBackUs = Math.max(links.maxBackUs, e.heldUs);
-        break;
-      case 'blocked':
-        enqueue(spans, `${e.vm}|blocked`, i);
-        break;
-      case 'unblocked':
-        closeSpan(spans, `${e.vm}|blocked`, i, pair);
-        links.maxBackUs = Math.max(links.maxBackUs, e.stalledUs);
-        break;
-      case 'crashed':
-      case 'halted': // whatever it held or waited for ends here
-        for (const [key, q] of spans) if (key.startsWith(`${e.vm}|`)) for (const h of q.splice(0)) pair(h, i);
-        break;
-      case 'client-completed':
-        links.maxBackUs = Math.max(links.maxBackUs, e.latencyUs);
-        break;
-      case 'tas-requested':
-        pending.set(`tas|${e.vm}`, i);
-        break;
-      case 'snapshot-sent':
-        pending.set(`snap|${e.peer}`, i);
-        break;
-      case 'tas-answered':
-      case 'snapshot-restored': {
-        const key = `${e.ev === 'tas-answered' ? 'tas' : 'snap'}|${e.vm}`;
-        const from = pending.get(key);
-        if (from !== undefined) pair(from, i);
-        pending.delete(key);
-        break;
-      }
-    }
-  }
-  for (const q of spans.values()) links.open.push(...q);
+  const p: Pairing = { events, links, batches: new Map(), acks: new Map(), spans: new Map(), pending: new Map() };
+  for (let i = 0; i < n; i++) if (!linkMessage(p, i)) linkSpan(p, i);
+  for (const q of p.spans.values()) links.open.push(...q);
   links.open.sort((a, b) => a - b);
   return links;
+}
+
+/** `from` ends at `to`. Forward spans are drawn from `from`, so buildMarks must look back that far. */
+function pair(p: Pairing, from: number, to: number, forward = true): void {
+  p.links.partner[from] = to;
+  p.links.isEnd[to] = 1;
+  if (forward) p.links.maxForwardUs = Math.max(p.links.maxForwardUs, p.events[to].tUs - p.events[from].tUs);
+}
+
+function linkMessage(p: Pairing, i: number): boolean {
+  const e = p.events[i];
+  switch (e.ev) {
+    case 'log-sent': {
+      const q = p.batches.get(e.vm);
+      // A resend covers what came before it: those copies never got through.
+      while (e.resent && q && q.length > 0 && lastOf(p.events, q[q.length - 1]) >= e.first) p.links.lost[q.pop()!] = 1;
+      enqueue(p.batches, e.vm, i);
+      return true;
+    }
+    case 'ack-sent':
+      for (const [sender, q] of p.batches) {
+        if (sender === e.vm) continue;
+        while (q.length > 0 && lastOf(p.events, q[0]) <= e.ackSeq) pair(p, q.shift()!, i);
+      }
+      enqueue(p.acks, e.vm, i);
+      return true;
+    case 'ack-received':
+      matchAck(p, e, i);
+      return true;
+    case 'went-live': // the old primary's unacked batches will never be acked now
+      for (const sender of [...p.batches.keys()]) if (sender !== e.vm) p.batches.delete(sender);
+      return true;
+    case 'tas-requested':
+      p.pending.set(`tas|${e.vm}`, i);
+      return true;
+    case 'snapshot-sent':
+      p.pending.set(`snap|${e.peer}`, i);
+      return true;
+    case 'tas-answered':
+    case 'snapshot-restored': {
+      const key = `${e.ev === 'tas-answered' ? 'tas' : 'snap'}|${e.vm}`;
+      const from = p.pending.get(key);
+      if (from !== undefined) pair(p, from, i);
+      p.pending.delete(key);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+function linkSpan(p: Pairing, i: number): void {
+  const e = p.events[i];
+  const links = p.links;
+  switch (e.ev) {
+    case 'output-held':
+      enqueue(p.spans, `${e.vm}|${e.out}|${e.disk ?? ''}|${e.icount}`, i);
+      break;
+    case 'output-released':
+      closeSpan(p, `${e.vm}|${e.out}|${e.disk ?? ''}|${e.icount}`, i);
+      links.maxBackUs = Math.max(links.maxBackUs, e.heldUs);
+      break;
+    case 'blocked':
+      enqueue(p.spans, `${e.vm}|blocked`, i);
+      break;
+    case 'unblocked':
+      closeSpan(p, `${e.vm}|blocked`, i);
+      links.maxBackUs = Math.max(links.maxBackUs, e.stalledUs);
+      break;
+    case 'crashed':
+    case 'halted': // whatever it held or waited for ends here
+      for (const [key, q] of p.spans) if (key.startsWith(`${e.vm}|`)) for (const h of q.splice(0)) pair(p, h, i);
+      break;
+    case 'client-completed':
+      links.maxBackUs = Math.max(links.maxBackUs, e.latencyUs);
+      break;
+  }
 }
 
 function lastOf(events: readonly TraceEvent[], i: number): number {
@@ -175,21 +189,21 @@ function lastOf(events: readonly TraceEvent[], i: number): number {
 }
 
 /** Links are in order: an ack that arrives skips (loses) every older unmatched ack of its sender. */
-function matchAck(events: readonly TraceEvent[], links: EventLinks, acks: Queues, e: Extract<TraceEvent, { ev: 'ack-received' }>, i: number, pair: (a: number, b: number) => void): void {
-  for (const [sender, q] of acks) {
+function matchAck(p: Pairing, e: Extract<TraceEvent, { ev: 'ack-received' }>, i: number): void {
+  for (const [sender, q] of p.acks) {
     if (sender === e.vm) continue;
-    const seqAt = (k: number): number => { const a = events[q[k]]; return a.ev === 'ack-sent' ? a.ackSeq : Infinity; };
-    while (q.length > 0 && seqAt(0) < e.ackSeq) links.lost[q.shift()!] = 1;
+    const seqAt = (k: number): number => { const a = p.events[q[k]]; return a.ev === 'ack-sent' ? a.ackSeq : Infinity; };
+    while (q.length > 0 && seqAt(0) < e.ackSeq) p.links.lost[q.shift()!] = 1;
     if (q.length > 0 && seqAt(0) === e.ackSeq) {
-      pair(q.shift()!, i);
+      pair(p, q.shift()!, i);
       return;
     }
   }
 }
 
-function closeSpan(spans: Queues, key: string, i: number, pair: (a: number, b: number, forward?: boolean) => void): void {
-  const start = spans.get(key)?.shift();
-  if (start !== undefined) pair(start, i, false); // drawn from the end event, which carries the length
+function closeSpan(p: Pairing, key: string, i: number): void {
+  const start = p.spans.get(key)?.shift();
+  if (start !== undefined) pair(p, start, i, false); // drawn from the end event, which carries the length
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,10 +242,11 @@ function addMarks(b: Build, i: number): void {
     if (within(b.win, e.tUs)) b.marks.rules.push({ tUs: e.tUs, hue: e.ev === 'fault' ? 'danger' : 'warn', label: e.ev === 'fault' ? e.action : e.what, ev: e });
     return;
   }
-  const style = (MARKERS as Record<string, MarkerStyle<TraceEvent> | undefined>)[e.ev];
-  if (!style || !within(b.win, e.tUs)) return;
+  if (!within(b.win, e.tUs)) return;
+  const style = markerStyle(e);
+  if (!style) return;
   const lane = laneOf(b.lanes, e.ev === 'msg-lost' ? e.from : e.vm);
-  if (lane >= 0) b.marks.markers.push({ tUs: e.tUs, lane, ev: e, ...style(e) });
+  if (lane >= 0) b.marks.markers.push({ tUs: e.tUs, lane, ev: e, ...style });
 }
 
 function within(win: TimeWindow, tUs: number): boolean {
@@ -302,7 +317,7 @@ function addTestAndSet(b: Build, i: number): void {
   const midUs = (requestUs + answerUs) / 2;
   if (e.ev === 'tas-requested') line(b, { t0Us: requestUs, lane0: vmLane, t1Us: midUs, lane1: diskLane, hue: 'disk', label: 'test-and-set', ev: e });
   if (!answer || answer.ev !== 'tas-answered') return;
-  const hue: ThemeColor = answer.won ? 'live' : 'danger';
+  const hue: ThemeColor = answer.won ? 'backup' : 'danger'; // won green, lost red
   line(b, { t0Us: midUs, lane0: diskLane, t1Us: answerUs, lane1: vmLane, hue, ev: answer });
   if (within(b.win, answerUs) && vmLane >= 0) b.marks.markers.push({ tUs: answerUs, lane: vmLane, hue, shape: 'circle', big: true, label: answer.won ? 'won' : 'lost', ev: answer });
 }
@@ -372,30 +387,3 @@ function addClientOp(b: Build, e: Extract<TraceEvent, { ev: 'client-completed' }
   line(b, { t0Us, lane0: 0, t1Us: midUs, lane1: vmLane, hue: 'client', faint: true, ev: e });
   line(b, { t0Us: midUs, lane0: vmLane, t1Us: e.tUs, lane1: 0, hue: 'client', faint: true, ev: e });
 }
-
-type MarkerStyle<E> = (e: E) => { hue: ThemeColor; shape: MarkerShape; big: boolean; label: string };
-type MarkerTable = { [K in TraceEv]?: MarkerStyle<Extract<TraceEvent, { ev: K }>> };
-
-const MARKERS: MarkerTable = {
-  'crashed': () => ({ hue: 'danger', shape: 'x', big: true, label: 'crashed' }),
-  'failure-suspected': (e) => ({ hue: 'warn', shape: 'triangle', big: true, label: `suspects ${e.peer}` }),
-  'went-live': () => ({ hue: 'live', shape: 'flag', big: true, label: 'goes live' }),
-  'halted': () => ({ hue: 'danger', shape: 'square', big: true, label: 'halted' }),
-  'divergence': () => ({ hue: 'danger', shape: 'diamond', big: true, label: 'DIVERGED' }),
-  'client-dropped-duplicate': (e) => ({ hue: 'warn', shape: 'ring', big: true, label: `duplicate c${e.client}#${e.seq}` }),
-  'replay-finished': () => ({ hue: 'live', shape: 'circle', big: false, label: 'replayed' }),
-  'announce': () => ({ hue: 'live', shape: 'circle', big: false, label: 'announce' }),
-  'serving': (e) => ({ hue: 'client', shape: 'flag', big: false, label: `→ ${e.serving}` }),
-  'snapshot-restored': () => ({ hue: 'text', shape: 'circle', big: false, label: 'restored' }),
-  'cpu-share': (e) => ({ hue: 'muted', shape: 'circle', big: false, label: `cpu ${Math.round(e.share * 100)}%` }),
-  'guest-stopped': () => ({ hue: 'muted', shape: 'square', big: false, label: 'guest stopped' }),
-  'log-rejected': () => ({ hue: 'danger', shape: 'diamond', big: false, label: 'log rejected' }),
-  'log-duplicate': () => ({ hue: 'warn', shape: 'diamond', big: false, label: 'duplicate log' }),
-  'log-gap': (e) => ({ hue: 'warn', shape: 'diamond', big: false, label: `gap #${e.expected}` }),
-  'resend-requested': (e) => ({ hue: 'warn', shape: 'triangle', big: false, label: `resend #${e.fromSeq}` }),
-  'dma-early': () => ({ hue: 'danger', shape: 'diamond', big: false, label: 'DMA early' }),
-  'message-rejected': () => ({ hue: 'danger', shape: 'diamond', big: false, label: 'rejected' }),
-  'packet-dropped': () => ({ hue: 'muted', shape: 'x', big: false, label: 'dropped' }),
-  'dropped': (e) => ({ hue: 'muted', shape: 'x', big: false, label: `dropped ${e.what}` }),
-  'msg-lost': () => ({ hue: 'danger', shape: 'x', big: false, label: 'lost' }),
-};

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../sim/trace';
-import { buildMarks, followWindow, linkEvents, lowerBound, NOMINAL_FLIGHT_US, spaceTimeLanes, type SpaceTimeMarks, type TimeWindow } from './spacetime-marks';
-import { describeEvent, nearestEvent, spaceTimeLayout } from './spacetime-layout';
+import { buildMarks, linkEvents, lowerBound, NOMINAL_FLIGHT_US, spaceTimeLanes, type SpaceTimeMarks, type TimeWindow } from './spacetime-marks';
+import { describeEvent, followWindow, nearestEvent, spaceTimeLayout } from './spacetime-layout';
 
 const VMS = [
   { name: 'A', role: 'primary', peer: 'B' },
@@ -46,6 +46,13 @@ describe('space-time marks', () => {
     const [lost, resent] = marksOf(events).lines;
     expect(lost).toMatchObject({ t0Us: 1000, t1Us: 1000 + NOMINAL_FLIGHT_US, lane1: 2, lost: true });
     expect(resent).toMatchObject({ t0Us: 2000, dashed: true, lost: false });
+  });
+
+  it('marks an ack lost when a later one arrives first (links are in order)', () => {
+    const events = [ackSent(1000, 3), ackSent(1200, 5), ackReceived(1250, 5)];
+    const [lost, arrived] = marksOf(events).lines;
+    expect(lost).toMatchObject({ t0Us: 1000, t1Us: 1000 + NOMINAL_FLIGHT_US, lane1: 1, lost: true });
+    expect(arrived).toMatchObject({ t0Us: 1200, t1Us: 1250, lane1: 1, lost: false });
   });
 
   it('draws a released output as a bar of its heldUs, and a held one growing to now', () => {
@@ -94,7 +101,7 @@ describe('space-time marks', () => {
     expect(m.rules).toEqual([expect.objectContaining({ tUs: 3000, label: 'kill A at 3ms', hue: 'danger' })]);
     expect(m.lines).toEqual([
       expect.objectContaining({ t0Us: 4000, lane0: 2, t1Us: 4100, lane1: 3, hue: 'disk' }),
-      expect.objectContaining({ t0Us: 4100, lane0: 3, t1Us: 4200, lane1: 2, hue: 'live' }),
+      expect.objectContaining({ t0Us: 4100, lane0: 3, t1Us: 4200, lane1: 2, hue: 'backup' }),
     ]);
     expect(m.markers[0]).toMatchObject({ label: 'won', lane: 2 });
   });

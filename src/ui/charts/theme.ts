@@ -19,10 +19,10 @@ export const FALLBACK_THEME: Theme = {
   bg: '#0f172a',
   primary: '#60a5fa',
   backup: '#4ade80',
-  live: '#2dd4bf',
+  live: '#c084fc',
   danger: '#f87171',
   warn: '#fbbf24',
-  disk: '#c084fc',
+  disk: '#fb923c',
   client: '#22d3ee',
 };
 
@@ -37,6 +37,12 @@ export function readTheme(host: Element): Theme {
     if (value !== '') theme[name] = value;
   }
   return theme;
+}
+
+/** The theme's --font-scale (1 unless the projector theme enlarges type). */
+export function readFontScale(host: Element): number {
+  const scale = parseFloat(getComputedStyle(host).getPropertyValue('--font-scale'));
+  return Number.isFinite(scale) && scale > 0 ? scale : 1;
 }
 
 /**

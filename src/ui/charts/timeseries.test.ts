@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { cssColor } from './theme';
 import { formatValue, latestValues, visibleRange, xDomainUs, yDomain, type TimePoint } from './timeseries';
 
 const pts = (rows: [number, ...number[]][]): TimePoint[] => rows.map(([tUs, ...values]) => ({ tUs, values }));
@@ -47,5 +48,13 @@ describe('time series legend', () => {
 
   it('formats with at most three significant figures', () => {
     expect([formatValue(1234.4), formatValue(12.34), formatValue(0.5), formatValue(0)]).toEqual(['1234', '12.3', '0.5', '0']);
+  });
+});
+
+describe('series colours', () => {
+  it('turns a custom property name into var() with the theme fallback, and leaves colours alone', () => {
+    expect(cssColor('--primary')).toBe('var(--primary, #60a5fa)');
+    expect(cssColor('--custom')).toBe('var(--custom)');
+    expect(cssColor('#ff0000')).toBe('#ff0000');
   });
 });

@@ -10,6 +10,8 @@ import { session, type SeriesPoint } from '../session';
 import { useDashboard } from '../store';
 import { PACES } from '../settings';
 
+const CHART_REDRAW_MS = 120;
+
 interface ChartSpec { title: string; unit: string; color: string; value: (p: SeriesPoint) => number; yMax?: number }
 
 const CHARTS: ChartSpec[] = [
@@ -33,9 +35,12 @@ function Chart({ spec, windowUs }: { spec: ChartSpec; windowUs: number }) {
     const chart: TimeSeries = createTimeSeries(host.current, { title: spec.title, unit: spec.unit, series: [{ name: spec.title, color: spec.color }], windowUs, yMin: 0, yMax: spec.yMax });
     let raf = 0;
     let seen = -1;
-    const loop = (): void => {
-      if (session.version !== seen) {
+    let drawnMs = 0;
+    const loop = (t: number): void => {
+      // Seconds of history at a glance: ~8 redraws a second are enough, and leave the frame to the rest.
+      if (session.version !== seen && t - drawnMs >= CHART_REDRAW_MS) {
         seen = session.version;
+        drawnMs = t;
         const nowUs = useDashboard.getState().nowUs;
         const pts = [];
         for (let i = session.series.length - 1; i >= 0 && session.series[i].tUs >= nowUs - windowUs; i--) pts.push(session.series[i]);

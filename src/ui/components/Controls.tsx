@@ -27,7 +27,7 @@ export function Controls() {
   return (
     <div className="controls" role="toolbar" aria-label="Run and fault controls">
       <div className="control-group" aria-label="Run">
-        <button data-testid="pause" className={running ? '' : 'on'} onClick={() => void session.togglePause()} title="pause or play (space)">
+        <button data-testid="pause" className={running ? '' : 'on'} disabled={mode === 'free'} onClick={() => void session.togglePause()} title={mode === 'free' ? 'free run has no pause: each worker runs on its own clock (reset returns to lockstep)' : 'pause or play (space)'}>
           {running ? '❚❚ pause' : '▶ play'}
         </button>
         <button data-testid="step" onClick={() => void session.step()} disabled={mode === 'free'} title="one lockstep window (pauses first)">step</button>
