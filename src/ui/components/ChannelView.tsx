@@ -10,6 +10,9 @@ import { useDashboard } from '../store';
 import { cssColor } from './colors';
 
 const WALL_SPAN_MS = 400;
+/** At most this much virtual time in view, and this many dots: past that the channel is a stream either way. */
+const SPAN_MAX_US = 60_000;
+const DOTS_MAX = 240;
 
 interface Flow { from: string; to: string; delayUs: number }
 
@@ -40,13 +43,15 @@ function draw(canvas: HTMLCanvasElement, flow: Flow, cut: boolean, spanUs: numbe
   }
   // Travel: a message sent at t is at fraction (now - t) / hop of the way, hop = the link's delay
   // stretched to the visible span.
-  const hopUs = Math.max(flow.delayUs, spanUs);
+  const hopUs = Math.max(flow.delayUs, Math.min(SPAN_MAX_US, spanUs));
   const primary = cssColor(canvas, '--primary', '#60a5fa');
   const backup = cssColor(canvas, '--backup', '#4ade80');
   const ev = session.events;
-  for (let i = ev.length - 1; i >= 0; i--) {
+  let drawn = 0;
+  for (let i = ev.length - 1; i >= 0 && drawn < DOTS_MAX; i--) {
     const e = ev[i];
     if (nowUs - e.tUs > hopUs) break;
+    if (e.ev === 'log-sent' || e.ev === 'ack-sent' || e.ev === 'heartbeat-sent') drawn++;
     const f = Math.max(0, (nowUs - e.tUs) / hopUs);
     if (cut && f > 0.5) continue; // lost at the cut
     if (e.vm === flow.from && e.ev === 'log-sent') dot(g, 8 + f * (w - 16), yLog, 3 + Math.min(5, e.entries.length), primary, e.resent);

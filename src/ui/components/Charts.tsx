@@ -10,7 +10,7 @@ import { session, type SeriesPoint } from '../session';
 import { useDashboard } from '../store';
 import { PACES } from '../settings';
 
-const CHART_REDRAW_MS = 120;
+const CHART_REDRAW_MS = 200;
 
 interface ChartSpec { title: string; unit: string; color: string; value: (p: SeriesPoint) => number; yMax?: number }
 
@@ -37,7 +37,7 @@ function Chart({ spec, windowUs }: { spec: ChartSpec; windowUs: number }) {
     let seen = -1;
     let drawnMs = 0;
     const loop = (t: number): void => {
-      // Seconds of history at a glance: ~8 redraws a second are enough, and leave the frame to the rest.
+      // Seconds of history at a glance: ~5 redraws a second are enough, and leave the frame to the rest.
       if (session.version !== seen && t - drawnMs >= CHART_REDRAW_MS) {
         seen = session.version;
         drawnMs = t;

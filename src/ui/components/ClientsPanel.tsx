@@ -8,7 +8,7 @@ import { session } from '../session';
 import { useDashboard, selectLoad, selectOps, selectSettings, selectVerdict } from '../store';
 import { ms } from '../format';
 
-const ROWS_SHOWN = 60;
+const ROWS_SHOWN = 40;
 
 export function ClientsPanel() {
   const load = useDashboard(selectLoad);
