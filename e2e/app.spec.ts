@@ -48,6 +48,8 @@ test('kill the primary: the backup\'s card turns live within the timeout and no 
   await page.getByTestId('kill-primary').click();
   await expect(card(page, 'A')).toHaveAttribute('data-role', 'crashed');
   await expect(card(page, 'B')).toHaveAttribute('data-role', 'live', { timeout: 10_000 });
+  // The moments strip (and the history) follow a few times a second, the roles at once.
+  await expect.poll(async () => (await snapshot(page)).digest.moments.some((m) => m.text.startsWith('B goes live'))).toBe(true);
   const live = await snapshot(page);
   // Virtual time from the kill to go-live: the failure timeout plus replay and a test-and-set round trip.
   const crashed = live.digest.moments.find((m) => m.text.startsWith('A is killed'));
@@ -55,9 +57,9 @@ test('kill the primary: the backup\'s card turns live within the timeout and no 
   expect(crashed && wentLive).toBeTruthy();
   expect(wentLive!.tUs - crashed!.tUs).toBeLessThanOrEqual(live.settings.failureTimeoutMs * 1000 + 20_000);
   await expect.poll(async () => maxResult(await snapshot(page)), { timeout: 10_000 }).toBeGreaterThan(maxResult(before) + 20);
+  await expect.poll(async () => (await snapshot(page)).history.filter((h) => !h.duplicate && h.fromVm === 'B').length).toBeGreaterThan(10);
   const after = await snapshot(page);
   const served = after.history.filter((h) => !h.duplicate && h.fromVm === 'B');
-  expect(served.length).toBeGreaterThan(10);
   // Every increment B answers is above every value the clients were given before the kill.
   expect(Math.min(...served.map((h) => h.result))).toBeGreaterThan(maxResult(before));
   await page.evaluate(() => window.ftDebug.check());
