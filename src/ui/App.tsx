@@ -1,13 +1,13 @@
 import { useEffect } from 'react';
 import { Dashboard } from './Dashboard';
 import { KeyHelp } from './components/KeyHelp';
-import { useDashboard, selectProjector, selectTheme } from './store';
+import { useDashboard, selectSet, selectProjector, selectTheme } from './store';
 import { onKey } from './keyboard';
 
 export function App() {
   const theme = useDashboard(selectTheme);
   const projector = useDashboard(selectProjector);
-  const set = useDashboard((s) => s.set);
+  const set = useDashboard(selectSet);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
     document.documentElement.dataset.projector = projector ? 'on' : 'off';

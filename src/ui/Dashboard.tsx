@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { useDashboard, selectCuts, type DashboardStore } from './store';
+import { useDashboard, selectRunState, selectCuts, type DashboardStore } from './store';
 import { VmCard } from './components/VmCard';
 import { ChannelView } from './components/ChannelView';
 import { Controls } from './components/Controls';
@@ -36,7 +36,7 @@ export function Dashboard() {
   const slotKey = useDashboard(selectSlotKey);
   const slots = useMemo(() => parseSlots(slotKey), [slotKey]);
   const cuts = useDashboard(selectCuts);
-  const runState = useDashboard((s) => s.runState);
+  const runState = useDashboard(selectRunState);
   return (
     <main className="dashboard" data-testid="dashboard" data-run-state={runState}>
       <Controls />

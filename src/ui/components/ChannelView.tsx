@@ -6,7 +6,7 @@
  */
 import { useEffect, useRef } from 'react';
 import { session } from '../session';
-import { useDashboard } from '../store';
+import { useDashboard, selectChannelDelayUs } from '../store';
 import { cssColor } from './colors';
 
 const WALL_SPAN_MS = 400;
@@ -113,7 +113,7 @@ function spanTracker(): (nowUs: number) => number {
 
 export function ChannelView({ from, to, cut, active }: { from: string; to: string; cut: boolean; active: boolean }) {
   const ref = useRef<HTMLCanvasElement>(null);
-  const delayUs = useDashboard((s) => s.settings.channelDelayUs);
+  const delayUs = useDashboard(selectChannelDelayUs);
   useEffect(() => {
     if (!active) return;
     let raf = 0;

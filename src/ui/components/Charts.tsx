@@ -7,7 +7,7 @@
 import { useEffect, useRef } from 'react';
 import { createTimeSeries, type TimeSeries } from '../charts/timeseries';
 import { session, type SeriesPoint } from '../session';
-import { useDashboard } from '../store';
+import { useDashboard, selectPaceIndex } from '../store';
 import { PACES } from '../settings';
 
 const CHART_REDRAW_MS = 200;
@@ -59,7 +59,7 @@ function Chart({ spec, windowUs }: { spec: ChartSpec; windowUs: number }) {
 }
 
 export function Charts() {
-  const paceIndex = useDashboard((s) => s.paceIndex);
+  const paceIndex = useDashboard(selectPaceIndex);
   const windowUs = windowUsFor(paceIndex);
   return (
     <section className="panel panel-charts" aria-label="Charts">

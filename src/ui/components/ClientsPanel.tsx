@@ -5,7 +5,7 @@
  */
 import { useState } from 'react';
 import { session } from '../session';
-import { useDashboard, selectLoad, selectOps, selectSettings, selectVerdict } from '../store';
+import { useDashboard, selectDuplicates, selectCompleted, selectLoad, selectOps, selectSettings, selectVerdict } from '../store';
 import { ms } from '../format';
 
 const ROWS_SHOWN = 40;
@@ -15,8 +15,8 @@ export function ClientsPanel() {
   const ops = useDashboard(selectOps);
   const verdict = useDashboard(selectVerdict);
   const settings = useDashboard(selectSettings);
-  const completed = useDashboard((s) => s.digest.completed);
-  const duplicates = useDashboard((s) => s.digest.duplicates);
+  const completed = useDashboard(selectCompleted);
+  const duplicates = useDashboard(selectDuplicates);
   const [client, setClient] = useState(1);
   const hasClients = settings.clients > 0 && (settings.guest === 'counter' || settings.guest === 'kv');
   const shown = ops.slice(-ROWS_SHOWN).reverse();

@@ -1,10 +1,10 @@
 /** The key list (?): what each lecture key does. */
-import { useDashboard, selectShowKeys } from '../store';
+import { useDashboard, selectSet, selectShowKeys } from '../store';
 import { KEYS } from '../keyboard';
 
 export function KeyHelp() {
   const show = useDashboard(selectShowKeys);
-  const set = useDashboard((s) => s.set);
+  const set = useDashboard(selectSet);
   if (!show) return null;
   return (
     <div className="overlay" role="dialog" aria-label="Keyboard shortcuts" data-testid="key-help" onClick={() => set({ showKeys: false })}>

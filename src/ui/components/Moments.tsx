@@ -1,11 +1,11 @@
 /** The strip of what just happened (faults, suspicion, test-and-set, go-live) and the page's notices. */
-import { useDashboard, selectMoments, selectNotices } from '../store';
+import { useDashboard, selectDismiss, selectMoments, selectNotices } from '../store';
 import { seconds } from '../format';
 
 export function Moments() {
   const moments = useDashboard(selectMoments);
   const notices = useDashboard(selectNotices);
-  const dismiss = useDashboard((s) => s.dismiss);
+  const dismiss = useDashboard(selectDismiss);
   return (
     <div className="moments" aria-live="polite">
       {notices.map((n) => (

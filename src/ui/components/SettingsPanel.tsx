@@ -6,7 +6,7 @@
  */
 import { useRef } from 'react';
 import { session } from '../session';
-import { useDashboard, selectDraft, selectGuestLabel, selectSettings } from '../store';
+import { useDashboard, selectEditDraft, selectDraft, selectGuestLabel, selectSettings } from '../store';
 import { SWITCHES, type SwitchName, type UiGuest, type UiSettings } from '../settings';
 import { GUEST_NAMES } from '../../sim/guests';
 
@@ -28,7 +28,7 @@ export function SettingsPanel() {
   const draft = useDashboard(selectDraft);
   const running = useDashboard(selectSettings);
   const label = useDashboard(selectGuestLabel);
-  const edit = useDashboard((s) => s.editDraft);
+  const edit = useDashboard(selectEditDraft);
   const file = useRef<HTMLInputElement>(null);
   const dirty = JSON.stringify(draft) !== JSON.stringify(running);
   const flip = (name: SwitchName, on: boolean): void => {

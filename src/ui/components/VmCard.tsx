@@ -65,16 +65,18 @@ function selectorsFor(name: string) {
 }
 
 function Console({ name, role }: { name: string; role: VmView['role'] }) {
-  const c = useDashboard((s) => selectConsoles(s)[name]);
+  const c = useDashboard(selectConsoles)[name];
   const released = c?.released ?? '';
   const suppressed = c?.suppressed ?? '';
   // A backup's text is suppressed; a VM that went live shows what it suppressed, then what it released.
   return (
     <div className="console" aria-label={`${name}'s console`}>
       <pre title={role === 'backup' ? 'output the backup produced and discarded' : 'console text released by the Output Rule'}>
-        {suppressed && <span className="console-suppressed">{suppressed}</span>}
-        {role !== 'backup' && released}
-        {!suppressed && !released && ' '}
+        <span className="console-text">
+          {suppressed && <span className="console-suppressed">{suppressed}</span>}
+          {role !== 'backup' && released}
+          {!suppressed && !released && ' '}
+        </span>
       </pre>
     </div>
   );
