@@ -73,6 +73,29 @@ const STATS_EVERY_MS = 33;
 const EVENTS_PER_STATS_MAX = 2_000;
 const BULK_EVENTS: ReadonlySet<TraceEvent['ev']> = new Set(['log-sent', 'ack-sent', 'ack-received', 'heartbeat-sent', 'entry-applied', 'hash-ok', 'sample', 'output-held', 'cpu-share']);
 
+/**
+ * The cluster a runtime runs for these options — the simulator's `Cluster` takes the same config,
+ * which is how a browser run and a simulator run are the same run. Throws, naming what is wrong,
+ * for an unknown guest or bytes that are not a RISC-V ELF.
+ */
+export function runtimeClusterConfig(o: Omit<RuntimeOptions, 'spawn'>): ClusterConfig {
+  if (o.guest !== 'custom' && !isGuestName(o.guest)) throw new Error(`unknown guest ${JSON.stringify(o.guest)}: expected one of ${GUEST_NAMES.join(', ')}, or custom`);
+  Machine.fromElf(o.elf); // throws ElfError ("not an ELF file", "not RISC-V", …) before the workers do
+  const base = o.guest === 'custom'
+    ? elfClusterConfig(o.elf, o.seed, o.workload ?? null, o.clients ?? 3)
+    : guestClusterConfig(o.guest, o.elf, o.seed, o.clients ?? 3);
+  return {
+    ...CLUSTER_DEFAULTS, ...base, ft: { ...base.ft, ...o.ft }, script: parseScript(o.script ?? ''), load: o.load ?? true,
+    thinkTimeUs: o.thinkTimeUs ?? CLUSTER_DEFAULTS.thinkTimeUs,
+    keepTrace: o.keepTrace ?? true,
+    primarySpeedIps: o.speedIps ?? CLUSTER_DEFAULTS.primarySpeedIps,
+    backupSpeedIps: o.backupSpeedIps ?? o.speedIps ?? CLUSTER_DEFAULTS.backupSpeedIps,
+    loggingLink: { ...CLUSTER_DEFAULTS.loggingLink, ...o.loggingLink },
+    netLink: { ...CLUSTER_DEFAULTS.netLink, ...o.netLink },
+    diskLink: { ...CLUSTER_DEFAULTS.diskLink, ...o.diskLink },
+  };
+}
+
 export class BrowserRuntime {
   private current: Conductor;
   readonly cfg: ClusterConfig;
@@ -94,21 +117,7 @@ export class BrowserRuntime {
    * throw an error naming what is wrong, and nothing is built.
    */
   constructor(o: RuntimeOptions) {
-    if (o.guest !== 'custom' && !isGuestName(o.guest)) throw new Error(`unknown guest ${JSON.stringify(o.guest)}: expected one of ${GUEST_NAMES.join(', ')}, or custom`);
-    Machine.fromElf(o.elf); // throws ElfError ("not an ELF file", "not RISC-V", …) before the workers do
-    const base = o.guest === 'custom'
-      ? elfClusterConfig(o.elf, o.seed, o.workload ?? null, o.clients ?? 3)
-      : guestClusterConfig(o.guest, o.elf, o.seed, o.clients ?? 3);
-    this.cfg = {
-      ...CLUSTER_DEFAULTS, ...base, ft: { ...base.ft, ...o.ft }, script: parseScript(o.script ?? ''), load: o.load ?? true,
-      thinkTimeUs: o.thinkTimeUs ?? CLUSTER_DEFAULTS.thinkTimeUs,
-      keepTrace: o.keepTrace ?? true,
-      primarySpeedIps: o.speedIps ?? CLUSTER_DEFAULTS.primarySpeedIps,
-      backupSpeedIps: o.backupSpeedIps ?? o.speedIps ?? CLUSTER_DEFAULTS.backupSpeedIps,
-      loggingLink: { ...CLUSTER_DEFAULTS.loggingLink, ...o.loggingLink },
-      netLink: { ...CLUSTER_DEFAULTS.netLink, ...o.netLink },
-      diskLink: { ...CLUSTER_DEFAULTS.diskLink, ...o.diskLink },
-    };
+    this.cfg = runtimeClusterConfig(o);
     const { makeMachine: _m, script: _s, ...portable } = this.cfg;
     this.makeNodes = () => workerNodes({
       cfg: portable as PortableConfig, elf: o.elf, spawn: o.spawn,
@@ -165,7 +174,11 @@ export class BrowserRuntime {
   /** Runs to virtual time `untilUs` as fast as the workers go (tests, benchmarks). */
   runUntil(untilUs: number): Promise<void> {
     return this.exclusive(async () => {
-      while (this.conductor.now < untilUs) await this.oneWindow(untilUs);
+      while (this.conductor.now < untilUs) {
+        await this.oneWindow(untilUs);
+        this.publish(false);
+      }
+      this.publish(true);
     });
   }
 

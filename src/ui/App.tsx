@@ -1,12 +1,14 @@
 import { useEffect } from 'react';
 import { Dashboard } from './Dashboard';
 import { KeyHelp } from './components/KeyHelp';
-import { useDashboard, selectSet, selectProjector, selectTheme } from './store';
+import { useDashboard, selectPage, selectSet, selectProjector, selectTheme } from './store';
+import { ScenarioList } from './components/ScenarioList';
 import { onKey } from './keyboard';
 
 export function App() {
   const theme = useDashboard(selectTheme);
   const projector = useDashboard(selectProjector);
+  const page = useDashboard(selectPage);
   const set = useDashboard(selectSet);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
@@ -25,6 +27,7 @@ export function App() {
           <div className="view-toggles">
             <button data-testid="theme" onClick={() => set({ theme: theme === 'dark' ? 'light' : 'dark' })} title="light or dark">{theme === 'dark' ? '☀ light' : '☾ dark'}</button>
             <button data-testid="projector" className={projector ? 'on' : ''} onClick={() => set({ projector: !projector })} title="large type, high contrast">projector</button>
+            <a className="button-link" href="?scenarios" data-testid="scenarios-link">scenarios</a>
             <button data-testid="keys" onClick={() => set({ showKeys: true })} title="keyboard shortcuts (?)">? keys</button>
           </div>
         </div>
@@ -39,7 +42,7 @@ export function App() {
           </p>
         </details>
       </header>
-      <Dashboard />
+      {page === 'scenarios' ? <ScenarioList /> : <Dashboard />}
       <KeyHelp />
     </div>
   );

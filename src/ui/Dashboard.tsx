@@ -9,6 +9,7 @@ import { SettingsPanel } from './components/SettingsPanel';
 import { Timeline } from './components/Timeline';
 import { Charts } from './components/Charts';
 import { Moments } from './components/Moments';
+import { ScenarioBar } from './components/ScenarioBar';
 
 interface Slot { name: string; role: string; peer: string | null }
 
@@ -39,6 +40,7 @@ export function Dashboard() {
   const runState = useDashboard(selectRunState);
   return (
     <main className="dashboard" data-testid="dashboard" data-run-state={runState}>
+      <ScenarioBar />
       <Controls />
       <Moments />
       <div className="vm-row" style={{ ['--vms' as string]: String(Math.max(2, slots.length)) }}>

@@ -4,6 +4,7 @@
  */
 import { session } from './session';
 import { useDashboard } from './store';
+import { scenarioPlayer } from './scenario';
 
 export const KEYS: { key: string; what: string }[] = [
   { key: 'space', what: 'pause / play' },
@@ -14,6 +15,7 @@ export const KEYS: { key: string; what: string }[] = [
   { key: 'V', what: 'new backup (FT VMotion)' },
   { key: '+ / −', what: 'faster / slower' },
   { key: 'S', what: 'one step (lockstep window)' },
+  { key: '← / →', what: 'scenario: previous / next step' },
   { key: '?', what: 'show these keys' },
   { key: 'Esc', what: 'close this list' },
 ];
@@ -34,6 +36,9 @@ export function onKey(e: KeyboardEvent): void {
   if (k === ' ') return act(() => session.togglePause());
   if (k === '?') return act(() => s.set({ showKeys: !s.showKeys }));
   if (k === 'Escape') return act(() => s.set({ showKeys: false }));
+  const player = scenarioPlayer();
+  if (player && s.scenario && k === 'ArrowRight') return act(() => player.next());
+  if (player && s.scenario && k === 'ArrowLeft') return act(() => player.prev());
   if (k === '+' || k === '=') return act(() => session.setPaceIndex(s.paceIndex + 1));
   if (k === '-' || k === '−' || k === '_') return act(() => session.setPaceIndex(s.paceIndex - 1));
   switch (k.toLowerCase()) {

@@ -79,7 +79,7 @@ export class Session {
    * a file that is not a RISC-V ELF — is refused with the loader's message and the run that was
    * going on goes on.
    */
-  async start(settings: UiSettings = this.store.getState().draft, custom: { bytes: Uint8Array; label: string } | null = settings.guest === 'custom' ? this.customElf : null): Promise<boolean> {
+  async start(settings: UiSettings = this.store.getState().draft, custom: { bytes: Uint8Array; label: string } | null = settings.guest === 'custom' ? this.customElf : null, o: { play?: boolean; load?: boolean } = {}): Promise<boolean> {
     const s = this.store.getState();
     let elf: Uint8Array;
     try {
@@ -93,6 +93,7 @@ export class Session {
     const next = new RuntimeClient();
     s.set({ runState: this.client ? s.runState : 'starting' });
     try {
+      if (o.load !== undefined) s.set({ load: o.load });
       await next.start(startOptions(settings, elf.slice(), this.store.getState().load));
     } catch (err) {
       next.dispose();
@@ -102,12 +103,14 @@ export class Session {
     }
     this.client?.dispose();
     this.client = next;
+    this.runId++;
     if (custom) this.customElf = custom;
     this.code = new CodeReader(elf);
     this.resetView(settings, custom ? custom.label : settings.guest);
     next.onStats = (st) => this.ingest(st);
     this.startChecker();
-    await this.play();
+    if (o.play === false) this.store.getState().set({ runState: 'paused' });
+    else await this.play();
     return true;
   }
 
@@ -173,6 +176,21 @@ export class Session {
   async step(): Promise<void> {
     if (this.store.getState().runState === 'running') await this.pause();
     await this.guard('step', (c) => c.step());
+  }
+
+  /** The run's virtual time now, from the runtime itself (the store's may be a frame behind). */
+  now(): Promise<number> {
+    return this.client ? this.client.now() : Promise.resolve(0);
+  }
+
+  /** Runs (paused) to virtual time `untilUs` as fast as the workers go; answers the time reached. */
+  async runTo(untilUs: number): Promise<number> {
+    const c = this.need();
+    if (!c) return 0;
+    if (this.store.getState().runState === 'running') await this.pause();
+    const now = await c.run(untilUs);
+    this.store.getState().set({ runState: 'paused' });
+    return now;
   }
 
   async setPaceIndex(i: number): Promise<void> {
@@ -298,11 +316,17 @@ export class Session {
         this.store.getState().set({ verdict: { kind: 'unknown', text: `the checker failed: ${ev.message}`, ops: 0 } });
       };
     }
-    this.checkTimer = setInterval(() => void this.check(guest), CHECK_EVERY_MS);
+    this.checkTimer = setInterval(() => void this.check(), CHECK_EVERY_MS);
   }
 
-  /** Checks the whole history again when operations completed since the last check. */
-  async check(model: 'counter' | 'kv' = this.store.getState().settings.guest as 'counter' | 'kv'): Promise<void> {
+  /** Bumped by every fresh pair: a scenario knows whether the run is still the one it started. */
+  runId = 0;
+
+  /** Checks the whole history again when operations completed since the last check (or now, `force`). */
+  async check(force = false): Promise<void> {
+    const model = this.store.getState().settings.guest;
+    if (model !== 'counter' && model !== 'kv') return;
+    if (force) this.checkedCompleted = -1;
     const c = this.client;
     const completed = this.digest.completed + this.digest.duplicates;
     if (!c || !this.checker || this.checking || completed === this.checkedCompleted) return;

@@ -38,6 +38,21 @@ export interface Notice {
   tone: 'info' | 'error';
 }
 
+/** The scenario being played: its step k of n (0-based), the narration, and whether the run is still on its way there. */
+export interface ScenarioView {
+  name: string;
+  title: string;
+  question: string;
+  k: number;
+  n: number;
+  text: string;
+  busy: boolean;
+  phase: number;
+  atUs: number;
+}
+
+export type Page = 'dashboard' | 'scenarios';
+
 export interface DashboardState {
   appName: string;
   runState: RunState;
@@ -57,6 +72,8 @@ export interface DashboardState {
   theme: 'dark' | 'light';
   projector: boolean;
   showKeys: boolean;
+  scenario: ScenarioView | null;
+  page: Page;
 }
 
 export const initialDashboard: DashboardState = {
@@ -76,6 +93,8 @@ export const initialDashboard: DashboardState = {
   theme: 'dark',
   projector: false,
   showKeys: false,
+  scenario: null,
+  page: 'dashboard',
 };
 
 let noticeId = 1;
@@ -137,3 +156,5 @@ export const selectChannelDelayUs = (s: DashboardStore) => s.settings.channelDel
 export const selectSet = (s: DashboardStore) => s.set;
 export const selectEditDraft = (s: DashboardStore) => s.editDraft;
 export const selectDismiss = (s: DashboardStore) => s.dismiss;
+export const selectScenario = (s: DashboardStore) => s.scenario;
+export const selectPage = (s: DashboardStore) => s.page;

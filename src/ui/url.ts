@@ -25,7 +25,7 @@ export function settingsFromUrl(search: string, base: UiSettings): { settings: U
       (s as unknown as Record<string, number>)[k] = Number(v);
     } else if (SWITCHES.some((w) => w.name === k)) {
       s.switches[k as keyof UiSettings['switches']] = v !== '0' && v !== 'off' && v !== 'false';
-    } else if (k !== 'scenario') {
+    } else if (k !== 'scenario' && k !== 'scenarios') {
       errors.push(`unknown parameter ${JSON.stringify(k)}`);
     }
   }
