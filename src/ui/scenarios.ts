@@ -71,11 +71,11 @@ export const SCENARIOS: Scenario[] = [
     steps: [
       { phase: 0, atUs: ms(290), text: 'One client has incremented the counter ten times: it is at 10 on A and on B. The 11th increment is next. The logging channel is slow here (2 ms), so we can stop at every point of its way.' },
       { phase: 0, atUs: ms(1100), text: 'Point 1: A dies before the request reaches it. The client hears nothing, retries with the same seq; B has gone live and answers 11; the next increment gives 12.' },
-      { phase: 1, atUs: ms(301.6), text: 'Point 2: A got the request, incremented to 11 and logged the packet — the entry is on its way to B — and the reply 11 waits in A (output stalls: 1 held). The Output Rule keeps it until B acknowledges the entry.' },
+      { phase: 1, atUs: ms(301.4), text: 'Point 2: A got the request, incremented to 11 and logged the packet — the entry is on its way to B — and the reply 11 waits in A (output stalls: 1 held). The Output Rule keeps it until B acknowledges the entry. Now A dies.' },
       { phase: 1, atUs: ms(1100), text: 'A died there. The reply never left, but the entry reached B, which replays the increment and answers the client\'s retry with 11; then 12. No value twice.' },
       { phase: 2, atUs: ms(1100), text: 'Point 3: A died after B had the entry but before the ack came back — the reply still held. Same story: 11 from B, then 12.' },
       { phase: 3, atUs: ms(1100), text: 'Point 4: A died after the ack, after it released the reply 11. B has the entry, so it is at 11 too: the next increment gives 12. Every point: 11, 12, linearizable.' },
-      { phase: 4, atUs: ms(301.6), text: 'Now the Output Rule is off: A sends the reply 11 at once, while the entry is still in flight. We cut the logging channel (the entry is lost) and kill A.' },
+      { phase: 4, atUs: ms(301.4), text: 'Now the Output Rule is off: A has sent the reply 11 at once, while the entry is still in flight to B. Next we cut the logging channel (the entry is lost) and kill A.' },
       { phase: 4, atUs: ms(1100), text: 'B never saw the increment: it is at 10, goes live, and answers the next increment with 11 — the client saw 11 twice. The linearizability checker says NOT linearizable.' },
     ],
   },
@@ -118,7 +118,7 @@ export const SCENARIOS: Scenario[] = [
       { settings: { ...INCREMENT, failureTimeoutMs: 600 }, load: false, script: `${TEN_THEN_ONE}; partition logging at 301ms; heal at 560ms; send client 1 at 800ms` },
     ],
     steps: [
-      { phase: 0, atUs: ms(301.5), text: 'The 11th increment has reached A, its reply is held by the Output Rule — and the logging channel is cut, so no ack comes.' },
+      { phase: 0, atUs: ms(301.5), text: 'The 11th increment has reached A and its reply is held by the Output Rule — and the logging channel has just been cut, so no ack comes.' },
       { phase: 0, atUs: ms(520), text: 'The client cannot tell a slow reply from a lost one: after its retry timeout it sends the request again with the same seq. The guest answers it again: a second reply, also held.' },
       { phase: 0, atUs: ms(900), text: 'The channel heals before anyone is suspected; both replies are released. The client keeps the first and drops the second by its seq (the history: "duplicate dropped"). A new primary that re-emits an output at cut-over is the same case — TCP drops such duplicates in a real system.' },
     ],
