@@ -172,3 +172,60 @@ test('projector mode and the light theme', async ({ page }) => {
   expect(overflow, 'usable at 1024 px: no sideways scrolling').toBeLessThanOrEqual(0);
   expect(errors).toEqual([]);
 });
+
+/** What "the same state" means here: the time, every VM's role and icount, the clients' operations. */
+const stateOf = (s: DebugSnapshot): string => JSON.stringify({
+  nowUs: s.nowUs, vms: s.vms.map((v) => [v.name, v.role, v.icount]), ops: s.history.slice(-50).map((h) => [h.client, h.seq, h.result, h.duplicate]),
+});
+
+async function pauseAndSettle(page: Page): Promise<DebugSnapshot> {
+  await page.getByTestId('pause').click();
+  await expect(page.getByTestId('dashboard')).toHaveAttribute('data-run-state', 'paused');
+  await page.waitForTimeout(300);
+  return snapshot(page);
+}
+
+test('a run exported as a file and imported ends in the same state', async ({ page }) => {
+  const errors = await open(page, '?seed=4');
+  await expect.poll(async () => (await snapshot(page)).nowUs, { timeout: 10_000 }).toBeGreaterThan(200_000);
+  await page.getByTestId('kill-primary').click();
+  await expect(card(page, 'B')).toHaveAttribute('data-role', 'live', { timeout: 10_000 });
+  await page.getByTestId('client-load').click();
+  const before = await pauseAndSettle(page);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-run').click()]);
+  const text = await (await download.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString('utf8'));
+  expect(JSON.parse(text)).toMatchObject({ format: 'ft-visualizer-run', load: true, nowUs: before.nowUs });
+  expect(JSON.parse(text).script).toMatch(/^kill primary at \d+us; load off at \d+us$/);
+
+  await page.goto('/?seed=77');
+  await expect(card(page, 'A')).toHaveAttribute('data-role', 'primary', { timeout: 15_000 });
+  await page.getByTestId('import-run').setInputFiles({ name: 'run.json', mimeType: 'application/json', buffer: Buffer.from(text) });
+  await expect.poll(async () => (await snapshot(page)).nowUs, { timeout: 30_000 }).toBe(before.nowUs);
+  await page.waitForTimeout(300);
+  expect(stateOf(await snapshot(page))).toBe(stateOf(before));
+
+  await page.getByTestId('import-run').setInputFiles({ name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"other"}') });
+  await expect(page.getByTestId('error').last()).toContainText('notes.json: not a run file');
+  expect(errors).toEqual([]);
+});
+
+test('time travel: back to an earlier moment is that moment again, and the run forks from there', async ({ page }) => {
+  const errors = await open(page, '?seed=6');
+  await expect.poll(async () => (await snapshot(page)).nowUs, { timeout: 10_000 }).toBeGreaterThan(150_000);
+  const earlier = await pauseAndSettle(page);
+  await page.getByTestId('pause').click();
+  await expect.poll(async () => (await snapshot(page)).nowUs, { timeout: 10_000 }).toBeGreaterThan(earlier.nowUs + 300_000);
+  await page.getByTestId('kill-primary').click();
+  await expect(card(page, 'A')).toHaveAttribute('data-role', 'crashed');
+  await pauseAndSettle(page);
+  const scrubber = page.getByTestId('scrubber');
+  await scrubber.fill(String(earlier.nowUs));
+  await scrubber.dispatchEvent('keyup');
+  // The slider's value is a decimal string: the moment comes back to a few ns.
+  await expect.poll(async () => Math.abs((await snapshot(page)).nowUs - earlier.nowUs), { timeout: 30_000 }).toBeLessThan(0.01);
+  await expect(card(page, 'A')).toHaveAttribute('data-role', 'primary');
+  await page.waitForTimeout(300);
+  expect(stateOf({ ...(await snapshot(page)), nowUs: 0 })).toBe(stateOf({ ...earlier, nowUs: 0 }));
+  expect(await page.evaluate(() => window.ftDebug.script()), 'the kill was after the moment: the fork forgets it').toBe('');
+  expect(errors).toEqual([]);
+});

@@ -16,6 +16,7 @@ import { useDashboard, type VmView } from './store';
 import { cardViews, CodeReader } from './views';
 import type { CheckReply, CheckRequest } from './checker.worker';
 import { runUrl } from './url';
+import { readRunFile, runFile, scriptBefore, type RunFile } from './run-file';
 
 export const EVENTS_KEPT = 20_000;
 export const SERIES_KEPT = 3_000;
@@ -69,6 +70,8 @@ export class Session {
   private checkTimer: ReturnType<typeof setInterval> | null = null;
   private lastBytes: { tUs: number; bytes: number } | null = null;
   private digestPublishedMs = 0;
+  /** Whether steady load was on when this run started (later switches are in its script). */
+  private loadAtStart = true;
   private publishedMs = 0;
   private readonly store = useDashboard;
 
@@ -94,6 +97,7 @@ export class Session {
     s.set({ runState: this.client ? s.runState : 'starting' });
     try {
       if (o.load !== undefined) s.set({ load: o.load });
+      this.loadAtStart = this.store.getState().load;
       await next.start(startOptions(settings, elf.slice(), this.store.getState().load));
     } catch (err) {
       next.dispose();
@@ -231,7 +235,7 @@ export class Session {
       s.notify('a run of your own ELF cannot be shared by link: the file stays on this machine', 'error');
       return '';
     }
-    const url = runUrl(window.location.origin + window.location.pathname, s.settings, await this.script(), s.load);
+    const url = runUrl(window.location.origin + window.location.pathname, s.settings, await this.script(), this.loadAtStart);
     try {
       await navigator.clipboard.writeText(url);
       s.notify(`link copied: ${url}`);
@@ -239,6 +243,54 @@ export class Session {
       s.notify(`link to this run: ${url}`);
     }
     return url;
+  }
+
+  /**
+   * Time travel in free play: back to virtual time `tUs` of this run — a fresh pair with the same
+   * settings and the script's steps before `tUs`, run there and paused. Whatever the lecturer does
+   * next forks the run from that moment.
+   */
+  async travelTo(tUs: number): Promise<boolean> {
+    const s = this.store.getState();
+    if (s.mode === 'free') {
+      s.notify('free run is not reproducible: time travel needs lockstep (reset)', 'error');
+      return false;
+    }
+    const script = scriptBefore(await this.script(), tUs);
+    const settings = { ...s.settings, script };
+    if (!(await this.start(settings, undefined, { play: false, load: this.loadAtStart }))) return false;
+    await this.runTo(tUs);
+    return true;
+  }
+
+  /** Saves the run (settings, script, time reached) as a JSON file: importing it makes the same run. */
+  async exportRun(): Promise<RunFile | null> {
+    const s = this.store.getState();
+    if (s.settings.guest === 'custom') {
+      s.notify('a run of your own ELF cannot be exported: the file stays on this machine', 'error');
+      return null;
+    }
+    const f = runFile(s.settings, this.loadAtStart, await this.script(), await this.now());
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([JSON.stringify(f, null, 2)], { type: 'application/json' }));
+    a.download = `ft-run-${s.settings.guest}-seed${s.settings.seed}-${Math.round(f.nowUs / 1000)}ms.json`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    return f;
+  }
+
+  /** Replays a run file: the same settings and script, run to the time it had reached, paused. */
+  async importRun(file: File): Promise<boolean> {
+    let f: RunFile;
+    try {
+      f = readRunFile(await file.text());
+    } catch (err) {
+      this.store.getState().notify(`${file.name}: ${errorText(err)} — the current run goes on`, 'error');
+      return false;
+    }
+    if (!(await this.start({ ...f.settings, script: f.script }, null, { play: false, load: f.load }))) return false;
+    await this.runTo(f.nowUs);
+    return true;
   }
 
   dispose(): void {

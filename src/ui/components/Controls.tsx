@@ -3,6 +3,7 @@
  * pace, free run, reset). Each button has its keyboard key in its title; test ids per
  * docs/design.md §7.1.
  */
+import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { session } from '../session';
 import { useDashboard, selectMode, selectPaceIndex, selectRunState, type DashboardStore } from '../store';
@@ -11,6 +12,8 @@ import { HotText } from './Hot';
 import { seconds } from '../format';
 
 const selectClock = (s: DashboardStore): string => `t = ${seconds(s.nowUs)}`;
+/** The scrubber's end, in whole 10 ms steps: it re-renders 100 times a virtual second at most. */
+const selectScrubNow = (s: DashboardStore): number => Math.floor(s.nowUs / 10_000) * 10_000;
 const selectRoles = (s: DashboardStore) => ({
   hasPrimary: s.vms.some((v) => v.role === 'primary' || v.role === 'live'),
   hasBackup: s.vms.some((v) => v.role === 'backup'),
@@ -35,6 +38,7 @@ export function Controls() {
         <span className="pace" data-testid="pace" title="virtual seconds per wall second">{describePace(PACES[paceIndex])}</span>
         <button data-testid="pace-up" onClick={() => void session.setPaceIndex(paceIndex + 1)} disabled={paceIndex === PACES.length - 1} title="faster (+)">+</button>
         <HotText className="clock" testId="clock" select={selectClock} />
+        <Scrubber />
         <button data-testid="free-run" onClick={() => void session.freeRun()} disabled={mode === 'free'} title="every worker on its own real clock, at full speed, as real hosts run: not reproducible (reset returns to lockstep)">
           {mode === 'free' ? 'free run' : 'lockstep → free run'}
         </button>
@@ -71,4 +75,39 @@ function CutMenu({ names }: { names: string }) {
       ])}
     </select>
   );
+}
+
+/**
+ * Time travel: drag back to any earlier moment of this run; on release the run goes back there (the
+ * same settings and the script's steps before it, run again) and whatever happens next forks it.
+ */
+function Scrubber() {
+  const nowUs = useDashboard(selectScrubNow);
+  const mode = useDashboard(selectMode);
+  const [dragUs, setDragUs] = useState<number | null>(null);
+  const maxUs = Math.max(1, nowUs);
+  return (
+    <label className="scrubber" title="time travel: drag back to an earlier moment; the run goes back there and forks from it">
+      <span className="muted">{dragUs === null ? '⟲' : `→ ${seconds(dragUs)}`}</span>
+      <input
+        type="range"
+        data-testid="scrubber"
+        min={0}
+        max={maxUs}
+        step="any"
+        disabled={mode === 'free'}
+        value={dragUs ?? maxUs}
+        onChange={(e) => setDragUs(Number(e.target.value))}
+        onPointerUp={() => commit()}
+        onKeyUp={() => commit()}
+      />
+    </label>
+  );
+
+  function commit(): void {
+    if (dragUs === null) return;
+    const to = dragUs;
+    setDragUs(null);
+    if (to < nowUs) void session.travelTo(to);
+  }
 }

@@ -62,6 +62,15 @@ export function SettingsPanel() {
           {dirty ? 'apply: start a fresh pair' : 'settings in force'}
         </button>
         <button data-testid="share" onClick={() => void session.share()} title="a link to this run: the same seed, settings and actions replay it exactly">share this run</button>
+        <button data-testid="export-run" onClick={() => void session.exportRun()} title="save this run (seed, settings, every action at its virtual time) as a JSON file">export run</button>
+        <label className="upload" title="a run file saved by export: the same run again, to the moment it was saved">
+          <span>import a run</span>
+          <input type="file" data-testid="import-run" accept=".json,application/json" onChange={(e) => {
+            const f = e.target.files?.[0];
+            const input = e.target;
+            if (f) void session.importRun(f).finally(() => { input.value = ''; });
+          }} />
+        </label>
         <label className="upload" title="a statically linked RV32IMAC ELF, as riscv64-unknown-elf-gcc -march=rv32imac -mabi=ilp32 makes">
           <span>load your own ELF</span>
           <input
