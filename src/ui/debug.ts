@@ -1,6 +1,6 @@
 /**
  * `window.ftDebug`: a stable hook for end-to-end tests and for a curious lecturer's console.
- * Present in every build (docs/design.md §7.1): `snapshot()` gives the store as plain JSON — at least
+ * Present in every build (docs/design.md §7.2): `snapshot()` gives the store as plain JSON — at least
  * `vms` (each with its name, role and icount) and the clients' `history`.
  */
 import { snapshotDashboard, type DebugSnapshot } from './store';

@@ -121,14 +121,15 @@ export type HistoryRow = OpRow;
 
 export interface DebugSnapshot extends Omit<DashboardState, 'vms'> {
   vms: (VmView & { id: string })[];
-  /** The clients' completed operations (the latest OPS_KEPT), duplicates marked. */
+  /** The clients' completed operations (the latest OPS_KEPT), duplicates marked; `clientHistory` is the same list. */
   history: HistoryRow[];
+  clientHistory: HistoryRow[];
 }
 
 /** The store's state as plain JSON: actions dropped, everything structured-clone safe. */
 export function snapshotDashboard(state: DashboardStore = useDashboard.getState()): DebugSnapshot {
   const { set: _s, notify: _n, dismiss: _d, editDraft: _e, vms, ...rest } = state;
-  const plain: DebugSnapshot = { ...rest, vms: vms.map((v) => ({ ...v, id: v.name })), history: state.digest.ops };
+  const plain: DebugSnapshot = { ...rest, vms: vms.map((v) => ({ ...v, id: v.name })), history: state.digest.ops, clientHistory: state.digest.ops };
   return JSON.parse(JSON.stringify(plain, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v))) as DebugSnapshot;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The lecturer's controls: faults (kill, partition, cuts, heal), FT VMotion, the run (pause, step,
  * pace, free run, reset). Each button has its keyboard key in its title; test ids per
- * docs/design.md §7.1.
+ * docs/design.md §7.2.
  */
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';

@@ -1,6 +1,6 @@
 /**
  * The scenario being played: its question, the current step's narration, previous / next and
- * "k / n". Test ids (docs/design.md §7.1): `scenario-narration`, `scenario-prev`, `scenario-next`
+ * "k / n". Test ids (docs/design.md §7.2): `scenario-narration`, `scenario-prev`, `scenario-next`
  * (disabled at the ends), `scenario-step`.
  */
 import { useDashboard, selectScenario } from '../store';

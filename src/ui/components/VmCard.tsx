@@ -1,7 +1,7 @@
 /**
  * One VM host's card: role badge, instruction counter, the current instruction, the log queue,
  * lag, output-rule stalls, CPU share, the sync badge and its console. Test ids per docs/design.md
- * §7.1: `vm-card` with `data-vm` and `data-role`; inside, `icount`, `log-queue`, `lag`, `stalls`,
+ * §7.2: `vm-card` with `data-vm` and `data-role`; inside, `icount`, `log-queue`, `lag`, `stalls`,
  * `sync`. Only the role and sync re-render the card; the numbers are hot text.
  */
 import { memo, useMemo } from 'react';
