@@ -289,6 +289,15 @@ export class VmHost {
 
   // ── failure, go-live, FT VMotion ─────────────────────────────────────────────────────────────
 
+  /**
+   * Not fail-stop: one bit of the guest's RAM flips (a cosmic ray) and the host goes on. Nothing is
+   * logged, so the peer never learns of it — until a hash entry compares the states.
+   */
+  flipRamBit(addr: number, bit = 0): void {
+    if (!this.machine.flipRamBit) throw new Error(`${this.core.name}'s machine cannot flip RAM bits`);
+    this.machine.flipRamBit(addr, bit);
+  }
+
   /** Fail-stop: the host does nothing more, and a slice in progress never lets its effects out. */
   kill(): void {
     const c = this.core;

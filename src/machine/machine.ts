@@ -193,6 +193,13 @@ export class Machine implements GuestMachine {
     this.mem.write(addr, bytes);
   }
 
+  /** Fault injection: flip bit `bit` (0–7) of the RAM byte at `addr` (injectRamWrite's rules). */
+  flipRamBit(addr: number, bit: number): void {
+    if (!(bit >= 0 && bit <= 7)) throw new RangeError(`bit ${bit}: expected 0 to 7`);
+    const [b] = this.mem.read(addr, 1);
+    this.injectRamWrite(addr, Uint8Array.of(b ^ (1 << bit)));
+  }
+
   /** Pages the last stateHash() had to reread (the rest came from the per-page cache). */
   get pagesRehashedLast(): number {
     return this.hasher.lastPagesRehashed;

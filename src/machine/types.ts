@@ -69,6 +69,11 @@ export interface GuestMachine {
   readonly icount: number;
   /** The address of the next instruction (what the UI disassembles). */
   readonly pc: number;
+  /**
+   * Fault injection (optional): flip one bit of a RAM byte as a fault would — no instruction
+   * retires, nothing is logged (a lecture's "not fail-stop" failure). Throws outside RAM.
+   */
+  flipRamBit?(addr: number, bit: number): void;
   /** Retire exactly `budget` instructions unless the guest stops earlier (wfi, exit, fault). */
   run(budget: number): RunResult;
 

@@ -141,6 +141,9 @@ export function serveNode(scope: WorkerScope): void {
       }
       case 'kill':
         return reply({ t: 'done', id: m.id, result: hostNode(node).kill() });
+      case 'flip':
+        hostNode(node).flipRamBit(m.addr);
+        return reply({ t: 'done', id: m.id, result: null });
       case 'vmotion':
         return reply({ t: 'done', id: m.id, result: hostNode(node).startVMotion(m.peer, m.epoch, m.key) });
       case 'probe':

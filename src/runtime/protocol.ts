@@ -29,6 +29,8 @@ export type ToWorker =
   | { t: 'window'; id: number; endUs: number; expect: Record<number, number> }
   | { t: 'set-cut'; id: number; wire: number; cut: boolean; key: EventKey; expect?: Record<number, number> }
   | { t: 'kill'; id: number }
+  /** Not fail-stop: flip a bit of the guest's RAM (at a boundary). */
+  | { t: 'flip'; id: number; addr: number }
   | { t: 'vmotion'; id: number; peer: string; epoch: number; key: EventKey }
   | { t: 'act'; id: number; action: WorldAction; key: EventKey }
   /** Free run from now on: the node on the real clock, µs since `originMs` (performance.timeOrigin + now()). */
@@ -99,6 +101,10 @@ export function validateToWorker(x: unknown): ToWorker {
     case 'restore':
       if (!isObj(x.state) || !Array.isArray(x.state.inbox) || !Array.isArray(x.state.ends)) throw new ProtocolError('restore needs a node state');
       num(x, 'id');
+      return x as unknown as ToWorker;
+    case 'flip':
+      num(x, 'id');
+      num(x, 'addr');
       return x as unknown as ToWorker;
     case 'snapshot':
     case 'kill':
@@ -178,7 +184,7 @@ export type RuntimeReply =
   | { stats: RuntimeStats };
 
 const QUERIES: readonly string[] = ['now', 'roles', 'views', 'trace', 'events', 'violations', 'errors', 'windows', 'script', 'history'];
-const ACTION_KINDS: readonly string[] = ['kill', 'vmotion', 'partition', 'cut', 'heal', 'send', 'load'];
+const ACTION_KINDS: readonly string[] = ['kill', 'vmotion', 'partition', 'cut', 'heal', 'send', 'load', 'flip'];
 
 /** Checks a command from the page; throws ProtocolError naming what is wrong. */
 export function validateRuntimeCommand(x: unknown): RuntimeCommand {

@@ -142,6 +142,9 @@ export function workerNodes(o: WorkerNodeOptions): WorkerNodes {
           return view ?? blankHostView({ name: spec.name, role: 'crashed', state: 'stopped', peer: spec.peer, backupReady: false });
         },
         startVMotion: (peer, epoch, key) => r.call<BoundaryResult>({ t: 'vmotion', peer, epoch, key }),
+        flipRamBit: async (addr) => {
+          await r.call<null>({ t: 'flip', addr });
+        },
       };
     },
     history: () => (remotes.get('world') as Remote).call<HistoryEntry[]>({ t: 'history' }),

@@ -335,6 +335,11 @@ export class Cluster {
         return this.clientSend(action.client);
       case 'load':
         return this.setLoad(action.on);
+      case 'flip': {
+        const host = this.resolve(action.vm);
+        if (host && host.role !== 'crashed') host.flipRamBit(action.addr);
+        return;
+      }
     }
   }
 

@@ -43,6 +43,8 @@ export interface NodeHandle {
 
 export interface HostHandle extends NodeHandle {
   kill(): Promise<HostView>;
+  /** Not fail-stop: a bit of the guest's RAM flips, at a boundary. */
+  flipRamBit(addr: number): Promise<void>;
   startVMotion(peer: string, epoch: number, key: EventKey): Promise<BoundaryResult>;
 }
 

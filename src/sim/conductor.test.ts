@@ -47,6 +47,7 @@ describe('the lockstep conductor gives the simulator\'s run', () => {
     ['kv', 7, 'kill primary at 100ms; vmotion at 350ms; kill primary at 600ms'],
     ['counter', 8, 'cut A clients at 100ms; heal at 200ms'],
     ['counter', 10, 'load off at 100ms; send client 1 at 300ms; load on at 500ms'],
+    ['counter', 15, 'flip primary 0x80f00000 at 200ms'],
   ];
   for (const [guest, seed, script] of cases) {
     it(`${guest}, seed ${seed}${script ? `, ${script}` : ''}: the same trace`, async () => {

@@ -477,6 +477,11 @@ export class Conductor {
       case 'load':
         await this.worldAct({ kind: 'load', on: action.on });
         return;
+      case 'flip': {
+        const h = this.resolve(action.vm);
+        if (h && h.view.role !== 'crashed') await h.handle.flipRamBit(action.addr);
+        return;
+      }
     }
   }
 

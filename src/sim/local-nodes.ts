@@ -33,6 +33,7 @@ export function localNodes(cfg: ClusterConfig): NodeFactory {
       return {
         ...handle(node),
         kill: async () => node.kill(),
+        flipRamBit: async (addr) => node.flipRamBit(addr),
         startVMotion: async (peer, epoch, key) => node.startVMotion(peer, epoch, key),
       };
     },

@@ -347,6 +347,11 @@ export class HostNode extends ClusterNode {
     this.host.restore(s as VmHostSnapshot);
   }
 
+  /** A RAM bit flips, at a boundary (the host runs on). */
+  flipRamBit(addr: number): void {
+    this.host.flipRamBit(addr);
+  }
+
   /** Fail-stop, at a boundary: the host does nothing more. */
   kill(): HostView {
     this.host.kill();

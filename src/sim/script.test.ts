@@ -30,4 +30,12 @@ describe('fault scripts', () => {
     expect(steps.map((s) => describeAction(s.action))).toEqual(['load off', 'load on']);
     expect(() => parseScript('load maybe at 1s')).toThrow(/unknown action "load maybe"/);
   });
+
+  it('a bit flip names a VM and a hex address, and is written back as it is read', () => {
+    const [step] = parseScript('flip primary 0x80F00000 at 1s');
+    expect(step.action).toEqual({ kind: 'flip', vm: 'primary', addr: 0x80f00000 });
+    expect(describeAction(step.action)).toBe('flip primary 0x80f00000');
+    expect(() => parseScript('flip C 0x80000000 at 1s')).toThrow(/no VM C/);
+    expect(() => parseScript('flip A 12 at 1s')).toThrow(/unknown action/);
+  });
 });

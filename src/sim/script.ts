@@ -22,7 +22,9 @@ export type FaultAction =
   /** Client N sends one request now (the UI's send button; a recorded run replays it). */
   | { kind: 'send'; client: number }
   /** Steady client load on or off (the UI's load switch; a recorded run replays it). */
-  | { kind: 'load'; on: boolean };
+  | { kind: 'load'; on: boolean }
+  /** Not fail-stop: one bit of the VM's RAM byte at `addr` flips, and the VM runs on. */
+  | { kind: 'flip'; vm: VmRef; addr: number };
 
 export interface ScriptStep {
   atUs: number;
@@ -52,9 +54,10 @@ const ACTIONS: { pattern: RegExp; make: (m: RegExpExecArray) => FaultAction }[] 
   { pattern: /^heal$/, make: () => ({ kind: 'heal' }) },
   { pattern: /^send client (\d+)$/, make: (m) => ({ kind: 'send', client: Number(m[1]) }) },
   { pattern: /^load (on|off)$/, make: (m) => ({ kind: 'load', on: m[1] === 'on' }) },
+  { pattern: new RegExp(`^flip ${VM} (0x[0-9a-fA-F]{1,8})$`), make: (m) => ({ kind: 'flip', vm: m[1], addr: Number.parseInt(m[2], 16) }) },
 ];
 
-export const SCRIPT_ACTIONS_HELP = 'kill primary|backup|A|B|C…, vmotion, partition logging, cut A|B|C… disk|clients, heal, send client N, load on|off';
+export const SCRIPT_ACTIONS_HELP = 'kill primary|backup|A|B|C…, vmotion, partition logging, cut A|B|C… disk|clients, heal, send client N, load on|off, flip primary|backup|A… 0xADDR';
 
 /** An action as a script writes it ("kill primary", "send client 2"): parseAction's inverse. */
 export function describeAction(a: FaultAction): string {
@@ -73,6 +76,8 @@ export function describeAction(a: FaultAction): string {
       return `send client ${a.client}`;
     case 'load':
       return `load ${a.on ? 'on' : 'off'}`;
+    case 'flip':
+      return `flip ${a.vm} 0x${a.addr.toString(16)}`;
   }
 }
 
@@ -98,7 +103,7 @@ function checkVmNames(steps: readonly ScriptStep[]): void {
   for (const step of steps) {
     const a = step.action;
     if (a.kind === 'vmotion') count++;
-    if ((a.kind === 'kill' || a.kind === 'cut') && /^[A-Z]$/.test(a.vm) && a.vm.charCodeAt(0) - 65 >= count) {
+    if ((a.kind === 'kill' || a.kind === 'cut' || a.kind === 'flip') && /^[A-Z]$/.test(a.vm) && a.vm.charCodeAt(0) - 65 >= count) {
       throw new ScriptError(`script step ${JSON.stringify(step.text)}: there is no VM ${a.vm} at that time (A and B, then one more per vmotion)`);
     }
   }

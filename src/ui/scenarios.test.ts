@@ -121,8 +121,16 @@ describe('the narrated claims hold in the simulator', () => {
     expect(has(runPhase('bounce-buffer', 1, 1), 'divergence')).toBe(true);
   });
 
-  it('security and beyond-fail-stop: the hash check exposes values that did not come from the primary', () => {
+  it('security: the hash check exposes values that did not come from the primary', () => {
     expect(has(runPhase('security', 0, 1), 'divergence')).toBe(true);
-    expect(has(runPhase('beyond-fail-stop', 0, 1), 'divergence')).toBe(true);
+  });
+
+  it('beyond-fail-stop: a bit flipped in A\'s RAM at 300 ms, caught by the next hash check, and A runs on', () => {
+    for (const seed of [1, 7]) {
+      const r = runPhase('beyond-fail-stop', 0, seed);
+      const div = r.trace.find((e) => e.ev === 'divergence');
+      expect(div && div.tUs, `seed ${seed}`).toBeGreaterThan(300_000);
+      expect(r.roles.A, `seed ${seed}`).toBe('primary');
+    }
   });
 });

@@ -202,10 +202,11 @@ export const SCENARIOS: Scenario[] = [
     name: 'beyond-fail-stop',
     title: 'Failures that are not fail-stop',
     question: 'What if the primary does not stop but computes wrongly? (FAQ 12)',
-    phases: [{ settings: { guest: 'ticker', switches: { logTimer: false } }, script: '' }],
+    phases: [{ settings: {}, script: 'flip primary 0x80f00000 at 300ms' }],
     steps: [
-      { phase: 0, atUs: ms(5), text: 'FT assumes fail-stop: a host either runs correctly or stops. A host that keeps running but computes something else — a flipped bit, a bad timer — is not covered. Here B takes timer interrupts from its own clock, so the two machines part.' },
-      { phase: 0, atUs: ms(300), text: 'The hash check sees that A and B differ — but not which one is right. With two replicas FT cannot vote; it can only stop and report.' },
+      { phase: 0, atUs: ms(299), text: 'FT assumes fail-stop: a host either runs correctly or stops. The pair is in sync.' },
+      { phase: 0, atUs: ms(300.01), text: 'A cosmic ray: one bit of A\'s memory flips. A does not stop — it runs on, serving clients. Nothing is logged: the hypervisor never saw it happen, and B does not share it.' },
+      { phase: 0, atUs: ms(400), text: 'The next hash entry exposes it: B\'s state differs from A\'s at the same instruction (diverged). But which one is right? With two replicas FT cannot vote; it can only notice. Fail-stop is an assumption, and this failure breaks it.' },
     ],
   },
 ];

@@ -11,6 +11,9 @@ import { describePace, PACES } from '../settings';
 import { HotText } from './Hot';
 import { seconds } from '../format';
 
+/** A RAM byte no shipped guest uses: the flip changes nothing the guest computes, only the state the hash sees. */
+const FLIP_ADDR = 0x80f0_0000;
+
 const selectClock = (s: DashboardStore): string => `t = ${seconds(s.nowUs)}`;
 /** The scrubber's end, in whole 10 ms steps: it re-renders 100 times a virtual second at most. */
 const selectScrubNow = (s: DashboardStore): number => Math.floor(s.nowUs / 10_000) * 10_000;
@@ -48,6 +51,7 @@ export function Controls() {
         <button data-testid="kill-backup" className="danger" disabled={!roles.hasBackup} onClick={() => void session.act({ kind: 'kill', vm: 'backup' })} title="kill the backup (B)">kill backup</button>
         <button data-testid="partition-logging" className="danger" onClick={() => void session.act({ kind: 'partition', what: 'logging' })} title="cut the logging channel both ways (P)">partition logging</button>
         <CutMenu names={roles.names} />
+        <button data-testid="flip-bit" className="danger" disabled={!roles.hasPrimary} onClick={() => void session.act({ kind: 'flip', vm: 'primary', addr: FLIP_ADDR })} title="not fail-stop: one bit of the serving VM's RAM flips and it runs on; only the next hash check can tell">flip a bit</button>
         <button data-testid="heal" onClick={() => void session.act({ kind: 'heal' })} title="restore every cut link; a halted VM stays halted (H)">heal</button>
         <button data-testid="new-backup" disabled={!roles.hasLive} onClick={() => void session.act({ kind: 'vmotion' })} title="FT VMotion: the VM serving alone starts a new backup in a new worker (V)">new backup</button>
         <button data-testid="reset" onClick={() => void session.start()} title="tear everything down and start a fresh pair with the settings">reset</button>
