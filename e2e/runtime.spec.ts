@@ -192,7 +192,9 @@ test('a page busy for 1.5 s does not stop the run: the conductor has its own wor
     await running;
     return v1 - v0;
   });
-  expect(advancedUs).toBeGreaterThan(300_000);
+  // Had the conductor shared the page's thread, nothing would have run during the busy 1.5 s; how
+  // much did run depends on the machine's load, so the bar is low (tens of lockstep rounds).
+  expect(advancedUs).toBeGreaterThan(20_000);
 });
 
 test('bad input gets a clear error and the run keeps going: an unknown guest, bytes that are not an ELF, an unknown action', async ({ page }) => {
