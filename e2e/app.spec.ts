@@ -96,6 +96,7 @@ test('with the Output Rule off, a kill at the right moment loses an acknowledged
   const verdict = page.getByTestId('checker-verdict');
   await expect(verdict).toHaveAttribute('data-verdict', 'violation', { timeout: 15_000 });
   await expect(verdict).toContainText('NOT linearizable');
+  await page.getByTestId('client-history').scrollIntoViewIfNeeded();
   await shot(page, '05-output-rule-off');
   expect(broken).toEqual([]);
 
