@@ -24,6 +24,15 @@ import {
   CAUSE_LOAD_ACCESS, CAUSE_LOAD_MISALIGNED, CAUSE_STORE_ACCESS, CAUSE_STORE_MISALIGNED,
 } from './csr';
 import { rvcTable } from './rvc';
+import { HOT_THRESHOLD, translateBlock, translationAvailable, type Block, type MulHelpers } from './translate';
+
+const MUL: MulHelpers = { mulh: (a, b) => mulh(a, b), mulhsu: (a, b) => mulhsu(a, b), mulhu: (a, b) => mulhu(a, b) };
+
+/** The translated blocks starting in one 4 KiB page: by start halfword, and as a list. */
+interface JitPage {
+  readonly slots: (Block | undefined)[];
+  list: Block[];
+}
 
 const SNAPSHOT_MAGIC = 0x48415254; // 'HART'
 const SNAPSHOT_VERSION = 2; // 2: counter offsets and PMP registers in the CSR words
@@ -63,6 +72,8 @@ function describeTrap(pc: number, cause: number, tval: number): string {
 }
 
 export class Hart {
+  /** Whether new harts translate hot blocks (the `translate` option overrides it). */
+  static translateByDefault = false;
   readonly regs = new Int32Array(32);
   pc = 0;
   icount = 0;
@@ -89,13 +100,27 @@ export class Hart {
   private readonly icache: Int32Array;
   /** 1 for each RAM page whose cache entries may be nonzero: stores there must invalidate. */
   private readonly codePages: Uint8Array;
+  /**
+   * Block translation (translate.ts) on or off. Off, or where `new Function` is refused (a CSP
+   * without 'unsafe-eval'), the interpreter runs everything; the results are identical either way.
+   */
+  translate: boolean;
+  /** Per RAM page: the translated blocks that start (and end) in it, or undefined. */
+  private jitPages: (JitPage | undefined)[];
+  /** Per RAM halfword: how often the interpreter reached it with no block there (wraps; reset on translation). */
+  private readonly hot: Uint8Array;
+  /** st[0]: the pc a block leaves at. */
+  private readonly st = new Int32Array(1);
 
-  constructor(mem: Memory, mmio: Mmio) {
+  constructor(mem: Memory, mmio: Mmio, opts: { translate?: boolean } = {}) {
     this.mem = mem;
     this.mmio = mmio;
     this.rvc = rvcTable();
     this.icache = new Int32Array(mem.size >>> 1);
     this.codePages = new Uint8Array(mem.size >>> 12);
+    this.translate = opts.translate ?? Hart.translateByDefault;
+    this.jitPages = new Array<JitPage | undefined>(mem.size >>> 12);
+    this.hot = new Uint8Array(mem.size >>> 1);
     mem.onExternalWrite ??= (offset, length) => this.invalidate(offset, length);
   }
 
@@ -126,6 +151,45 @@ export class Hart {
     if (h > 0) icache[h - 1] = 0; // a 32-bit instruction starting 2 bytes earlier
     icache[h] = 0;
     if (h + 1 < icache.length) icache[h + 1] = 0; // the second halfword of a word store
+    if (this.jitPages[a >>> 12] !== undefined) this.dropBlocks(a, a + 4);
+  }
+
+  /** Drop every translated block whose bytes overlap RAM offsets [lo, hi). */
+  private dropBlocks(lo: number, hi: number): void {
+    const last = Math.min((hi - 1) >>> 12, this.jitPages.length - 1);
+    for (let p = Math.max(0, lo) >>> 12; p <= last; p++) {
+      const jp = this.jitPages[p];
+      if (jp === undefined) continue;
+      const keep: Block[] = [];
+      for (const b of jp.list) {
+        if (b.start < hi && b.end > lo) jp.slots[(b.start & 4095) >>> 1] = undefined;
+        else keep.push(b);
+      }
+      if (keep.length === 0) this.jitPages[p] = undefined;
+      else jp.list = keep;
+    }
+  }
+
+  /** Translate the block at RAM offset `off` (guest pc `pc`) and file it under its page. */
+  private compile(off: number, pc: number): Block {
+    const icache = this.icache;
+    const b = translateBlock((o) => icache[o >>> 1] || this.fetchSlow(o), off, pc, this.mem.base, this.mem.size);
+    const p = off >>> 12;
+    let jp = this.jitPages[p];
+    if (jp === undefined) {
+      jp = { slots: new Array<Block | undefined>(2048), list: [] };
+      this.jitPages[p] = jp;
+    }
+    jp.slots[(off & 4095) >>> 1] = b;
+    jp.list.push(b);
+    return b;
+  }
+
+  /** Translated blocks currently cached (for tests). */
+  get blockCount(): number {
+    let n = 0;
+    for (const jp of this.jitPages) if (jp !== undefined) n += jp.list.filter((b) => b.n !== Infinity).length;
+    return n;
   }
 
   /**
@@ -190,7 +254,9 @@ export class Hart {
     if (offset === 0 && length >= this.mem.size) {
       this.icache.fill(0);
       this.codePages.fill(0);
+      this.jitPages = new Array<JitPage | undefined>(this.mem.size >>> 12);
     } else {
+      this.dropBlocks(offset, offset + length);
       // From the halfword before (a 32-bit instruction may start there) to the end of the range.
       const first = Math.max(0, (offset >>> 1) - 1);
       const end = Math.min(this.icache.length, (offset + length + 1) >>> 1);
@@ -290,6 +356,11 @@ export class Hart {
     let pc = this.pc | 0;
     let count = 0;
     let reason: StopReason = 'budget';
+    const jit = this.translate && translationAvailable();
+    const hot = this.hot;
+    const st = this.st;
+    const tohostOff = tohost === -1 ? -1 : ((tohost - base) >>> 0);
+    let interpretNext = false; // after a block bails out, the interpreter runs that instruction
 
     outer: while (count < budget) {
       // Interrupt check (privileged spec §3.1.9): before the next instruction, not an instruction.
@@ -306,6 +377,22 @@ export class Hart {
           pc = t;
           continue;
         }
+        if (jit && !interpretNext) {
+          const jp = this.jitPages[off >>> 12];
+          let b = jp === undefined ? undefined : jp.slots[(off & 4095) >>> 1];
+          if (b === undefined && ++hot[off >>> 1] >= HOT_THRESHOLD) {
+            hot[off >>> 1] = 0;
+            b = this.compile(off, pc);
+          }
+          if (b !== undefined && b.n <= budget - count) {
+            const k = b.fn(regs, u8, u16, i32, dirty, codePages, st, tohostOff, MUL);
+            count += k;
+            pc = st[0];
+            interpretNext = k < b.n;
+            continue;
+          }
+        }
+        interpretNext = false;
         let inst = icache[off >>> 1];
         if (inst === 0) {
           inst = this.fetchSlow(off);
