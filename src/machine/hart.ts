@@ -74,6 +74,8 @@ function describeTrap(pc: number, cause: number, tval: number): string {
 export class Hart {
   /** Whether new harts translate hot blocks (the `translate` option overrides it). */
   static translateByDefault = false;
+  /** Interpreter visits of a pc before its block is translated, for new harts (tests lower it). */
+  static hotThresholdDefault = HOT_THRESHOLD;
   readonly regs = new Int32Array(32);
   pc = 0;
   icount = 0;
@@ -105,6 +107,8 @@ export class Hart {
    * without 'unsafe-eval'), the interpreter runs everything; the results are identical either way.
    */
   translate: boolean;
+  /** Visits of a pc before its block is translated (1: at the first visit). At most 255. */
+  hotThreshold = Hart.hotThresholdDefault;
   /** Per RAM page: the translated blocks that start (and end) in it, or undefined. */
   private jitPages: (JitPage | undefined)[];
   /** Per RAM halfword: how often the interpreter reached it with no block there (wraps; reset on translation). */
@@ -359,6 +363,7 @@ export class Hart {
     const jit = this.translate && translationAvailable();
     const hot = this.hot;
     const st = this.st;
+    const threshold = this.hotThreshold;
     const tohostOff = tohost === -1 ? -1 : ((tohost - base) >>> 0);
     let interpretNext = false; // after a block bails out, the interpreter runs that instruction
 
@@ -380,7 +385,7 @@ export class Hart {
         if (jit && !interpretNext) {
           const jp = this.jitPages[off >>> 12];
           let b = jp === undefined ? undefined : jp.slots[(off & 4095) >>> 1];
-          if (b === undefined && ++hot[off >>> 1] >= HOT_THRESHOLD) {
+          if (b === undefined && ++hot[off >>> 1] >= threshold) {
             hot[off >>> 1] = 0;
             b = this.compile(off, pc);
           }
