@@ -113,8 +113,8 @@ export class Hart {
   private jitPages: (JitPage | undefined)[];
   /** Per RAM halfword: how often the interpreter reached it with no block there (wraps; reset on translation). */
   private readonly hot: Uint8Array;
-  /** st[0]: the pc a block leaves at. */
-  private readonly st = new Int32Array(1);
+  /** st[0]: the pc a block leaves at; st[1]: 1 when it bailed out before an instruction. */
+  private readonly st = new Int32Array(2);
 
   constructor(mem: Memory, mmio: Mmio, opts: { translate?: boolean } = {}) {
     this.mem = mem;
@@ -390,10 +390,13 @@ export class Hart {
             b = this.compile(off, pc);
           }
           if (b !== undefined && b.n <= budget - count) {
-            const k = b.fn(regs, u8, u16, i32, dirty, codePages, st, tohostOff, MUL);
+            const k = b.fn(regs, u8, u16, i32, dirty, codePages, st, tohostOff, MUL, budget - count);
             count += k;
             pc = st[0];
-            interpretNext = k < b.n;
+            if (st[1] !== 0) { // a bail-out: the interpreter runs that instruction
+              st[1] = 0;
+              interpretNext = true;
+            }
             continue;
           }
         }

@@ -223,6 +223,26 @@ describe('coherence: code that changes is retranslated', () => {
   });
 });
 
+describe('bail-outs inside a looping block', () => {
+  it('a load that turns misaligned on a later pass of a self-loop', () => {
+    const D = RAM_BASE + 0x8000;
+    const program = [...A.li(7, D), ...A.li(8, D + 200), A.lw(6, 7, 0), A.add(5, 5, 6), A.addi(7, 7, 2), A.bne(7, 8, -12), A.jal(0, 0)];
+    compareRuns(program, 3_000, () => {});
+  });
+
+  it('a store loop that walks into its own code page, and one that walks off the end of RAM', () => {
+    const program = [...A.li(7, RAM_BASE + 0x3000), ...A.li(9, 0x13), A.sw(9, 7, 0), A.addi(7, 7, -4), A.jal(0, -8)];
+    compareRuns(program, 20_000, (m) => expect(m.hart.regs[7] >>> 0).toBeLessThan(RAM_BASE + 0x3000));
+    const end = [...A.li(7, RAM_BASE + (1 << 20) - 64), ...A.li(9, 5), A.sw(9, 7, 0), A.addi(7, 7, 4), A.jal(0, -8)];
+    compareRuns(end, 5_000, () => {});
+  });
+
+  it('a loop that reads a device register every pass', () => {
+    const program = [...A.li(7, DISK_BASE), A.lw(6, 7, 0), A.add(5, 5, 6), A.jal(0, -8)];
+    compareRuns(program, 5_000, (m) => expect(m.hart.regs[5]).not.toBe(0));
+  });
+});
+
 describe('exact counts', () => {
   it('run(n) stops after exactly n instructions inside a hot loop, for every n', () => {
     const program = [A.addi(5, 5, 1), A.addi(6, 6, 2), A.addi(7, 7, 3), A.jal(0, -12)];

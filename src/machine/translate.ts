@@ -15,9 +15,14 @@
  * executes it exactly as it would have. So a block retires either all its `n` instructions or a
  * prefix, and the hart's state is then exactly what the interpreter would have produced.
  *
- * Generated function: `(r, u8, u16, i32, dirty, cp, st, tohostOff, M) => retired`, where r is the
- * register file, the views are Memory's, cp the hart's code-page map, st[0] receives the next pc,
- * tohostOff the RAM offset of tohost (or -1), and M the MULH helpers.
+ * A block whose branch or jump goes back to its own start loops inside the function while the
+ * budget left (`left`, at least n on entry) holds another whole pass, so a hot inner loop runs
+ * without returning to the dispatcher; the count stays exact (passes × n + the bail-out prefix).
+ *
+ * Generated function: `(r, u8, u16, i32, dirty, cp, st, tohostOff, M, left) => retired`, where r is
+ * the register file (cached in locals inside the block, written back at every exit), the views are
+ * Memory's, cp the hart's code-page map, st[0] receives the next pc (st[1] = 1 on a bail-out), tohostOff the RAM offset of
+ * tohost (or -1), M the MULH helpers and left the budget left.
  */
 export const MAX_BLOCK = 64;
 /** Entries into a pc (counted by the interpreter) before its block is translated. */
@@ -25,7 +30,7 @@ export const HOT_THRESHOLD = 50;
 
 export type BlockFn = (
   r: Int32Array, u8: Uint8Array, u16: Uint16Array, i32: Int32Array, dirty: Uint8Array,
-  cp: Uint8Array, st: Int32Array, tohostOff: number, M: MulHelpers,
+  cp: Uint8Array, st: Int32Array, tohostOff: number, M: MulHelpers, left: number,
 ) => number;
 
 export interface MulHelpers {
@@ -57,39 +62,57 @@ function hex(v: number): string {
   return '0x' + (v >>> 0).toString(16);
 }
 
-const R = (i: number): string => (i === 0 ? '0' : `r[${i}]`);
-
 /**
- * The JS statements for one instruction at pc, or null when it ends the block before it.
- * `k` = instructions retired before this one (its bail-out return value).
+ * Registers live in locals g1..g31 inside a block (loaded at entry, written back at every exit),
+ * each kept an int32 by `| 0` on every assignment. x0 reads as the literal 0; writes to it vanish.
  */
-interface Emitted {
-  code: string;
-  /** true when this instruction ends the block (branch/jump: sets st[0] and returns). */
-  last: boolean;
+class Regs {
+  readonly used = new Set<number>();
+  readonly written = new Set<number>();
+  rd(i: number): string {
+    if (i === 0) return '0';
+    this.used.add(i);
+    return `g${i}`;
+  }
+  /** `g<rd> = (expr) | 0;`, or '' for x0. */
+  set(rd: number, expr: string): string {
+    if (rd === 0) return '';
+    this.used.add(rd);
+    this.written.add(rd);
+    return `g${rd} = (${expr}) | 0;`;
+  }
 }
 
-function emit(inst: number, pc: number, k: number, base: number, size: number): Emitted | null {
+/** Placeholder for the write-back of the block's written registers, filled in at the end. */
+const WB = '@WB@';
+
+/** What one instruction became: straight-line code, or (last) the block's control transfer. */
+type Emitted =
+  | { kind: 'op'; code: string }
+  | { kind: 'jump'; code: string; target: number } // JAL: code sets the link register
+  | { kind: 'branch'; cond: string; target: number; next: number }
+  | { kind: 'jalr'; code: string }; // code computes `t`, the target
+
+function emit(g: Regs, inst: number, pc: number, k: number, base: number, size: number): Emitted | null {
   const next = (pc + 2 + (inst & 2)) | 0;
   const rd = (inst >>> 7) & 31;
   const rs1 = (inst >>> 15) & 31;
   const rs2 = (inst >>> 20) & 31;
   const f3 = (inst >>> 12) & 7;
-  const bail = `{ st[0] = ${pc | 0}; return ${k}; }`;
-  const set = (expr: string): string => (rd === 0 ? '' : `r[${rd}] = ${expr};`);
+  const bail = `{ ${WB} st[0] = ${pc | 0}; st[1] = 1; return done + ${k}; }`;
+  const op = (code: string): Emitted => ({ kind: 'op', code });
   switch ((inst >>> 2) & 31) {
-    case 0x0d: return { code: set(`${inst & 0xfffff000}`), last: false };
-    case 0x05: return { code: set(`${(pc + (inst & 0xfffff000)) | 0}`), last: false };
+    case 0x0d: return op(g.set(rd, `${inst & 0xfffff000}`));
+    case 0x05: return op(g.set(rd, `${(pc + (inst & 0xfffff000)) | 0}`));
     case 0x1b: { // JAL
       const imm = ((inst >> 31) << 20) | (((inst >>> 21) & 0x3ff) << 1) | (((inst >>> 20) & 1) << 11) | (inst & 0xff000);
-      return { code: `${set(`${next}`)} st[0] = ${(pc + imm) | 0}; return ${k + 1};`, last: true };
+      return { kind: 'jump', code: g.set(rd, `${next}`), target: (pc + imm) | 0 };
     }
-    case 0x19: { // JALR
+    case 0x19: // JALR: target first (rd may be rs1)
       if (f3 !== 0) return null;
-      return { code: `{ const t = (${R(rs1)} + ${inst >> 20}) & ~1; ${set(`${next}`)} st[0] = t; return ${k + 1}; }`, last: true };
-    }
+      return { kind: 'jalr', code: `t = (${g.rd(rs1)} + ${inst >> 20}) & ~1; ${g.set(rd, `${next}`)}` };
     case 0x18: { // BRANCH
-      const a = R(rs1), b = R(rs2);
+      const a = g.rd(rs1), b = g.rd(rs2);
       let cond: string;
       switch (f3) {
         case 0: cond = `${a} === ${b}`; break;
@@ -101,14 +124,14 @@ function emit(inst: number, pc: number, k: number, base: number, size: number): 
         default: return null;
       }
       const imm = ((inst >> 31) << 12) | (((inst >>> 25) & 0x3f) << 5) | (((inst >>> 8) & 15) << 1) | (((inst >>> 7) & 1) << 11);
-      return { code: `st[0] = (${cond}) ? ${(pc + imm) | 0} : ${next}; return ${k + 1};`, last: true };
+      return { kind: 'branch', cond, target: (pc + imm) | 0, next };
     }
     case 0x04: { // OP-IMM
-      const a = R(rs1);
+      const a = g.rd(rs1);
       const imm = inst >> 20;
       let e: string;
       switch (f3) {
-        case 0: e = `(${a} + ${imm}) | 0`; break;
+        case 0: e = `${a} + ${imm}`; break;
         case 1: if ((inst >>> 25) !== 0) return null; e = `${a} << ${imm & 31}`; break;
         case 2: e = `${a} < ${imm} ? 1 : 0`; break;
         case 3: e = `(${a} >>> 0) < ${imm >>> 0} ? 1 : 0`; break;
@@ -121,30 +144,35 @@ function emit(inst: number, pc: number, k: number, base: number, size: number): 
         case 6: e = `${a} | ${imm}`; break;
         default: e = `${a} & ${imm}`; break;
       }
-      return { code: set(e), last: false };
+      return op(g.set(rd, e));
     }
-    case 0x0c: return emitOp(inst, rd, rs1, rs2, f3);
-    case 0x00: { // LOAD
-      const addr = `a = ((${R(rs1)} + ${inst >> 20}) - ${base | 0}) >>> 0;`;
-      const dst = rd === 0 ? 'v' : `r[${rd}]`;
+    case 0x0c: {
+      const code = emitOp(g, inst, rd, rs1, rs2, f3);
+      return code === null ? null : op(code);
+    }
+    case 0x00: { // LOAD: RAM fast path; misaligned or outside RAM bails to the interpreter
+      const addr = `a = ((${g.rd(rs1)} + ${inst >> 20}) - ${base | 0}) >>> 0;`;
+      const load = (cond: string, e: string): Emitted => op(`${addr} if (${cond}a >= ${size}) ${bail} ${rd === 0 ? `v = ${e};` : g.set(rd, e)}`);
       switch (f3) {
-        case 2: return { code: `${addr} if ((a & 3) !== 0 || a >= ${size}) ${bail} ${dst} = i32[a >>> 2];`, last: false };
-        case 0: return { code: `${addr} if (a >= ${size}) ${bail} ${dst} = (u8[a] << 24) >> 24;`, last: false };
-        case 4: return { code: `${addr} if (a >= ${size}) ${bail} ${dst} = u8[a];`, last: false };
-        case 1: return { code: `${addr} if ((a & 1) !== 0 || a >= ${size}) ${bail} ${dst} = (u16[a >>> 1] << 16) >> 16;`, last: false };
-        case 5: return { code: `${addr} if ((a & 1) !== 0 || a >= ${size}) ${bail} ${dst} = u16[a >>> 1];`, last: false };
+        case 2: return load('(a & 3) !== 0 || ', 'i32[a >>> 2]');
+        case 0: return load('', '(u8[a] << 24) >> 24');
+        case 4: return load('', 'u8[a]');
+        case 1: return load('(a & 1) !== 0 || ', '(u16[a >>> 1] << 16) >> 16');
+        case 5: return load('(a & 1) !== 0 || ', 'u16[a >>> 1]');
         default: return null;
       }
     }
-    case 0x08: { // STORE
+    case 0x08: { // STORE: also bails on a page holding decoded code and at tohost
       const imm = ((inst >> 25) << 5) | rd;
-      const addr = `a = ((${R(rs1)} + ${imm}) - ${base | 0}) >>> 0;`;
-      const guard = (mask: number): string =>
-        `if (${mask ? `(a & ${mask}) !== 0 || ` : ''}a >= ${size} || cp[a >>> 12] !== 0 || a === tohostOff) ${bail}`;
+      const v = g.rd(rs2);
+      const store = (mask: number, w: string): Emitted => op(
+        `a = ((${g.rd(rs1)} + ${imm}) - ${base | 0}) >>> 0; ` +
+        `if (${mask ? `(a & ${mask}) !== 0 || ` : ''}a >= ${size} || cp[a >>> 12] !== 0 || a === tohostOff) ${bail} ` +
+        `${w} = ${v}; dirty[a >>> 12] = 1;`);
       switch (f3) {
-        case 2: return { code: `${addr} ${guard(3)} i32[a >>> 2] = ${R(rs2)}; dirty[a >>> 12] = 1;`, last: false };
-        case 0: return { code: `${addr} ${guard(0)} u8[a] = ${R(rs2)}; dirty[a >>> 12] = 1;`, last: false };
-        case 1: return { code: `${addr} ${guard(1)} u16[a >>> 1] = ${R(rs2)}; dirty[a >>> 12] = 1;`, last: false };
+        case 2: return store(3, 'i32[a >>> 2]');
+        case 0: return store(0, 'u8[a]');
+        case 1: return store(1, 'u16[a >>> 1]');
         default: return null;
       }
     }
@@ -154,41 +182,32 @@ function emit(inst: number, pc: number, k: number, base: number, size: number): 
 }
 
 /** OP: base integer (funct7 0 / 0x20) and M extension (funct7 1), exactly as the interpreter. */
-function emitOp(inst: number, rd: number, rs1: number, rs2: number, f3: number): Emitted | null {
-  const a = R(rs1), b = R(rs2);
+function emitOp(g: Regs, inst: number, rd: number, rs1: number, rs2: number, f3: number): string | null {
+  const a = g.rd(rs1), b = g.rd(rs2);
   const f7 = inst >>> 25;
-  let e: string;
-  if (f7 === 0) {
-    switch (f3) {
-      case 0: e = `(${a} + ${b}) | 0`; break;
-      case 1: e = `${a} << (${b} & 31)`; break;
-      case 2: e = `${a} < ${b} ? 1 : 0`; break;
-      case 3: e = `(${a} >>> 0) < (${b} >>> 0) ? 1 : 0`; break;
-      case 4: e = `${a} ^ ${b}`; break;
-      case 5: e = `${a} >>> (${b} & 31)`; break;
-      case 6: e = `${a} | ${b}`; break;
-      default: e = `${a} & ${b}`; break;
-    }
-  } else if (f7 === 1) {
-    const x = `x = ${a}; y = ${b};`;
-    switch (f3) {
-      case 0: e = `Math.imul(${a}, ${b})`; break;
-      case 1: e = `M.mulh(${a}, ${b})`; break;
-      case 2: e = `M.mulhsu(${a}, ${b})`; break;
-      case 3: e = `M.mulhu(${a}, ${b})`; break;
-      case 4: return { code: `${x} ${rd ? `r[${rd}] = ` : ''}y === 0 ? -1 : (x === -0x80000000 && y === -1) ? x : (x / y) | 0;`, last: false };
-      case 5: return { code: `${x} ${rd ? `r[${rd}] = ` : ''}y === 0 ? -1 : (x >= 0 && y > 0) ? (x / y) | 0 : ((x >>> 0) / (y >>> 0)) | 0;`, last: false };
-      case 6: return { code: `${x} ${rd ? `r[${rd}] = ` : ''}y === 0 ? x : y === -1 ? 0 : (x % y) | 0;`, last: false };
-      default: return { code: `${x} ${rd ? `r[${rd}] = ` : ''}y === 0 ? x : (x >= 0 && y > 0) ? x % y : ((x >>> 0) % (y >>> 0)) | 0;`, last: false };
-    }
-  } else if (f7 === 0x20) {
-    if (f3 === 0) e = `(${a} - ${b}) | 0`;
-    else if (f3 === 5) e = `${a} >> (${b} & 31)`;
-    else return null;
-  } else {
-    return null;
+  const xy = `x = ${a}; y = ${b};`;
+  switch (f7 === 0 ? f3 : f7 === 1 ? 8 + f3 : f7 === 0x20 ? 16 + f3 : -1) {
+    case 0: return g.set(rd, `${a} + ${b}`);
+    case 1: return g.set(rd, `${a} << (${b} & 31)`);
+    case 2: return g.set(rd, `${a} < ${b} ? 1 : 0`);
+    case 3: return g.set(rd, `(${a} >>> 0) < (${b} >>> 0) ? 1 : 0`);
+    case 4: return g.set(rd, `${a} ^ ${b}`);
+    case 5: return g.set(rd, `${a} >>> (${b} & 31)`);
+    case 6: return g.set(rd, `${a} | ${b}`);
+    case 7: return g.set(rd, `${a} & ${b}`);
+    // M extension (spec ch. 7): division by zero and overflow per Table 7.1, no trap
+    case 8: return g.set(rd, `Math.imul(${a}, ${b})`);
+    case 9: return g.set(rd, `M.mulh(${a}, ${b})`);
+    case 10: return g.set(rd, `M.mulhsu(${a}, ${b})`);
+    case 11: return g.set(rd, `M.mulhu(${a}, ${b})`);
+    case 12: return `${xy} ${g.set(rd, 'y === 0 ? -1 : (x === -0x80000000 && y === -1) ? x : (x / y) | 0')}`;
+    case 13: return `${xy} ${g.set(rd, 'y === 0 ? -1 : (x >= 0 && y > 0) ? (x / y) | 0 : ((x >>> 0) / (y >>> 0)) | 0')}`;
+    case 14: return `${xy} ${g.set(rd, 'y === 0 ? x : y === -1 ? 0 : (x % y) | 0')}`;
+    case 15: return `${xy} ${g.set(rd, 'y === 0 ? x : (x >= 0 && y > 0) ? x % y : ((x >>> 0) % (y >>> 0)) | 0')}`;
+    case 16: return g.set(rd, `${a} - ${b}`);
+    case 21: return g.set(rd, `${a} >> (${b} & 31)`);
+    default: return null;
   }
-  return { code: rd === 0 ? '' : `r[${rd}] = ${e};`, last: false };
 }
 
 /**
@@ -198,33 +217,50 @@ function emitOp(inst: number, rd: number, rs1: number, rs2: number, f3: number):
  */
 export function translateBlock(fetch: (off: number) => number, start: number, pc: number, base: number, size: number): Block {
   const page = start >>> 12;
+  const g = new Regs();
   const parts: string[] = [];
   let off = start;
   let n = 0;
-  let ended = false;
+  let last: Emitted | null = null;
   while (n < MAX_BLOCK) {
-    if (off + 2 > size || ((off + 2 - 1) >>> 12) !== page) break;
+    if (off + 2 > size || ((off + 1) >>> 12) !== page) break;
     const inst = fetch(off);
     if (inst === 0) break;
     const len = 2 + (inst & 2);
     if (((off + len - 1) >>> 12) !== page) break; // a 32-bit instruction straddling the page end
-    const e = emit(inst, (pc + (off - start)) | 0, n, base, size);
+    const e = emit(g, inst, (pc + (off - start)) | 0, n, base, size);
     if (e === null) break;
-    parts.push(e.code);
     n++;
     off += len;
-    if (e.last) { ended = true; break; }
+    if (e.kind !== 'op') { last = e; break; }
+    parts.push(e.code);
   }
   if (n === 0) return { fn: NEVER, n: Infinity, start, end: start + 4 };
-  if (!ended) parts.push(`st[0] = ${(pc + (off - start)) | 0}; return ${n};`);
-  const body = `"use strict"; let a = 0, v = 0, x = 0, y = 0; // block ${hex(pc)}, ${n} instructions\n${parts.join('\n')}`;
+  const exit = (target: string, retired: string): string => `${WB} st[0] = ${target}; return ${retired};`;
+  // The last instruction: a self-loop (target = this block) repeats while the budget allows.
+  const loopTo = (target: number): string =>
+    target === pc ? `done += ${n}; if (left - done >= ${n}) continue; ${exit(`${pc}`, 'done')}` : exit(`${target}`, `done + ${n}`);
+  if (last === null) parts.push(exit(`${(pc + (off - start)) | 0}`, `done + ${n}`));
+  else if (last.kind === 'jump') parts.push(`${last.code} ${loopTo(last.target)}`);
+  else if (last.kind === 'jalr') parts.push(`${last.code} ${exit('t', `done + ${n}`)}`);
+  else parts.push(`if (${last.cond}) { ${loopTo(last.target)} } ${exit(`${last.next}`, `done + ${n}`)}`);
+  const regs = [...g.used].sort((x, y) => x - y);
+  const wb = [...g.written].sort((x, y) => x - y).map((i) => `r[${i}] = g${i};`).join(' ');
+  const body = [
+    `"use strict"; // block ${hex(pc)}, ${n} instructions`,
+    'let a = 0, v = 0, x = 0, y = 0, t = 0, done = 0;',
+    ...regs.map((i) => `let g${i} = r[${i}];`),
+    'for (;;) {',
+    ...parts.map((p) => p.split(WB).join(wb)),
+    '}',
+  ].join('\n');
   let fn: BlockFn | null = null;
   if (!functionRefused) {
     try {
-      fn = new Function('r', 'u8', 'u16', 'i32', 'dirty', 'cp', 'st', 'tohostOff', 'M', body) as BlockFn;
+      fn = new Function('r', 'u8', 'u16', 'i32', 'dirty', 'cp', 'st', 'tohostOff', 'M', 'left', body) as BlockFn;
     } catch (e) {
-      if (!(e instanceof SyntaxError)) functionRefused = true; // CSP (EvalError): interpret from now on
-      else throw e;
+      if (e instanceof SyntaxError) throw e; // a translator bug, not a refusal
+      functionRefused = true; // CSP without 'unsafe-eval' (EvalError): interpret from now on
     }
   }
   if (fn === null) return { fn: NEVER, n: Infinity, start, end: start + 4 };
