@@ -7,10 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Machine } from './machine';
 import { parseElf } from './elf';
 import { Hart } from './hart';
+import { translationAvailable } from './translate';
 import { MemDisk, TestHost } from './testing/test-host';
 import { guestElf } from './testing/guest-elf';
 import { rigWithElf } from './testing/harness';
@@ -265,5 +266,29 @@ describe('exact counts', () => {
     m.run(1001);
     expect(m.hart.regs[5]).toBe(1502);
     expect(Hart.translateByDefault === true || Hart.translateByDefault === false).toBe(true);
+  });
+});
+
+// Last in the file: the refusal is sticky for the module (vitest isolates files).
+describe('where new Function is refused (CSP without unsafe-eval)', () => {
+  it('falls back to the interpreter once, with the same results', () => {
+    const program = [A.addi(5, 5, 1), A.addi(6, 6, 3), A.jal(0, -8)];
+    const ref = rawMachine(program, false);
+    ref.run(5_001);
+    expect(translationAvailable()).toBe(true);
+    const RealFunction = Function;
+    vi.stubGlobal('Function', function refused(): never {
+      throw new EvalError("Refused to evaluate a string as JavaScript because 'unsafe-eval' is not an allowed source");
+    });
+    try {
+      const m = rawMachine(program, true, 1);
+      expect(m.run(5_001)).toEqual({ retired: 5_001, reason: 'budget' });
+      expect(translationAvailable()).toBe(false);
+      expect(m.hart.blockCount).toBe(0);
+      expect(m.stateHash()).toBe(ref.stateHash());
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(Function).toBe(RealFunction);
   });
 });

@@ -3,7 +3,8 @@
  * function built with `new Function`, keeping the exact instruction count.
  *
  * What goes into a block: integer ALU (OP, OP-IMM, LUI, AUIPC, M extension) and RAM loads/stores.
- * A block ends with (and includes) its first branch or jump; it ends before anything else — CSR
+ * A conditional branch is a side exit (taken: leave with the target pc; not taken: go on with the
+ * next instruction); a block ends with (and includes) its first JAL or JALR; it ends before anything else — CSR
  * and SYSTEM instructions, FENCE/FENCE.I, atomics, illegal encodings — which the interpreter then
  * runs, so no translated instruction can trap, touch a CSR or change interrupt state. A block never
  * leaves the 4 KiB page it starts in, and holds at most MAX_BLOCK instructions.
@@ -85,6 +86,9 @@ class Regs {
 
 /** Placeholder for the write-back of the block's written registers, filled in at the end. */
 const WB = '@WB@';
+
+/** Placeholder for the block's instruction count n. */
+const ALL = '@N@';
 
 /** What one instruction became: straight-line code, or (last) the block's control transfer. */
 type Emitted =
@@ -218,6 +222,11 @@ function emitOp(g: Regs, inst: number, rd: number, rs1: number, rs2: number, f3:
 export function translateBlock(fetch: (off: number) => number, start: number, pc: number, base: number, size: number): Block {
   const page = start >>> 12;
   const g = new Regs();
+  const exit = (target: string, retired: string): string => `${WB} st[0] = ${target}; return ${retired};`;
+  // A jump or taken branch back to this block's start (the k-th instruction) starts another pass
+  // while the budget left holds a whole block (ALL: n, known at the end); else it leaves.
+  const loopTo = (target: number, k: number): string =>
+    target === pc ? `done += ${k}; if (left - done >= ${ALL}) continue; ${exit(`${pc}`, 'done')}` : exit(`${target}`, `done + ${k}`);
   const parts: string[] = [];
   let off = start;
   let n = 0;
@@ -232,18 +241,14 @@ export function translateBlock(fetch: (off: number) => number, start: number, pc
     if (e === null) break;
     n++;
     off += len;
-    if (e.kind !== 'op') { last = e; break; }
-    parts.push(e.code);
+    if (e.kind === 'op') parts.push(e.code);
+    else if (e.kind === 'branch') parts.push(`if (${e.cond}) { ${loopTo(e.target, n)} }`); // a side exit
+    else { last = e; break; }
   }
   if (n === 0) return { fn: NEVER, n: Infinity, start, end: start + 4 };
-  const exit = (target: string, retired: string): string => `${WB} st[0] = ${target}; return ${retired};`;
-  // The last instruction: a self-loop (target = this block) repeats while the budget allows.
-  const loopTo = (target: number): string =>
-    target === pc ? `done += ${n}; if (left - done >= ${n}) continue; ${exit(`${pc}`, 'done')}` : exit(`${target}`, `done + ${n}`);
   if (last === null) parts.push(exit(`${(pc + (off - start)) | 0}`, `done + ${n}`));
-  else if (last.kind === 'jump') parts.push(`${last.code} ${loopTo(last.target)}`);
+  else if (last.kind === 'jump') parts.push(`${last.code} ${loopTo(last.target, n)}`);
   else if (last.kind === 'jalr') parts.push(`${last.code} ${exit('t', `done + ${n}`)}`);
-  else parts.push(`if (${last.cond}) { ${loopTo(last.target)} } ${exit(`${last.next}`, `done + ${n}`)}`);
   const regs = [...g.used].sort((x, y) => x - y);
   const wb = [...g.written].sort((x, y) => x - y).map((i) => `r[${i}] = g${i};`).join(' ');
   const body = [
@@ -251,7 +256,7 @@ export function translateBlock(fetch: (off: number) => number, start: number, pc
     'let a = 0, v = 0, x = 0, y = 0, t = 0, done = 0;',
     ...regs.map((i) => `let g${i} = r[${i}];`),
     'for (;;) {',
-    ...parts.map((p) => p.split(WB).join(wb)),
+    ...parts.map((p) => p.split(WB).join(wb).split(ALL).join(`${n}`)),
     '}',
   ].join('\n');
   let fn: BlockFn | null = null;
