@@ -73,7 +73,7 @@ function describeTrap(pc: number, cause: number, tval: number): string {
 
 export class Hart {
   /** Whether new harts translate hot blocks (the `translate` option overrides it). */
-  static translateByDefault = false;
+  static translateByDefault = true;
   /** Interpreter visits of a pc before its block is translated, for new harts (tests lower it). */
   static hotThresholdDefault = HOT_THRESHOLD;
   readonly regs = new Int32Array(32);
