@@ -166,7 +166,7 @@ export class Hart {
       if (jp === undefined) continue;
       const keep: Block[] = [];
       for (const b of jp.list) {
-        if (b.start < hi && b.end > lo) jp.slots[(b.start & 4095) >>> 1] = undefined;
+        if (b.lo < hi && b.hi > lo) jp.slots[(b.start & 4095) >>> 1] = undefined;
         else keep.push(b);
       }
       if (keep.length === 0) this.jitPages[p] = undefined;

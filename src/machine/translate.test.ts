@@ -224,6 +224,27 @@ describe('coherence: code that changes is retranslated', () => {
   });
 });
 
+describe('control flow inside a block', () => {
+  it('an if/else inside a loop: forward branch, forward jump over the else, backward branch', () => {
+    const program = [
+      A.addi(11, 0, 200), A.addi(10, 0, 0),
+      A.iType(0x13, 7, 12, 10, 1), A.beq(12, 0, 12), A.addi(5, 5, 3), A.jal(0, 8), A.addi(6, 6, 5),
+      A.addi(10, 10, 1), A.bne(10, 11, -24), A.jal(0, 0),
+    ];
+    compareRuns(program, 3_000, (m) => expect([m.hart.regs[5], m.hart.regs[6]]).toEqual([300, 500]));
+  });
+
+  it('nested loops: the inner loop starts mid-block', () => {
+    const program = [
+      A.addi(11, 0, 30), A.addi(10, 0, 0), // outer i
+      A.addi(13, 0, 0), A.addi(14, 0, 17), // inner j, limit
+      A.add(5, 5, 13), A.addi(13, 13, 1), A.bne(13, 14, -8), // inner loop body (mid-block target)
+      A.addi(10, 10, 1), A.bne(10, 11, -24), A.jal(0, 0),
+    ];
+    compareRuns(program, 5_000, (m) => expect(m.hart.regs[5]).toBe(30 * (16 * 17) / 2));
+  });
+});
+
 describe('bail-outs inside a looping block', () => {
   it('a load that turns misaligned on a later pass of a self-loop', () => {
     const D = RAM_BASE + 0x8000;

@@ -40,13 +40,14 @@ export interface MulHelpers {
   mulhu: (a: number, b: number) => number;
 }
 
-/** A translated block: RAM offsets [start, end) of its instructions, n instructions. */
+/** A translated block: starts at RAM offset `start`, n instructions in RAM offsets [lo, hi). */
 export interface Block {
   /** For an untranslatable first instruction, a stub with n = Infinity: never called. */
   readonly fn: BlockFn;
   readonly n: number;
   readonly start: number;
-  readonly end: number;
+  readonly lo: number;
+  readonly hi: number;
 }
 
 const NEVER: BlockFn = () => 0;
@@ -86,9 +87,6 @@ class Regs {
 
 /** Placeholder for the write-back of the block's written registers, filled in at the end. */
 const WB = '@WB@';
-
-/** Placeholder for the block's instruction count n. */
-const ALL = '@N@';
 
 /** What one instruction became: straight-line code, or (last) the block's control transfer. */
 type Emitted =
@@ -222,52 +220,79 @@ function emitOp(g: Regs, inst: number, rd: number, rs1: number, rs2: number, f3:
 export function translateBlock(fetch: (off: number) => number, start: number, pc: number, base: number, size: number): Block {
   const page = start >>> 12;
   const g = new Regs();
-  const exit = (target: string, retired: string): string => `${WB} st[0] = ${target}; return ${retired};`;
-  // A jump or taken branch back to this block's start (the k-th instruction) starts another pass
-  // while the budget left holds a whole block (ALL: n, known at the end); else it leaves.
-  const loopTo = (target: number, k: number): string =>
-    target === pc ? `done += ${k}; if (left - done >= ${ALL}) continue; ${exit(`${pc}`, 'done')}` : exit(`${target}`, `done + ${k}`);
-  const parts: string[] = [];
+  // Pass 1: the instructions, in address order, from start. Past a jump only when something
+  // earlier in the block branches to the next instruction (an if/else), else the block ends there.
+  const items: { off: number; pc: number; e: Emitted }[] = [];
+  const forward = new Set<number>();
   let off = start;
-  let n = 0;
-  let last: Emitted | null = null;
-  while (n < MAX_BLOCK) {
+  while (items.length < MAX_BLOCK) {
     if (off + 2 > size || ((off + 1) >>> 12) !== page) break;
+    const prev = items[items.length - 1];
+    if (prev !== undefined && (prev.e.kind === 'jump' || prev.e.kind === 'jalr') && !forward.has(off)) break;
     const inst = fetch(off);
     if (inst === 0) break;
     const len = 2 + (inst & 2);
     if (((off + len - 1) >>> 12) !== page) break; // a 32-bit instruction straddling the page end
-    const e = emit(g, inst, (pc + (off - start)) | 0, n, base, size);
+    const ipc = (pc + (off - start)) | 0;
+    const e = emit(g, inst, ipc, items.length, base, size);
     if (e === null) break;
-    n++;
+    items.push({ off, pc: ipc, e });
+    if (e.kind === 'branch' || e.kind === 'jump') forward.add((e.target - base) >>> 0);
     off += len;
-    if (e.kind === 'op') parts.push(e.code);
-    else if (e.kind === 'branch') parts.push(`if (${e.cond}) { ${loopTo(e.target, n)} }`); // a side exit
-    else { last = e; break; }
   }
-  if (n === 0) return { fn: NEVER, n: Infinity, start, end: start + 4 };
-  if (last === null) parts.push(exit(`${(pc + (off - start)) | 0}`, `done + ${n}`));
-  else if (last.kind === 'jump') parts.push(`${last.code} ${loopTo(last.target, n)}`);
-  else if (last.kind === 'jalr') parts.push(`${last.code} ${exit('t', `done + ${n}`)}`);
+  const n = items.length;
+  if (n === 0) return { fn: NEVER, n: Infinity, start, lo: start, hi: start + 4 };
+  // Pass 2: a switch over entry labels inside a loop. Invariant: before the instruction at index
+  // m, `done + m` instructions have retired in this call. Every exit returns exactly that count.
+  const index = new Map<number, number>();
+  items.forEach((it, m) => index.set(it.pc, m));
+  const labels = new Set<number>([0]);
+  for (const it of items) {
+    if (it.e.kind === 'branch' || it.e.kind === 'jump') {
+      const j = index.get(it.e.target);
+      if (j !== undefined) labels.add(j);
+    }
+  }
+  const exit = (target: string, retired: string): string => `${WB} st[0] = ${target}; return ${retired};`;
+  /** Control to `target` after the instruction at index m: within the block while a whole block fits the budget. */
+  const goTo = (target: number, m: number): string => {
+    const j = index.get(target);
+    if (j === undefined) return exit(`${target}`, `done + ${m + 1}`);
+    return `{ const d = done + ${m + 1 - j}; if (left - d >= ${n}) { done = d; e = ${j}; continue; } ${exit(`${target}`, `done + ${m + 1}`)} }`;
+  };
+  const parts: string[] = [];
+  items.forEach((it, m) => {
+    if (labels.has(m)) parts.push(`case ${m}:`);
+    const e = it.e;
+    if (e.kind === 'op') parts.push(e.code);
+    else if (e.kind === 'branch') parts.push(`if (${e.cond}) { ${goTo(e.target, m)} }`);
+    else if (e.kind === 'jump') parts.push(`${e.code} ${goTo(e.target, m)}`);
+    else parts.push(`${e.code} ${exit('t', `done + ${m + 1}`)}`);
+  });
+  const lastKind = items[n - 1].e.kind;
+  if (lastKind !== 'jump' && lastKind !== 'jalr') parts.push(exit(`${(pc + (off - start)) | 0}`, `done + ${n}`));
   const regs = [...g.used].sort((x, y) => x - y);
   const wb = [...g.written].sort((x, y) => x - y).map((i) => `r[${i}] = g${i};`).join(' ');
   const body = [
     `"use strict"; // block ${hex(pc)}, ${n} instructions`,
-    'let a = 0, v = 0, x = 0, y = 0, t = 0, done = 0;',
+    'let a = 0, v = 0, x = 0, y = 0, t = 0, done = 0, e = 0;',
     ...regs.map((i) => `let g${i} = r[${i}];`),
     'for (;;) {',
-    ...parts.map((p) => p.split(WB).join(wb).split(ALL).join(`${n}`)),
+    'switch (e) {',
+    ...parts.map((p) => p.split(WB).join(wb)),
+    '}',
+    "throw new Error('translated block: no such entry');",
     '}',
   ].join('\n');
   let fn: BlockFn | null = null;
   if (!functionRefused) {
     try {
       fn = new Function('r', 'u8', 'u16', 'i32', 'dirty', 'cp', 'st', 'tohostOff', 'M', 'left', body) as BlockFn;
-    } catch (e) {
-      if (e instanceof SyntaxError) throw e; // a translator bug, not a refusal
+    } catch (err) {
+      if (err instanceof SyntaxError) throw err; // a translator bug, not a refusal
       functionRefused = true; // CSP without 'unsafe-eval' (EvalError): interpret from now on
     }
   }
-  if (fn === null) return { fn: NEVER, n: Infinity, start, end: start + 4 };
-  return { fn, n, start, end: off };
+  if (fn === null) return { fn: NEVER, n: Infinity, start, lo: start, hi: start + 4 };
+  return { fn, n, start, lo: start, hi: off };
 }
