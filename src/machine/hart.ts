@@ -155,7 +155,9 @@ export class Hart {
     if (h > 0) icache[h - 1] = 0; // a 32-bit instruction starting 2 bytes earlier
     icache[h] = 0;
     if (h + 1 < icache.length) icache[h + 1] = 0; // the second halfword of a word store
-    if (this.jitPages[a >>> 12] !== undefined) this.dropBlocks(a, a + 4);
+    // The same halfwords: every instruction of a live block keeps a nonzero decode-cache entry,
+    // which is what a translated store checks before writing (translate.ts).
+    if (this.jitPages[a >>> 12] !== undefined) this.dropBlocks(Math.max(0, h - 1) * 2, (h + 2) * 2);
   }
 
   /** Drop every translated block whose bytes overlap RAM offsets [lo, hi). */
@@ -163,7 +165,7 @@ export class Hart {
     const last = Math.min((hi - 1) >>> 12, this.jitPages.length - 1);
     for (let p = Math.max(0, lo) >>> 12; p <= last; p++) {
       const jp = this.jitPages[p];
-      if (jp === undefined) continue;
+      if (jp === undefined || !jp.list.some((b) => b.lo < hi && b.hi > lo)) continue;
       const keep: Block[] = [];
       for (const b of jp.list) {
         if (b.lo < hi && b.hi > lo) jp.slots[(b.start & 4095) >>> 1] = undefined;
@@ -260,11 +262,12 @@ export class Hart {
       this.codePages.fill(0);
       this.jitPages = new Array<JitPage | undefined>(this.mem.size >>> 12);
     } else {
-      this.dropBlocks(offset, offset + length);
-      // From the halfword before (a 32-bit instruction may start there) to the end of the range.
+      // From the halfword before (a 32-bit instruction may start there) to the end of the range;
+      // blocks over the same halfwords go too (see codeWritten).
       const first = Math.max(0, (offset >>> 1) - 1);
       const end = Math.min(this.icache.length, (offset + length + 1) >>> 1);
       if (first < end) this.icache.fill(0, first, end);
+      this.dropBlocks(first * 2, end * 2);
     }
     // The LR reservation is left alone: a snapshot restore replaces RAM after restoring the hart,
     // and must not lose the restored reservation (a DMA write is not a store by another hart).
@@ -390,7 +393,7 @@ export class Hart {
             b = this.compile(off, pc);
           }
           if (b !== undefined && b.n <= budget - count) {
-            const k = b.fn(regs, u8, u16, i32, dirty, codePages, st, tohostOff, MUL, budget - count);
+            const k = b.fn(regs, u8, u16, i32, dirty, icache, st, tohostOff, MUL, budget - count);
             count += k;
             pc = st[0];
             if (st[1] !== 0) { // a bail-out: the interpreter runs that instruction

@@ -10,8 +10,9 @@
  * leaves the 4 KiB page it starts in, and holds at most MAX_BLOCK instructions.
  *
  * Loads and stores take the RAM fast path only. A load or store whose address is misaligned, not
- * in RAM (MMIO, vacant), or — for stores — on a page holding decoded code (self-modifying code,
- * data next to code) or at the tohost word, *bails out*: the block returns the number of
+ * in RAM (MMIO, vacant), or — for stores — next to a decoded instruction (a nonzero decode-cache
+ * entry at halfword h-1, h or, for a word, h+1 of the address; self-modifying code) or at the
+ * tohost word, *bails out*: the block returns the number of
  * instructions retired before it, with the pc of that instruction in `st[0]`, and the interpreter
  * executes it exactly as it would have. So a block retires either all its `n` instructions or a
  * prefix, and the hart's state is then exactly what the interpreter would have produced.
@@ -20,9 +21,9 @@
  * budget left (`left`, at least n on entry) holds another whole pass, so a hot inner loop runs
  * without returning to the dispatcher; the count stays exact (passes × n + the bail-out prefix).
  *
- * Generated function: `(r, u8, u16, i32, dirty, cp, st, tohostOff, M, left) => retired`, where r is
+ * Generated function: `(r, u8, u16, i32, dirty, ic, st, tohostOff, M, left) => retired`, where r is
  * the register file (cached in locals inside the block, written back at every exit), the views are
- * Memory's, cp the hart's code-page map, st[0] receives the next pc (st[1] = 1 on a bail-out), tohostOff the RAM offset of
+ * Memory's, ic the hart's decode cache, st[0] receives the next pc (st[1] = 1 on a bail-out), tohostOff the RAM offset of
  * tohost (or -1), M the MULH helpers and left the budget left.
  */
 export const MAX_BLOCK = 64;
@@ -31,7 +32,7 @@ export const HOT_THRESHOLD = 50;
 
 export type BlockFn = (
   r: Int32Array, u8: Uint8Array, u16: Uint16Array, i32: Int32Array, dirty: Uint8Array,
-  cp: Uint8Array, st: Int32Array, tohostOff: number, M: MulHelpers, left: number,
+  ic: Int32Array, st: Int32Array, tohostOff: number, M: MulHelpers, left: number,
 ) => number;
 
 export interface MulHelpers {
@@ -164,12 +165,13 @@ function emit(g: Regs, inst: number, pc: number, k: number, base: number, size: 
         default: return null;
       }
     }
-    case 0x08: { // STORE: also bails on a page holding decoded code and at tohost
+    case 0x08: { // STORE: also bails over decoded code and at tohost
       const imm = ((inst >> 25) << 5) | rd;
       const v = g.rd(rs2);
       const store = (mask: number, w: string): Emitted => op(
         `a = ((${g.rd(rs1)} + ${imm}) - ${base | 0}) >>> 0; ` +
-        `if (${mask ? `(a & ${mask}) !== 0 || ` : ''}a >= ${size} || cp[a >>> 12] !== 0 || a === tohostOff) ${bail} ` +
+        `if (${mask ? `(a & ${mask}) !== 0 || ` : ''}a >= ${size} || a === tohostOff || ` +
+        `(ic[(a >>> 1) - 1] | ic[a >>> 1]${mask === 3 ? ' | ic[(a >>> 1) + 1]' : ''}) !== 0) ${bail} ` +
         `${w} = ${v}; dirty[a >>> 12] = 1;`);
       switch (f3) {
         case 2: return store(3, 'i32[a >>> 2]');
@@ -287,7 +289,7 @@ export function translateBlock(fetch: (off: number) => number, start: number, pc
   let fn: BlockFn | null = null;
   if (!functionRefused) {
     try {
-      fn = new Function('r', 'u8', 'u16', 'i32', 'dirty', 'cp', 'st', 'tohostOff', 'M', 'left', body) as BlockFn;
+      fn = new Function('r', 'u8', 'u16', 'i32', 'dirty', 'ic', 'st', 'tohostOff', 'M', 'left', body) as BlockFn;
     } catch (err) {
       if (err instanceof SyntaxError) throw err; // a translator bug, not a refusal
       functionRefused = true; // CSP without 'unsafe-eval' (EvalError): interpret from now on
