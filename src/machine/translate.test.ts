@@ -178,6 +178,21 @@ describe('coherence: code that changes is retranslated', () => {
     compareRuns(program, 5_000, (m) => expect(m.hart.regs[5]).toBe(50 * 7));
   });
 
+  it('a byte store into the upper half of the next instruction (decode entry at h-1)', () => {
+    const T = RAM_BASE + 7 * 4; // addi x5, x5, 1 (0x00128293): byte 3 = imm[11:4] becomes 0x10, imm 257
+    const program = [
+      ...A.li(12, 0x10), A.addi(11, 0, 50), A.addi(10, 0, 0), ...A.li(13, T),
+      A.sb(12, 13, 3), A.addi(5, 5, 1), A.addi(10, 10, 1), A.bne(10, 11, -12), A.jal(0, 0),
+    ];
+    compareRuns(program, 5_000, (m) => expect(m.hart.regs[5]).toBe(50 * 257));
+  });
+
+  it('stores to data on the code page stay correct (and the code next to them is not disturbed)', () => {
+    const D = RAM_BASE + 0x200; // same page as the code, not code
+    const program = [...A.li(7, D), A.addi(11, 0, 100), A.sw(10, 7, 0), A.lw(6, 7, 0), A.add(5, 5, 6), A.addi(10, 10, 1), A.bne(10, 11, -16), A.jal(0, 0)];
+    compareRuns(program, 5_000, (m) => expect(m.hart.regs[5]).toBe(99 * 100 / 2));
+  });
+
   it('disk DMA over translated code: the new code runs', () => {
     const d = DISK_BASE;
     const main = [
