@@ -123,6 +123,13 @@ describe('shipped guests, translated and interpreted in lockstep', () => {
     expect(on.machine.icount).toBeGreaterThan(1_000_000);
   });
 
+  for (const name of ['rv32ui', 'rv32um', 'rv32ua', 'rv32uc', 'rv32mi', 'bench-loop']) {
+    it(`ISA test ${name} on the Machine: same state hash every 10 007 instructions`, () => {
+      const { on } = lockstep(new Uint8Array(readFileSync(`${ISA_DIR}${name}.elf`)), [], 50_000_000, 10_007);
+      expect(on.lastResult?.reason).toBe('exit');
+    });
+  }
+
   it('bench: same hash, icount and pc every 100 003 instructions to its exit', () => {
     const elf = guestElf('bench');
     const rounds = parseElf(elf).symbols.get('bench_rounds');
