@@ -12,8 +12,11 @@
  * device raising a line (inside an Mmio call, or between runs), a CSR write, mret — so the loop
  * rechecks only after those, and the common instruction pays nothing for it.
  *
- * Decode and execute are one switch today; the opcode dispatch is the single place a later
- * block translator would replace, and the count stays exact because every retirement is `count++`.
+ * Decode and execute are one switch; the count stays exact because every retirement is `count++`.
+ * Hot code runs as translated blocks (translate.ts): at each instruction the loop first looks for
+ * a block starting at pc and runs it when the budget left holds all of it; a block returns the
+ * exact number it retired and the next pc, and hands an instruction it cannot do (a device
+ * access, a store over code, ...) back to this loop, which executes it as always.
  */
 import type { Memory } from './memory';
 import type { Mmio } from './bus';
