@@ -62,10 +62,10 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'warn' },
   },
-  layer('machine', ['ft', 'world', 'sim', 'runtime', 'ui', 'cli'], ['src/machine/guests.test.ts']),
+  layer('machine', ['ft', 'world', 'sim', 'runtime', 'ui', 'cli'], ['src/machine/guests.test.ts', 'src/machine/translate.test.ts']),
   // The guest-program tests speak the guests' service protocol (src/world/wire.ts) to the machine:
   // a test-only edge, so the protocol has one definition.
-  { ...layer('machine', ['ft', 'sim', 'runtime', 'ui', 'cli']), files: ['src/machine/guests.test.ts'] },
+  { ...layer('machine', ['ft', 'sim', 'runtime', 'ui', 'cli']), files: ['src/machine/guests.test.ts', 'src/machine/translate.test.ts'] },
   layer('ft', ['world', 'sim', 'runtime', 'ui', 'cli']),
   layer('world', ['ft', 'sim', 'runtime', 'ui', 'cli']),
   layer('sim', ['runtime', 'ui', 'cli']),

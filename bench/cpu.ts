@@ -1,7 +1,8 @@
 /**
- * `npm run bench:cpu`: interpreter speed on public/guests/bench.elf (compute-bound, ~300 M
- * instructions, no I/O), run through Machine.run in 10 M-instruction slices as a host would.
- * One shortened warm-up run, then RUNS timed runs; prints MIPS (median and best). Also times the
+ * `npm run bench:cpu`: CPU speed on public/guests/bench.elf (compute-bound, ~300 M
+ * instructions, no I/O), run through Machine.run in 10 M-instruction slices as a host would,
+ * with block translation off (the interpreter) and on (translate.ts), interleaved.
+ * One shortened warm-up run per mode, then RUNS timed runs each; prints MIPS (median and best). Also times the
  * state hash on the default 16 MiB machine: once cold (every page), then after each further few
  * million instructions (only the pages written since). Appends both figures to bench/results.md
  * with `--record`.
@@ -23,15 +24,16 @@ const resultsPath = fileURLToPath(new URL('./results.md', import.meta.url));
 const elf = new Uint8Array(readFileSync(elfPath));
 const roundsAddr = parseElf(elf).symbols.get('bench_rounds');
 
-function freshMachine(rounds?: number): Machine {
-  const m = Machine.fromElf(elf);
+function freshMachine(rounds?: number, translate = false): Machine {
+  const m = Machine.fromElf(elf, { translate });
   m.setNondetSource({ read: () => { throw new Error('bench guest read a nondeterministic source'); } });
   if (rounds !== undefined && roundsAddr !== undefined) m.mem.write(roundsAddr, new Uint8Array(new Uint32Array([rounds]).buffer));
   return m;
 }
 
-/** Runs to exit; returns [instructions, seconds]. */
-function timedRun(m: Machine): [number, number] {
+/** Runs to exit; returns [instructions, wall seconds, CPU seconds of this process]. */
+function timedRun(m: Machine): [number, number, number] {
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (;;) {
     const r = m.run(SLICE);
@@ -41,7 +43,9 @@ function timedRun(m: Machine): [number, number] {
     }
     if (r.reason !== 'budget') throw new Error(`bench guest stopped: ${r.reason} ${r.fault ?? ''}`);
   }
-  return [m.icount, Number(process.hrtime.bigint() - t0) / 1e9];
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  return [m.icount, wall, (c.user + c.system) / 1e6];
 }
 
 function median(xs: number[]): number {
@@ -55,17 +59,26 @@ function msOf(f: () => void): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-function measureMips(): { medianMips: number; bestMips: number; instructions: number } {
-  timedRun(freshMachine(WARMUP_ROUNDS));
-  const mips: number[] = [];
+interface Mips { medianMips: number; bestMips: number; instructions: number; medianCpuMips: number }
+
+/** Timed runs with translation off and on, interleaved so both see the same host load. */
+function measureMips(): { off: Mips; on: Mips } {
+  timedRun(freshMachine(WARMUP_ROUNDS, false));
+  timedRun(freshMachine(WARMUP_ROUNDS, true));
+  const mips = { off: [] as number[], on: [] as number[] };
+  const cpuMips = { off: [] as number[], on: [] as number[] };
   let instructions = 0;
   for (let i = 0; i < RUNS; i++) {
-    const [n, s] = timedRun(freshMachine());
-    instructions = n;
-    mips.push(n / s / 1e6);
-    console.log(`run ${i + 1}: ${n} instructions in ${s.toFixed(3)} s = ${(n / s / 1e6).toFixed(1)} MIPS`);
+    for (const translate of [false, true]) {
+      const [n, s, cpu] = timedRun(freshMachine(undefined, translate));
+      instructions = n;
+      mips[translate ? 'on' : 'off'].push(n / s / 1e6);
+      cpuMips[translate ? 'on' : 'off'].push(n / cpu / 1e6);
+      console.log(`run ${i + 1}, translation ${translate ? 'on ' : 'off'}: ${n} instructions in ${s.toFixed(3)} s = ${(n / s / 1e6).toFixed(1)} MIPS (${(n / cpu / 1e6).toFixed(1)} per CPU second)`);
+    }
   }
-  return { medianMips: median(mips), bestMips: Math.max(...mips), instructions };
+  const sum = (xs: number[], cs: number[]): Mips => ({ medianMips: median(xs), bestMips: Math.max(...xs), instructions, medianCpuMips: median(cs) });
+  return { off: sum(mips.off, cpuMips.off), on: sum(mips.on, cpuMips.on) };
 }
 
 function measureHash(): { coldMs: number; warmMs: number; pages: number } {
@@ -87,16 +100,22 @@ function machineLine(): string {
   return `node ${process.version}, ${model.trim()}, ${cpus().length} cores`;
 }
 
-const { medianMips, bestMips, instructions } = measureMips();
-console.log(`bench.elf: median ${medianMips.toFixed(1)} MIPS, best ${bestMips.toFixed(1)} MIPS (${RUNS} runs of ${instructions} instructions)`);
+const speeds = measureMips();
+for (const mode of ['off', 'on'] as const) {
+  const { medianMips, bestMips, instructions, medianCpuMips } = speeds[mode];
+  console.log(`bench.elf, translation ${mode}: median ${medianMips.toFixed(1)} MIPS, best ${bestMips.toFixed(1)} MIPS, median ${medianCpuMips.toFixed(1)} per CPU second (${RUNS} runs of ${instructions} instructions)`);
+}
 const hash = measureHash();
 console.log(`state hash, 16 MiB RAM: cold ${hash.coldMs.toFixed(2)} ms (all 4096 pages); after each ${HASH_STEP_INSTRUCTIONS / 1e6} M instructions ${hash.warmMs.toFixed(3)} ms median (${hash.pages} dirty pages)`);
 
 if (process.argv.includes('--record')) {
   const date = new Date().toISOString().slice(0, 10);
   const where = machineLine();
+  const row = (what: string, x: Mips): string =>
+    `| ${what}, bench.elf (${(x.instructions / 1e6).toFixed(0)} M instr.), median / best of ${RUNS} (median per CPU second of this process) | ${x.medianMips.toFixed(1)} / ${x.bestMips.toFixed(1)} MIPS (${x.medianCpuMips.toFixed(1)}) | \`npm run bench:cpu\` | ${date} | ${where} |\n`;
   appendFileSync(resultsPath,
-    `| interpreter speed, bench.elf (${(instructions / 1e6).toFixed(0)} M instr.), median / best of ${RUNS} | ${medianMips.toFixed(1)} / ${bestMips.toFixed(1)} MIPS | \`npm run bench:cpu\` | ${date} | ${where} |\n` +
+    row('interpreter speed (translation off)', speeds.off) +
+    row('CPU speed with block translation on', speeds.on) +
     `| state hash, 16 MiB machine: cold / after ${HASH_STEP_INSTRUCTIONS / 1e6} M instr. of bench.elf (${hash.pages} dirty pages) | ${hash.coldMs.toFixed(1)} ms / ${hash.warmMs.toFixed(3)} ms | \`npm run bench:cpu\` | ${date} | ${where} |\n`);
   console.log(`appended to ${resultsPath}`);
 }

@@ -12,8 +12,11 @@
  * device raising a line (inside an Mmio call, or between runs), a CSR write, mret — so the loop
  * rechecks only after those, and the common instruction pays nothing for it.
  *
- * Decode and execute are one switch today; the opcode dispatch is the single place a later
- * block translator would replace, and the count stays exact because every retirement is `count++`.
+ * Decode and execute are one switch; the count stays exact because every retirement is `count++`.
+ * Hot code runs as translated blocks (translate.ts): at each instruction the loop first looks for
+ * a block starting at pc and runs it when the budget left holds all of it; a block returns the
+ * exact number it retired and the next pc, and hands an instruction it cannot do (a device
+ * access, a store over code, ...) back to this loop, which executes it as always.
  */
 import type { Memory } from './memory';
 import type { Mmio } from './bus';
@@ -24,6 +27,15 @@ import {
   CAUSE_LOAD_ACCESS, CAUSE_LOAD_MISALIGNED, CAUSE_STORE_ACCESS, CAUSE_STORE_MISALIGNED,
 } from './csr';
 import { rvcTable } from './rvc';
+import { HOT_THRESHOLD, translateBlock, translationAvailable, type Block, type MulHelpers } from './translate';
+
+const MUL: MulHelpers = { mulh: (a, b) => mulh(a, b), mulhsu: (a, b) => mulhsu(a, b), mulhu: (a, b) => mulhu(a, b) };
+
+/** The translated blocks starting in one 4 KiB page: by start halfword, and as a list. */
+interface JitPage {
+  readonly slots: (Block | undefined)[];
+  list: Block[];
+}
 
 const SNAPSHOT_MAGIC = 0x48415254; // 'HART'
 const SNAPSHOT_VERSION = 2; // 2: counter offsets and PMP registers in the CSR words
@@ -63,6 +75,10 @@ function describeTrap(pc: number, cause: number, tval: number): string {
 }
 
 export class Hart {
+  /** Whether new harts translate hot blocks (the `translate` option overrides it). */
+  static translateByDefault = true;
+  /** Interpreter visits of a pc before its block is translated, for new harts (tests lower it). */
+  static hotThresholdDefault = HOT_THRESHOLD;
   readonly regs = new Int32Array(32);
   pc = 0;
   icount = 0;
@@ -89,13 +105,29 @@ export class Hart {
   private readonly icache: Int32Array;
   /** 1 for each RAM page whose cache entries may be nonzero: stores there must invalidate. */
   private readonly codePages: Uint8Array;
+  /**
+   * Block translation (translate.ts) on or off. Off, or where `new Function` is refused (a CSP
+   * without 'unsafe-eval'), the interpreter runs everything; the results are identical either way.
+   */
+  translate: boolean;
+  /** Visits of a pc before its block is translated (1: at the first visit). At most 255. */
+  hotThreshold = Hart.hotThresholdDefault;
+  /** Per RAM page: the translated blocks that start (and end) in it, or undefined. */
+  private jitPages: (JitPage | undefined)[];
+  /** Per RAM halfword: how often the interpreter reached it with no block there (wraps; reset on translation). */
+  private readonly hot: Uint8Array;
+  /** st[0]: the pc a block leaves at; st[1]: 1 when it bailed out before an instruction. */
+  private readonly st = new Int32Array(2);
 
-  constructor(mem: Memory, mmio: Mmio) {
+  constructor(mem: Memory, mmio: Mmio, opts: { translate?: boolean } = {}) {
     this.mem = mem;
     this.mmio = mmio;
     this.rvc = rvcTable();
     this.icache = new Int32Array(mem.size >>> 1);
     this.codePages = new Uint8Array(mem.size >>> 12);
+    this.translate = opts.translate ?? Hart.translateByDefault;
+    this.jitPages = new Array<JitPage | undefined>(mem.size >>> 12);
+    this.hot = new Uint8Array(mem.size >>> 1);
     mem.onExternalWrite ??= (offset, length) => this.invalidate(offset, length);
   }
 
@@ -126,6 +158,47 @@ export class Hart {
     if (h > 0) icache[h - 1] = 0; // a 32-bit instruction starting 2 bytes earlier
     icache[h] = 0;
     if (h + 1 < icache.length) icache[h + 1] = 0; // the second halfword of a word store
+    // The same halfwords: every instruction of a live block keeps a nonzero decode-cache entry,
+    // which is what a translated store checks before writing (translate.ts).
+    if (this.jitPages[a >>> 12] !== undefined) this.dropBlocks(Math.max(0, h - 1) * 2, (h + 2) * 2);
+  }
+
+  /** Drop every translated block whose bytes overlap RAM offsets [lo, hi). */
+  private dropBlocks(lo: number, hi: number): void {
+    const last = Math.min((hi - 1) >>> 12, this.jitPages.length - 1);
+    for (let p = Math.max(0, lo) >>> 12; p <= last; p++) {
+      const jp = this.jitPages[p];
+      if (jp === undefined || !jp.list.some((b) => b.lo < hi && b.hi > lo)) continue;
+      const keep: Block[] = [];
+      for (const b of jp.list) {
+        if (b.lo < hi && b.hi > lo) jp.slots[(b.start & 4095) >>> 1] = undefined;
+        else keep.push(b);
+      }
+      if (keep.length === 0) this.jitPages[p] = undefined;
+      else jp.list = keep;
+    }
+  }
+
+  /** Translate the block at RAM offset `off` (guest pc `pc`) and file it under its page. */
+  private compile(off: number, pc: number): Block {
+    const icache = this.icache;
+    const b = translateBlock((o) => icache[o >>> 1] || this.fetchSlow(o), off, pc, this.mem.base, this.mem.size);
+    const p = off >>> 12;
+    let jp = this.jitPages[p];
+    if (jp === undefined) {
+      jp = { slots: new Array<Block | undefined>(2048), list: [] };
+      this.jitPages[p] = jp;
+    }
+    jp.slots[(off & 4095) >>> 1] = b;
+    jp.list.push(b);
+    return b;
+  }
+
+  /** Translated blocks currently cached (for tests). */
+  get blockCount(): number {
+    let n = 0;
+    for (const jp of this.jitPages) if (jp !== undefined) n += jp.list.filter((b) => b.n !== Infinity).length;
+    return n;
   }
 
   /**
@@ -190,11 +263,14 @@ export class Hart {
     if (offset === 0 && length >= this.mem.size) {
       this.icache.fill(0);
       this.codePages.fill(0);
+      this.jitPages = new Array<JitPage | undefined>(this.mem.size >>> 12);
     } else {
-      // From the halfword before (a 32-bit instruction may start there) to the end of the range.
+      // From the halfword before (a 32-bit instruction may start there) to the end of the range;
+      // blocks over the same halfwords go too (see codeWritten).
       const first = Math.max(0, (offset >>> 1) - 1);
       const end = Math.min(this.icache.length, (offset + length + 1) >>> 1);
       if (first < end) this.icache.fill(0, first, end);
+      this.dropBlocks(first * 2, end * 2);
     }
     // The LR reservation is left alone: a snapshot restore replaces RAM after restoring the hart,
     // and must not lose the restored reservation (a DMA write is not a store by another hart).
@@ -290,6 +366,12 @@ export class Hart {
     let pc = this.pc | 0;
     let count = 0;
     let reason: StopReason = 'budget';
+    const jit = this.translate && translationAvailable();
+    const hot = this.hot;
+    const st = this.st;
+    const threshold = this.hotThreshold;
+    const tohostOff = tohost === -1 ? -1 : ((tohost - base) >>> 0);
+    let interpretNext = false; // after a block bails out, the interpreter runs that instruction
 
     outer: while (count < budget) {
       // Interrupt check (privileged spec §3.1.9): before the next instruction, not an instruction.
@@ -306,6 +388,25 @@ export class Hart {
           pc = t;
           continue;
         }
+        if (jit && !interpretNext) {
+          const jp = this.jitPages[off >>> 12];
+          let b = jp === undefined ? undefined : jp.slots[(off & 4095) >>> 1];
+          if (b === undefined && ++hot[off >>> 1] >= threshold) {
+            hot[off >>> 1] = 0;
+            b = this.compile(off, pc);
+          }
+          if (b !== undefined && b.n <= budget - count) {
+            const k = b.fn(regs, u8, u16, i32, dirty, icache, st, tohostOff, MUL, budget - count);
+            count += k;
+            pc = st[0];
+            if (st[1] !== 0) { // a bail-out: the interpreter runs that instruction
+              st[1] = 0;
+              interpretNext = true;
+            }
+            continue;
+          }
+        }
+        interpretNext = false;
         let inst = icache[off >>> 1];
         if (inst === 0) {
           inst = this.fetchSlow(off);

@@ -39,6 +39,8 @@ export class NondetUnsetError extends Error {
 export interface MachineOptions {
   ramSize?: number;
   diskBlocks?: number;
+  /** Translate hot blocks to JS (translate.ts); default `Hart.translateByDefault`. */
+  translate?: boolean;
 }
 
 const NONDET_UNSET: NondetSource = {
@@ -101,7 +103,7 @@ export class Machine implements GuestMachine {
     this.disk = new Disk(this.mem, host, opts.diskBlocks ?? DISK_BLOCKS_DEFAULT);
     this.rng = new Rng(host);
     this.devices = [this.uart, this.nic, this.disk, this.rng, this.clint];
-    this.hart = new Hart(this.mem, new DeviceBus(this.devices));
+    this.hart = new Hart(this.mem, new DeviceBus(this.devices), { translate: opts.translate });
     this.hart.nondet = { read: (kind, icount) => this.nondet.read(kind, icount) };
     this.mem.onExternalWrite = (offset, length) => this.hart.invalidate(offset, length);
     this.hasher = new StateHasher(this.mem);
@@ -130,6 +132,14 @@ export class Machine implements GuestMachine {
 
   run(budget: number): RunResult {
     return this.hart.run(budget);
+  }
+
+  /** Block translation on or off (see translate.ts); the machine's state is the same either way. */
+  get translate(): boolean {
+    return this.hart.translate;
+  }
+  set translate(on: boolean) {
+    this.hart.translate = on;
   }
 
   /** A host that stops for good hands out the console's last unterminated line. */
@@ -230,7 +240,7 @@ export class Machine implements GuestMachine {
     if (parsed.disk.blocks !== this.disk.blocks) {
       throw new SnapshotError(`snapshot disk has ${parsed.disk.blocks} blocks, this machine ${this.disk.blocks}`);
     }
-    const probe = new Hart(new Memory(RAM_BASE, 4096), { load: () => null, store: () => false });
+    const probe = new Hart(new Memory(RAM_BASE, 4096), { load: () => null, store: () => false }, { translate: false });
     try {
       probe.restore(snap.cpu); // validate the cpu image before touching this machine
     } catch (e) {
