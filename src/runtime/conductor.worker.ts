@@ -50,7 +50,7 @@ async function handle(m: RuntimeCommand): Promise<unknown> {
       need().play();
       return null;
     case 'pause':
-      need().pause();
+      await need().pause();
       return need().now;
     case 'act':
       await need().act(m.action);

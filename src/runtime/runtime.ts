@@ -219,9 +219,10 @@ export class BrowserRuntime {
     this.yieldChannel.port2.postMessage(null);
   }
 
-  pause(): void {
+  /** Stops playing; resolves once the window in progress has ended, with stats of where the run stopped. */
+  pause(): Promise<void> {
     this.playing = false;
-    this.publish(true);
+    return this.exclusive(async () => this.publish(true));
   }
 
   get isPlaying(): boolean {

@@ -168,6 +168,7 @@ export class Session {
   async pause(): Promise<void> {
     await this.guard('pause', (c) => c.pause());
     this.store.getState().set({ runState: 'paused' });
+    this.publish(); // the numbers where the run stopped, now — not at the next throttled update
   }
 
   async togglePause(): Promise<void> {
@@ -180,6 +181,7 @@ export class Session {
   async step(): Promise<void> {
     if (this.store.getState().runState === 'running') await this.pause();
     await this.guard('step', (c) => c.step());
+    this.publish();
   }
 
   /** The run's virtual time now, from the runtime itself (the store's may be a frame behind). */
@@ -194,6 +196,7 @@ export class Session {
     if (this.store.getState().runState === 'running') await this.pause();
     const now = await c.run(untilUs);
     this.store.getState().set({ runState: 'paused' });
+    this.publish();
     return now;
   }
 
@@ -315,13 +318,15 @@ export class Session {
       // Numbers that change more than ~15 times a second cannot be read anyway; fewer updates leave
       // the page's thread free (bench:ui). Paused, a step shows on the next frame.
       const waitMs = st.playing || this.store.getState().mode === 'free' ? Math.max(0, PUBLISH_EVERY_MS - (performance.now() - this.publishedMs)) : 0;
-      setTimeout(() => requestAnimationFrame(() => this.publish()), waitMs);
+      setTimeout(() => requestAnimationFrame(() => {
+        this.framePending = false;
+        this.publish();
+      }), waitMs);
     }
   }
 
   /** At most once per frame: one store update from the latest stats. */
   private publish(): void {
-    this.framePending = false;
     this.publishedMs = performance.now();
     this.version++;
     const st = this.latest;
