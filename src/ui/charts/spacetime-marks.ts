@@ -49,13 +49,13 @@ export function laneOf(lanes: Lanes, name: string): number {
   return -1;
 }
 
-/** First index with tUs ≥ tUs (events are in tUs order). */
-export function lowerBound(events: readonly TraceEvent[], tUs: number): number {
+/** First index with tUs ≥ tUs (the items are in tUs order): events, chart points. */
+export function lowerBound(items: readonly { tUs: number }[], tUs: number): number {
   let lo = 0;
-  let hi = events.length;
+  let hi = items.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (events[mid].tUs < tUs) lo = mid + 1;
+    if (items[mid].tUs < tUs) lo = mid + 1;
     else hi = mid;
   }
   return lo;

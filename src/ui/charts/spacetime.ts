@@ -9,7 +9,7 @@
  */
 import type { TraceEvent } from '../../sim/trace';
 import { readFontScale, readTheme } from './theme';
-import { buildMarks, linkEvents, spaceTimeLanes, type EventLinks, type Lanes, type SpaceTimeMarks, type TimeWindow } from './spacetime-marks';
+import { buildMarks, linkEvents, lowerBound, spaceTimeLanes, type EventLinks, type Lanes, type SpaceTimeMarks, type TimeWindow } from './spacetime-marks';
 import { describeEvent, followWindow, nearestEvent, spaceTimeLayout, type SpaceTimeLayout } from './spacetime-layout';
 import { drawSpaceTime, FONT } from './spacetime-draw';
 
@@ -143,18 +143,6 @@ function sliceAround(v: View, win: TimeWindow): readonly TraceEvent[] {
   // The same stretch as last time: keep its slice, so the pairing is not done again.
   if (m && m.length === to - from && m.first === ev[from] && m.last === ev[to - 1]) return m.events;
   return ev.slice(from, to);
-}
-
-/** The first index whose event is at or after `tUs` (events are in time order). */
-function lowerBound(ev: readonly TraceEvent[], tUs: number): number {
-  let lo = 0;
-  let hi = ev.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ev[mid].tUs < tUs) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** The pairing only changes with the trace, not with the view: computed once per new trace. */

@@ -4,6 +4,7 @@
  * update() only moves the scales, the axes and each path's `d`, so 30 updates a second are cheap.
  * The pure parts (windowing, domains, the legend's values) are exported for the tests.
  */
+import { lowerBound } from './spacetime-marks';
 import { axisBottom, axisLeft, line, scaleLinear, select, type Selection } from 'd3';
 import { cssColor } from './theme';
 
@@ -41,13 +42,7 @@ export function xDomainUs(nowUs: number, windowUs: number): [number, number] {
  * so the line enters from the left edge instead of starting late. Points are in tUs order.
  */
 export function visibleRange(points: readonly TimePoint[], startUs: number, endUs: number): { from: number; to: number } {
-  let lo = 0;
-  let hi = points.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (points[mid].tUs < startUs) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = lowerBound(points, startUs);
   let to = lo;
   while (to < points.length && points[to].tUs <= endUs) to++;
   return { from: Math.max(0, lo - 1), to };
