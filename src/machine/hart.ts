@@ -13,10 +13,10 @@
  * rechecks only after those, and the common instruction pays nothing for it.
  *
  * Decode and execute are one switch; the count stays exact because every retirement is `count++`.
- * Hot code runs as translated blocks (translate.ts): at each instruction the loop first looks for
- * a block starting at pc and runs it when the budget left holds all of it; a block returns the
- * exact number it retired and the next pc, and hands an instruction it cannot do (a device
- * access, a store over code, ...) back to this loop, which executes it as always.
+ * Hot code runs translated (translate.ts): at each instruction the loop first looks for a region
+ * entry at pc and calls it when the budget left holds what runs before its first check; a region
+ * returns the exact number it retired and the next pc, and hands an instruction it cannot do (a
+ * device access, a store over code, ...) back to this loop, which executes it as always.
  */
 import type { Memory } from './memory';
 import type { Mmio } from './bus';
@@ -27,14 +27,26 @@ import {
   CAUSE_LOAD_ACCESS, CAUSE_LOAD_MISALIGNED, CAUSE_STORE_ACCESS, CAUSE_STORE_MISALIGNED,
 } from './csr';
 import { rvcTable } from './rvc';
-import { HOT_THRESHOLD, translateBlock, translationAvailable, type Block, type MulHelpers } from './translate';
+import {
+  CALL_BUDGET, HOT_THRESHOLD, MAX_BLOCK, translateRegion, translationAvailable, type Block, type Entry, type MulHelpers,
+} from './translate';
 
 const MUL: MulHelpers = { mulh: (a, b) => mulh(a, b), mulhsu: (a, b) => mulhsu(a, b), mulhu: (a, b) => mulhu(a, b) };
 
-/** The translated blocks starting in one 4 KiB page: by start halfword, and as a list. */
+/** The translated regions of one 4 KiB page, and their entries by halfword. */
 interface JitPage {
-  readonly slots: (Block | undefined)[];
+  readonly slots: (Entry | undefined)[];
   list: Block[];
+  /** The region new hot entry points of the page are added to (by translating it anew). */
+  main: Block | undefined;
+}
+
+/** Marks an offset whose instruction cannot start a region: the interpreter runs it, uncounted. */
+function stubAt(off: number): Block {
+  const entries: Entry[] = [];
+  const block: Block = { fn: () => 0, seeds: [off], entries, size: 0, lo: off, hi: off + 4 };
+  entries.push({ block, fn: block.fn, off, label: 0, n: Infinity });
+  return block;
 }
 
 const SNAPSHOT_MAGIC = 0x48415254; // 'HART'
@@ -163,41 +175,67 @@ export class Hart {
     if (this.jitPages[a >>> 12] !== undefined) this.dropBlocks(Math.max(0, h - 1) * 2, (h + 2) * 2);
   }
 
-  /** Drop every translated block whose bytes overlap RAM offsets [lo, hi). */
+  /** Drop every translated region whose bytes overlap RAM offsets [lo, hi). */
   private dropBlocks(lo: number, hi: number): void {
     const last = Math.min((hi - 1) >>> 12, this.jitPages.length - 1);
     for (let p = Math.max(0, lo) >>> 12; p <= last; p++) {
       const jp = this.jitPages[p];
-      if (jp === undefined || !jp.list.some((b) => b.lo < hi && b.hi > lo)) continue;
-      const keep: Block[] = [];
-      for (const b of jp.list) {
-        if (b.lo < hi && b.hi > lo) jp.slots[(b.start & 4095) >>> 1] = undefined;
-        else keep.push(b);
-      }
-      if (keep.length === 0) this.jitPages[p] = undefined;
-      else jp.list = keep;
+      if (jp === undefined) continue;
+      for (const b of jp.list.filter((x) => x.lo < hi && x.hi > lo)) this.removeBlock(jp, b);
+      if (jp.list.length === 0) this.jitPages[p] = undefined;
     }
   }
 
-  /** Translate the block at RAM offset `off` (guest pc `pc`) and file it under its page. */
-  private compile(off: number, pc: number): Block {
+  private removeBlock(jp: JitPage, b: Block): void {
+    for (const e of b.entries) {
+      const h = (e.off & 4095) >>> 1;
+      if (jp.slots[h] === e) jp.slots[h] = undefined;
+    }
+    jp.list = jp.list.filter((x) => x !== b);
+    if (jp.main === b) jp.main = undefined;
+  }
+
+  /**
+   * RAM offset `off` is hot and no region has an entry there: translate the page's main region
+   * anew with `off` as one more seed (while it has room and then reaches `off`), else a region
+   * of its own; a stub when its instruction cannot start one. Returns the entry at `off`.
+   */
+  private compile(off: number): Entry {
     const icache = this.icache;
-    const b = translateBlock((o) => icache[o >>> 1] || this.fetchSlow(o), off, pc, this.mem.base, this.mem.size);
+    const fetch = (o: number): number => icache[o >>> 1] || this.fetchSlow(o);
+    const base = this.mem.base, size = this.mem.size;
     const p = off >>> 12;
     let jp = this.jitPages[p];
     if (jp === undefined) {
-      jp = { slots: new Array<Block | undefined>(2048), list: [] };
+      jp = { slots: new Array<Entry | undefined>(2048), list: [], main: undefined };
       this.jitPages[p] = jp;
     }
-    jp.slots[(off & 4095) >>> 1] = b;
+    const main = jp.main;
+    let b: Block | null = null;
+    if (main !== undefined && main.size < MAX_BLOCK) {
+      b = translateRegion(fetch, [...main.seeds, off], base, size);
+      if (b !== null && !b.entries.some((e) => e.off === off)) b = null;
+      if (b !== null) {
+        this.removeBlock(jp, main);
+        jp.main = b;
+      }
+    }
+    if (b === null) {
+      b = translateRegion(fetch, [off], base, size);
+      if (b !== null && jp.main === undefined) jp.main = b;
+    }
+    if (b === null || !b.entries.some((e) => e.off === off)) b = stubAt(off);
+    // Visits counted before the region existed no longer say anything: start them anew.
+    this.hot.fill(0, b.lo >>> 1, b.hi >>> 1);
     jp.list.push(b);
-    return b;
+    for (const e of b.entries) jp.slots[(e.off & 4095) >>> 1] = e;
+    return jp.slots[(off & 4095) >>> 1] as Entry;
   }
 
-  /** Translated blocks currently cached (for tests). */
+  /** Translated regions currently cached (for tests). */
   get blockCount(): number {
     let n = 0;
-    for (const jp of this.jitPages) if (jp !== undefined) n += jp.list.filter((b) => b.n !== Infinity).length;
+    for (const jp of this.jitPages) if (jp !== undefined) n += jp.list.filter((b) => b.size > 0).length;
     return n;
   }
 
@@ -390,13 +428,13 @@ export class Hart {
         }
         if (jit && !interpretNext) {
           const jp = this.jitPages[off >>> 12];
-          let b = jp === undefined ? undefined : jp.slots[(off & 4095) >>> 1];
-          if (b === undefined && ++hot[off >>> 1] >= threshold) {
+          let en = jp === undefined ? undefined : jp.slots[(off & 4095) >>> 1];
+          if (en === undefined && ++hot[off >>> 1] >= threshold) {
             hot[off >>> 1] = 0;
-            b = this.compile(off, pc);
+            en = this.compile(off);
           }
-          if (b !== undefined && b.n <= budget - count) {
-            const k = b.fn(regs, u8, u16, i32, dirty, icache, st, tohostOff, MUL, budget - count);
+          if (en !== undefined && en.n <= budget - count) {
+            const k = en.fn(regs, u8, u16, i32, dirty, icache, st, tohostOff, MUL, Math.min(budget - count, CALL_BUDGET), en.label);
             count += k;
             pc = st[0];
             if (st[1] !== 0) { // a bail-out: the interpreter runs that instruction

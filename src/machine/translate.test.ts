@@ -267,6 +267,59 @@ describe('control flow inside a block', () => {
   });
 });
 
+/**
+ * fib(a0) by recursion, from word 8 on: the calls (JAL ra) and returns (JALR ra) all stay in the
+ * page, so one region holds them. main: sp = RAM_BASE + 0x8000, a0 = n, call fib, spin.
+ */
+function fibProgram(n: number): number[] {
+  const main = [...A.li(2, RAM_BASE + 0x8000), A.addi(10, 0, n), A.jal(1, 0), A.jal(0, 0)];
+  main[main.length - 2] = A.jal(1, (8 - (main.length - 2)) * 4);
+  const fib = [
+    A.addi(5, 0, 2), A.blt(10, 5, 4 * 14), // n < 2: return n
+    A.addi(2, 2, -12), A.sw(1, 2, 0), A.sw(10, 2, 4),
+    A.addi(10, 10, -1), A.jal(1, -6 * 4), A.sw(10, 2, 8), // fib(n - 1)
+    A.lw(10, 2, 4), A.addi(10, 10, -2), A.jal(1, -10 * 4), // fib(n - 2)
+    A.lw(6, 2, 8), A.add(10, 10, 6), A.lw(1, 2, 0), A.addi(2, 2, 12),
+    A.jalr(0, 1, 0),
+  ];
+  return [...main, ...new Array<number>(8 - main.length).fill(A.NOP), ...fib];
+}
+
+describe('regions: calls and returns inside one translated function', () => {
+  it('a recursive function gives the interpreter\'s result, hash and count', () => {
+    compareRuns(fibProgram(15), 200_000, (m) => {
+      expect(m.hart.regs[10]).toBe(610);
+      expect(m.pc >>> 0).toBe(RAM_BASE + (A.li(2, RAM_BASE + 0x8000).length + 2) * 4); // spinning in main after the call
+    });
+  });
+
+  it('run(n) retires exactly n for every n, entering the region at whatever label the last run left at', () => {
+    const m = rawMachine(fibProgram(12), true, 1);
+    const ref = rawMachine(fibProgram(12), false);
+    for (let n = 0; n < 300; n++) {
+      const budget = (n * 37) % 101;
+      expect(m.run(budget)).toEqual(ref.run(budget));
+      expect(m.hart.stateWords()).toEqual(ref.hart.stateWords());
+    }
+    expect(m.hart.regs[10]).toBe(144);
+    expect(m.hart.blockCount).toBeGreaterThan(0);
+    expect(m.hart.blockCount).toBeLessThanOrEqual(3); // main's page: one region (and main's own)
+  });
+
+  it('two machines share the compiled function; rewriting one machine\'s code leaves the other alone', () => {
+    const program = [A.addi(5, 5, 1), A.jal(0, -4)];
+    const a = rawMachine(program, true, 1);
+    const b = rawMachine(program, true, 1);
+    a.run(1000);
+    b.run(1000);
+    a.injectRamWrite(RAM_BASE, words([A.addi(5, 5, 100)]));
+    a.run(1000);
+    b.run(1000);
+    expect(a.hart.regs[5]).toBe(500 + 500 * 100);
+    expect(b.hart.regs[5]).toBe(1000);
+  });
+});
+
 describe('bail-outs inside a looping block', () => {
   it('a load that turns misaligned on a later pass of a self-loop', () => {
     const D = RAM_BASE + 0x8000;

@@ -1,38 +1,52 @@
 /**
- * Block translator (issue 13): a hot straight-line run of RV32IMC instructions becomes one JS
- * function built with `new Function`, keeping the exact instruction count.
+ * Block translator (issue 13): the hot code of a 4 KiB page becomes one JS function built with
+ * `new Function`, as v86 compiles a page's hot code into one module, keeping the exact
+ * instruction count.
  *
- * What goes into a block: integer ALU (OP, OP-IMM, LUI, AUIPC, M extension) and RAM loads/stores.
- * A conditional branch is a side exit (taken: leave with the target pc; not taken: go on with the
- * next instruction); a block ends with (and includes) its first JAL or JALR; it ends before anything else — CSR
- * and SYSTEM instructions, FENCE/FENCE.I, atomics, illegal encodings — which the interpreter then
- * runs, so no translated instruction can trap, touch a CSR or change interrupt state. A block never
- * leaves the 4 KiB page it starts in, and holds at most MAX_BLOCK instructions.
+ * What goes in: integer ALU (OP, OP-IMM, LUI, AUIPC, M extension), RAM loads/stores, branches,
+ * JAL and JALR. CSR and SYSTEM instructions, FENCE/FENCE.I, atomics and illegal encodings stay out:
+ * control leaves the function before them and the interpreter runs them, so no translated
+ * instruction can trap, touch a CSR or change interrupt state.
+ *
+ * A *region* is what its seeds (the page's hot entry points) reach inside the page by falling
+ * through, branching, jumping and calling, with the return points after those calls, up to
+ * MAX_BLOCK instructions. It is laid out in address order as the cases of a `switch` in a loop;
+ * every case label (a seed, a branch or jump target, a return point) is an *entry* the dispatcher
+ * may call the function at. A branch or jump to an instruction of the region, and a JALR whose
+ * target is a return point or called entry, go on inside the function; any other target leaves.
+ * So a loop nest, or a recursive function and its calls, runs in one call.
+ *
+ * Exact count: before the instruction at layout index m, `done + m` instructions have retired in
+ * this call. From entry label j at most `run[j]` instructions run straight down the layout before
+ * the next transfer, and every transfer to a label goes on inside only while the budget left
+ * (`left`) holds that many more; else it leaves. So a call retires exactly what the interpreter
+ * would have retired, never more than `left`.
  *
  * Loads and stores take the RAM fast path only. A load or store whose address is misaligned, not
  * in RAM (MMIO, vacant), or — for stores — next to a decoded instruction (a nonzero decode-cache
  * entry at halfword h-1, h or, for a word, h+1 of the address; self-modifying code) or at the
- * tohost word, *bails out*: the block returns the number of
- * instructions retired before it, with the pc of that instruction in `st[0]`, and the interpreter
- * executes it exactly as it would have. So a block retires either all its `n` instructions or a
- * prefix, and the hart's state is then exactly what the interpreter would have produced.
+ * tohost word, *bails out*: the function returns the number of instructions retired before it,
+ * with the pc of that instruction in `st[0]` and st[1] = 1, and the interpreter executes it
+ * exactly as it would have.
  *
- * A block whose branch or jump goes back to its own start loops inside the function while the
- * budget left (`left`, at least n on entry) holds another whole pass, so a hot inner loop runs
- * without returning to the dispatcher; the count stays exact (passes × n + the bail-out prefix).
- *
- * Generated function: `(r, u8, u16, i32, dirty, ic, st, tohostOff, M, left) => retired`, where r is
- * the register file (cached in locals inside the block, written back at every exit), the views are
- * Memory's, ic the hart's decode cache, st[0] receives the next pc (st[1] = 1 on a bail-out), tohostOff the RAM offset of
- * tohost (or -1), M the MULH helpers and left the budget left.
+ * Generated function: `(r, u8, u16, i32, dirty, ic, st, tohostOff, M, left, entry) => retired`,
+ * where r is the register file (cached in locals inside, written back at the one exit), the
+ * views are Memory's, ic the hart's decode cache, st[0] receives the next pc, tohostOff the RAM
+ * offset of tohost (or -1), M the MULH helpers, left the budget left and entry the label to start at.
  */
-export const MAX_BLOCK = 64;
-/** Entries into a pc (counted by the interpreter) before its block is translated. */
+export const MAX_BLOCK = 256;
+/**
+ * The most instructions one call of a region may retire (the hart passes at most this as `left`).
+ * A call then returns every so often, so V8 optimizes a region as a function called often rather
+ * than only by on-stack replacement inside one long call, which warms up slower and runs slower.
+ */
+export const CALL_BUDGET = 1000;
+/** Entries into a pc (counted by the interpreter) before it seeds its page's region. */
 export const HOT_THRESHOLD = 50;
 
 export type BlockFn = (
   r: Int32Array, u8: Uint8Array, u16: Uint16Array, i32: Int32Array, dirty: Uint8Array,
-  ic: Int32Array, st: Int32Array, tohostOff: number, M: MulHelpers, left: number,
+  ic: Int32Array, st: Int32Array, tohostOff: number, M: MulHelpers, left: number, entry: number,
 ) => number;
 
 export interface MulHelpers {
@@ -41,20 +55,54 @@ export interface MulHelpers {
   mulhu: (a: number, b: number) => number;
 }
 
-/** A translated block: starts at RAM offset `start`, n instructions in RAM offsets [lo, hi). */
+/** A translated region: `size` instructions in RAM offsets [lo, hi) of one page. */
 export interface Block {
-  /** For an untranslatable first instruction, a stub with n = Infinity: never called. */
   readonly fn: BlockFn;
-  readonly n: number;
-  readonly start: number;
+  /** The RAM offsets it was translated from (the first is where it was first hot). */
+  readonly seeds: readonly number[];
+  readonly entries: readonly Entry[];
+  readonly size: number;
   readonly lo: number;
   readonly hi: number;
 }
 
-const NEVER: BlockFn = () => 0;
+/** Where the dispatcher may call a region: at RAM offset `off`, label `label`. */
+export interface Entry {
+  readonly block: Block;
+  readonly fn: BlockFn;
+  readonly off: number;
+  readonly label: number;
+  /** At most this many instructions retire before the first budget check: call only when left >= n. */
+  readonly n: number;
+}
 
 /** Thrown by `new Function` under a Content-Security-Policy without 'unsafe-eval'. */
 let functionRefused = false;
+
+/**
+ * Functions by source, shared by every hart of this JS realm: the same code at the same address
+ * (another machine running the same guest, a reset, a restored snapshot) gets the function that is
+ * already compiled and optimized. A generated function reads nothing but its arguments.
+ */
+const byBody = new Map<string, BlockFn>();
+const MAX_CACHED = 4096;
+
+function compiled(body: string): BlockFn | null {
+  const hit = byBody.get(body);
+  if (hit !== undefined) return hit;
+  if (functionRefused) return null;
+  let fn: BlockFn;
+  try {
+    fn = new Function('r', 'u8', 'u16', 'i32', 'dirty', 'ic', 'st', 'tohostOff', 'M', 'left', 'entry', body) as BlockFn;
+  } catch (err) {
+    if (err instanceof SyntaxError) throw err; // a translator bug, not a refusal
+    functionRefused = true; // CSP without 'unsafe-eval' (EvalError): interpret from now on
+    return null;
+  }
+  if (byBody.size >= MAX_CACHED) byBody.clear();
+  byBody.set(body, fn);
+  return fn;
+}
 
 /** False once `new Function` has been refused (CSP): the hart then only interprets. */
 export function translationAvailable(): boolean {
@@ -66,7 +114,7 @@ function hex(v: number): string {
 }
 
 /**
- * Registers live in locals g1..g31 inside a block (loaded at entry, written back at every exit),
+ * Registers live in locals g1..g31 inside a region (loaded at entry, written back at its one exit),
  * each kept an int32 by `| 0` on every assignment. x0 reads as the literal 0; writes to it vanish.
  */
 class Regs {
@@ -86,23 +134,23 @@ class Regs {
   }
 }
 
-/** Placeholder for the write-back of the block's written registers, filled in at the end. */
-const WB = '@WB@';
+/** Placeholder for an instruction's index in the region's layout (known once the region is laid out). */
+const AT = '@AT@';
 
-/** What one instruction became: straight-line code, or (last) the block's control transfer. */
+/** What one instruction became: straight-line code, or a control transfer. */
 type Emitted =
   | { kind: 'op'; code: string }
   | { kind: 'jump'; code: string; target: number } // JAL: code sets the link register
   | { kind: 'branch'; cond: string; target: number; next: number }
   | { kind: 'jalr'; code: string }; // code computes `t`, the target
 
-function emit(g: Regs, inst: number, pc: number, k: number, base: number, size: number): Emitted | null {
+function emit(g: Regs, inst: number, pc: number, base: number, size: number): Emitted | null {
   const next = (pc + 2 + (inst & 2)) | 0;
   const rd = (inst >>> 7) & 31;
   const rs1 = (inst >>> 15) & 31;
   const rs2 = (inst >>> 20) & 31;
   const f3 = (inst >>> 12) & 7;
-  const bail = `{ ${WB} st[0] = ${pc | 0}; st[1] = 1; return done + ${k}; }`;
+  const bail = `{ to = ${pc | 0}; bailed = 1; ret = done + ${AT}; break out; }`;
   const op = (code: string): Emitted => ({ kind: 'op', code });
   switch ((inst >>> 2) & 31) {
     case 0x0d: return op(g.set(rd, `${inst & 0xfffff000}`));
@@ -215,86 +263,133 @@ function emitOp(g: Regs, inst: number, rd: number, rs1: number, rs2: number, f3:
 }
 
 /**
- * Translate the block starting at RAM offset `start` (guest address `pc`). `fetch(off)` returns
- * the decoded instruction (the hart's decode cache format, see Hart.icache) or 0 when it cannot be
- * fetched. Returns a block whose `fn` is null when not even the first instruction is translatable.
+ * Translate the region of `seeds` (RAM offsets in one page; the guest address of offset o is
+ * base + o). `fetch(off)` returns the decoded instruction (the hart's decode cache format, see
+ * Hart.icache) or 0 when it cannot be fetched. Returns null when no seed starts with a
+ * translatable instruction, or where `new Function` is refused.
  */
-export function translateBlock(fetch: (off: number) => number, start: number, pc: number, base: number, size: number): Block {
-  const page = start >>> 12;
+export function translateRegion(fetch: (off: number) => number, seeds: readonly number[], base: number, size: number): Block | null {
+  const page = seeds[0] >>> 12;
   const g = new Regs();
-  // Pass 1: the instructions, in address order, from start. Past a jump only when something
-  // earlier in the block branches to the next instruction (an if/else), else the block ends there.
-  const items: { off: number; pc: number; e: Emitted }[] = [];
-  const forward = new Set<number>();
-  let off = start;
-  while (items.length < MAX_BLOCK) {
-    if (off + 2 > size || ((off + 1) >>> 12) !== page) break;
-    const prev = items[items.length - 1];
-    if (prev !== undefined && (prev.e.kind === 'jump' || prev.e.kind === 'jalr') && !forward.has(off)) break;
-    const inst = fetch(off);
-    if (inst === 0) break;
-    const len = 2 + (inst & 2);
-    if (((off + len - 1) >>> 12) !== page) break; // a 32-bit instruction straddling the page end
-    const ipc = (pc + (off - start)) | 0;
-    const e = emit(g, inst, ipc, items.length, base, size);
-    if (e === null) break;
-    items.push({ off, pc: ipc, e });
-    if (e.kind === 'branch' || e.kind === 'jump') forward.add((e.target - base) >>> 0);
-    off += len;
-  }
-  const n = items.length;
-  if (n === 0) return { fn: NEVER, n: Infinity, start, lo: start, hi: start + 4 };
-  // Pass 2: a switch over entry labels inside a loop. Invariant: before the instruction at index
-  // m, `done + m` instructions have retired in this call. Every exit returns exactly that count.
-  const index = new Map<number, number>();
-  items.forEach((it, m) => index.set(it.pc, m));
-  const labels = new Set<number>([0]);
-  for (const it of items) {
-    if (it.e.kind === 'branch' || it.e.kind === 'jump') {
-      const j = index.get(it.e.target);
-      if (j !== undefined) labels.add(j);
+  const pcOf = (off: number): number => (base + off) | 0;
+  const inPage = (target: number): number => {
+    const o = (target - base) >>> 0;
+    return o < size && (o >>> 12) === page ? o : -1;
+  };
+  // Pass 1: discover the region, one straight-line run at a time from a work list of offsets
+  // (the seeds in order, then targets in the page). `indirect`: pcs a JALR may come back to.
+  const found = new Map<number, { off: number; pc: number; len: number; e: Emitted }>();
+  const indirect = new Set<number>(seeds.map(pcOf));
+  for (const seed of seeds) {
+    const work = [seed];
+    while (work.length > 0 && found.size < MAX_BLOCK) {
+      let off = work.pop() as number;
+      while (found.size < MAX_BLOCK && !found.has(off)) {
+        if (off + 2 > size || ((off + 1) >>> 12) !== page) break;
+        const inst = fetch(off);
+        if (inst === 0) break;
+        const len = 2 + (inst & 2);
+        if (((off + len - 1) >>> 12) !== page) break; // a 32-bit instruction straddling the page end
+        const ipc = pcOf(off);
+        const e = emit(g, inst, ipc, base, size);
+        if (e === null) break;
+        found.set(off, { off, pc: ipc, len, e });
+        if (e.kind === 'branch' || e.kind === 'jump') {
+          const t = inPage(e.target);
+          if (t >= 0) work.push(t);
+        }
+        if (e.kind === 'jump' || e.kind === 'jalr') {
+          if (((inst >>> 7) & 31) === 0) break;
+          // A call: its return point comes next, reached by the callee's JALR.
+          if (e.kind === 'jump') indirect.add(e.target);
+          indirect.add((ipc + len) | 0);
+        }
+        off += len;
+      }
     }
   }
-  const exit = (target: string, retired: string): string => `${WB} st[0] = ${target}; return ${retired};`;
-  /** Control to `target` after the instruction at index m: within the block while a whole block fits the budget. */
+  if (found.size === 0) return null;
+  const items = [...found.values()].sort((x, y) => x.off - y.off);
+  const n = items.length;
+  const index = new Map<number, number>();
+  items.forEach((it, m) => index.set(it.pc, m));
+  const fallOf = (m: number): number => (items[m].pc + items[m].len) | 0;
+  const transfers = (m: number): boolean => items[m].e.kind === 'jump' || items[m].e.kind === 'jalr';
+  /** Whether control after instruction m goes on straight to m + 1 (next in the layout). */
+  const straight = (m: number): boolean => !transfers(m) && m + 1 < n && items[m + 1].pc === fallOf(m);
+  // run[j]: instructions from index j down the layout to the first one after which control cannot
+  // go straight on. Entered at j, at most run[j] instructions retire before the next budget check
+  // (a taken branch, a jump, a JALR back inside, or leaving).
+  const run = new Int32Array(n + 1);
+  for (let m = n - 1; m >= 0; m--) run[m] = 1 + (straight(m) ? run[m + 1] : 0);
+  // Pass 2: a switch over entry labels inside a loop. Invariant: before the instruction at index
+  // m, `done + m` instructions have retired in this call. Every exit returns exactly that count.
+  const labels = new Set<number>();
+  const addLabel = (target: number): void => {
+    const j = index.get(target);
+    if (j !== undefined) labels.add(j);
+  };
+  const backIn = [...indirect].filter((t) => index.has(t));
+  for (const seed of seeds) addLabel(pcOf(seed));
+  items.forEach((it, m) => {
+    if (it.e.kind === 'branch' || it.e.kind === 'jump') addLabel(it.e.target);
+    if (!transfers(m) && !straight(m)) addLabel(fallOf(m));
+  });
+  if (items.some((it) => it.e.kind === 'jalr')) backIn.forEach(addLabel);
+  /**
+   * Leave for `target` with `retired` instructions retired. Every exit goes through one epilogue
+   * (write-back and st), so no exit holds a typed-array access of its own that V8 would first see
+   * when a rarely taken exit is taken (a deoptimization of the whole region).
+   */
+  const exit = (target: string, retired: string): string => `to = ${target}; ret = ${retired}; break out;`;
+  /** Go on at label j after instruction m while the budget allows what runs before the next check. */
+  const enter = (j: number, m: number): string =>
+    `const d = done + ${m + 1 - j}; if (left - d >= ${j + run[j]}) { done = d; e = ${j}; continue; }`;
+  /** Control to `target` after the instruction at index m: inside when it is here and the budget allows, else out. */
   const goTo = (target: number, m: number): string => {
     const j = index.get(target);
     if (j === undefined) return exit(`${target}`, `done + ${m + 1}`);
-    return `{ const d = done + ${m + 1 - j}; if (left - d >= ${n}) { done = d; e = ${j}; continue; } ${exit(`${target}`, `done + ${m + 1}`)} }`;
+    return `{ ${enter(j, m)} ${exit(`${target}`, `done + ${m + 1}`)} }`;
   };
   const parts: string[] = [];
   items.forEach((it, m) => {
     if (labels.has(m)) parts.push(`case ${m}:`);
     const e = it.e;
-    if (e.kind === 'op') parts.push(e.code);
+    if (e.kind === 'op') parts.push(e.code.split(AT).join(`${m}`));
     else if (e.kind === 'branch') parts.push(`if (${e.cond}) { ${goTo(e.target, m)} }`);
     else if (e.kind === 'jump') parts.push(`${e.code} ${goTo(e.target, m)}`);
-    else parts.push(`${e.code} ${exit('t', `done + ${m + 1}`)}`);
+    else {
+      const cases = backIn.map((t) => `case ${t}: { ${enter(index.get(t) as number, m)} break; }`).join(' ');
+      parts.push(`${e.code} ${cases ? `switch (t) { ${cases} }` : ''} ${exit('t', `done + ${m + 1}`)}`);
+    }
+    // Falling through to an instruction that is not next in the layout (or not in the region).
+    if (!transfers(m) && !straight(m)) parts.push(goTo(fallOf(m), m));
   });
-  const lastKind = items[n - 1].e.kind;
-  if (lastKind !== 'jump' && lastKind !== 'jalr') parts.push(exit(`${(pc + (off - start)) | 0}`, `done + ${n}`));
+  let lo = items[0].off, hi = lo;
+  for (const it of items) {
+    lo = Math.min(lo, it.off);
+    hi = Math.max(hi, it.off + it.len);
+  }
   const regs = [...g.used].sort((x, y) => x - y);
   const wb = [...g.written].sort((x, y) => x - y).map((i) => `r[${i}] = g${i};`).join(' ');
   const body = [
-    `"use strict"; // block ${hex(pc)}, ${n} instructions`,
-    'let a = 0, v = 0, x = 0, y = 0, t = 0, done = 0, e = 0;',
+    `"use strict"; // region ${hex(pcOf(seeds[0]))}, ${n} instructions`,
+    'let a = 0, v = 0, x = 0, y = 0, t = 0, done = -entry, e = entry, to = 0, ret = 0, bailed = 0;',
     ...regs.map((i) => `let g${i} = r[${i}];`),
-    'for (;;) {',
+    'out: for (;;) {',
     'switch (e) {',
-    ...parts.map((p) => p.split(WB).join(wb)),
+    ...parts,
     '}',
-    "throw new Error('translated block: no such entry');",
+    "throw new Error('translated region: no such entry');",
     '}',
+    wb,
+    'st[0] = to; st[1] = bailed;',
+    'return ret;',
   ].join('\n');
-  let fn: BlockFn | null = null;
-  if (!functionRefused) {
-    try {
-      fn = new Function('r', 'u8', 'u16', 'i32', 'dirty', 'ic', 'st', 'tohostOff', 'M', 'left', body) as BlockFn;
-    } catch (err) {
-      if (err instanceof SyntaxError) throw err; // a translator bug, not a refusal
-      functionRefused = true; // CSP without 'unsafe-eval' (EvalError): interpret from now on
-    }
-  }
-  if (fn === null) return { fn: NEVER, n: Infinity, start, lo: start, hi: start + 4 };
-  return { fn, n, start, lo: start, hi: off };
+  const fn = compiled(body);
+  if (fn === null) return null;
+  const entries: Entry[] = [];
+  const block: Block = { fn, seeds, entries, size: n, lo, hi };
+  for (const j of [...labels].sort((x, y) => x - y)) entries.push({ block, fn, off: items[j].off, label: j, n: run[j] });
+  return block;
 }
