@@ -168,6 +168,24 @@ describe('bench guest', () => {
   });
 });
 
+describe('mark guest', () => {
+  it('exits through tohost with 1 after its self-checked work, and the same CRC for the same iterations', () => {
+    const bytes = guestElf('mark');
+    const crcs: string[] = [];
+    for (const n of [3, 3, 4]) {
+      const m = Machine.fromElf(bytes);
+      m.mem.write(parseElf(bytes).symbols.get('mark_iterations')!, new Uint8Array([n, 0, 0, 0]));
+      const host = new TestHost(m);
+      expect(host.settle(20_000_000)).toMatchObject({ reason: 'exit', tohost: 1 });
+      const line = /^mark: (\d+) iterations, crc ([0-9a-f]{4})\n$/.exec(host.console);
+      expect(line?.[1]).toBe(String(n));
+      crcs.push(line?.[2] ?? '');
+    }
+    expect(crcs[1]).toBe(crcs[0]);
+    expect(crcs[2]).not.toBe(crcs[0]);
+  });
+});
+
 describe('determinism', () => {
   /**
    * Boots counter and delivers a packet after each gap of instructions (a gap ends early when the

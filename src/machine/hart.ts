@@ -28,7 +28,7 @@ import {
 } from './csr';
 import { rvcTable } from './rvc';
 import {
-  CALL_BUDGET, HOT_THRESHOLD, MAX_BLOCK, translateRegion, translationAvailable, type Block, type Entry, type MulHelpers,
+  CALL_BUDGET, HOT_THRESHOLD, LINK_HITS, MAX_BLOCK, translateRegion, translationAvailable, type Block, type Entry, type MulHelpers,
 } from './translate';
 
 const MUL: MulHelpers = { mulh: (a, b) => mulh(a, b), mulhsu: (a, b) => mulhsu(a, b), mulhu: (a, b) => mulhu(a, b) };
@@ -45,7 +45,7 @@ interface JitPage {
 function stubAt(off: number): Block {
   const entries: Entry[] = [];
   const block: Block = { fn: () => 0, seeds: [off], entries, size: 0, lo: off, hi: off + 4 };
-  entries.push({ block, fn: block.fn, off, label: 0, n: Infinity });
+  entries.push({ block, fn: block.fn, off, label: 0, n: Infinity, hits: 0 });
   return block;
 }
 
@@ -201,9 +201,6 @@ export class Hart {
    * of its own; a stub when its instruction cannot start one. Returns the entry at `off`.
    */
   private compile(off: number): Entry {
-    const icache = this.icache;
-    const fetch = (o: number): number => icache[o >>> 1] || this.fetchSlow(o);
-    const base = this.mem.base, size = this.mem.size;
     const p = off >>> 12;
     let jp = this.jitPages[p];
     if (jp === undefined) {
@@ -211,25 +208,46 @@ export class Hart {
       this.jitPages[p] = jp;
     }
     const main = jp.main;
-    let b: Block | null = null;
-    if (main !== undefined && main.size < MAX_BLOCK) {
-      b = translateRegion(fetch, [...main.seeds, off], base, size);
-      if (b !== null && !b.entries.some((e) => e.off === off)) b = null;
-      if (b !== null) {
-        this.removeBlock(jp, main);
-        jp.main = b;
-      }
-    }
+    let b = main !== undefined && main.size < MAX_BLOCK ? this.regrow(jp, main, off) : null;
     if (b === null) {
-      b = translateRegion(fetch, [off], base, size);
+      b = translateRegion(this.fetchForTranslation, [off], this.mem.base, this.mem.size);
       if (b !== null && jp.main === undefined) jp.main = b;
     }
     if (b === null || !b.entries.some((e) => e.off === off)) b = stubAt(off);
+    this.install(jp, b);
+    return jp.slots[(off & 4095) >>> 1] as Entry;
+  }
+
+  private readonly fetchForTranslation = (o: number): number => this.icache[o >>> 1] || this.fetchSlow(o);
+
+  /** `old` translated anew with `off` as one more seed, in its place; null when that does not reach `off`. */
+  private regrow(jp: JitPage, old: Block, off: number): Block | null {
+    const b = translateRegion(this.fetchForTranslation, [...old.seeds, off], this.mem.base, this.mem.size);
+    if (b === null || !b.entries.some((e) => e.off === off)) return null;
+    const wasMain = jp.main === old;
+    this.removeBlock(jp, old);
+    if (wasMain) jp.main = b;
+    return b;
+  }
+
+  private install(jp: JitPage, b: Block): void {
     // Visits counted before the region existed no longer say anything: start them anew.
     this.hot.fill(0, b.lo >>> 1, b.hi >>> 1);
     jp.list.push(b);
     for (const e of b.entries) jp.slots[(e.off & 4095) >>> 1] = e;
-    return jp.slots[(off & 4095) >>> 1] as Entry;
+  }
+
+  /**
+   * Region `from` has left by an indirect call (a JALR that links: a call through a function
+   * pointer) straight for the entry at `off` of another region of its page often: translate
+   * `from` anew with `off` as one more seed, so such calls stay inside (a JALR to a seed goes on
+   * inside). The way a JIT inlines the hot targets of an indirect call, by profile.
+   */
+  private link(from: Block, off: number): void {
+    const jp = this.jitPages[off >>> 12];
+    if (jp === undefined || from.size >= MAX_BLOCK || !jp.list.includes(from)) return;
+    const b = this.regrow(jp, from, off);
+    if (b !== null) this.install(jp, b);
   }
 
   /** Translated regions currently cached (for tests). */
@@ -410,6 +428,7 @@ export class Hart {
     const threshold = this.hotThreshold;
     const tohostOff = tohost === -1 ? -1 : ((tohost - base) >>> 0);
     let interpretNext = false; // after a block bails out, the interpreter runs that instruction
+    let from: Block | null = null; // the region whose indirect call led straight here, for Hart.link
 
     outer: while (count < budget) {
       // Interrupt check (privileged spec §3.1.9): before the next instruction, not an instruction.
@@ -434,16 +453,20 @@ export class Hart {
             en = this.compile(off);
           }
           if (en !== undefined && en.n <= budget - count) {
+            if (from !== null && from !== en.block && ++en.hits === LINK_HITS) this.link(from, en.off);
             const k = en.fn(regs, u8, u16, i32, dirty, icache, st, tohostOff, MUL, Math.min(budget - count, CALL_BUDGET), en.label);
             count += k;
             pc = st[0];
-            if (st[1] !== 0) { // a bail-out: the interpreter runs that instruction
+            from = null;
+            if (st[1] !== 0) {
+              if (st[1] === 1) interpretNext = true; // a bail-out: the interpreter runs that instruction
+              else from = en.block; // left by an indirect call
               st[1] = 0;
-              interpretNext = true;
             }
             continue;
           }
         }
+        from = null;
         interpretNext = false;
         let inst = icache[off >>> 1];
         if (inst === 0) {

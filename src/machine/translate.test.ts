@@ -130,6 +130,16 @@ describe('shipped guests, translated and interpreted in lockstep', () => {
     });
   }
 
+  it('mark: same hash, icount and pc every 100 003 instructions to its exit', () => {
+    const elf = guestElf('mark');
+    const iterations = parseElf(elf).symbols.get('mark_iterations');
+    const { on } = lockstep(elf, [], 40_000_000, 100_003, (m) => {
+      if (iterations !== undefined) m.mem.write(iterations, words([8]));
+    });
+    expect(on.lastResult?.reason).toBe('exit');
+    expect(on.console).toMatch(/^mark: 8 iterations, crc [0-9a-f]{4}\n$/);
+  });
+
   it('bench: same hash, icount and pc every 100 003 instructions to its exit', () => {
     const elf = guestElf('bench');
     const rounds = parseElf(elf).symbols.get('bench_rounds');
@@ -304,6 +314,14 @@ describe('regions: calls and returns inside one translated function', () => {
     expect(m.hart.regs[10]).toBe(144);
     expect(m.hart.blockCount).toBeGreaterThan(0);
     expect(m.hart.blockCount).toBeLessThanOrEqual(3); // main's page: one region (and main's own)
+  });
+
+  it('a call through a function pointer, hot enough to be taken into the caller\'s region', () => {
+    // main: x11 = 3000, x7 = &f; loop: jalr x1, x7; x10++; bne x10, x11, loop; spin. f (word 16): x5 += 3; ret.
+    const main = [A.addi(11, 0, 1000), A.addi(11, 11, 2000), ...A.li(7, RAM_BASE + 16 * 4)];
+    main.push(A.jalr(1, 7, 0), A.addi(10, 10, 1), A.bne(10, 11, -8), A.jal(0, 0));
+    const program = [...main, ...new Array<number>(16 - main.length).fill(A.NOP), A.addi(5, 5, 3), A.jalr(0, 1, 0)];
+    compareRuns(program, 20_000, (m) => expect(m.hart.regs[5]).toBe(9000));
   });
 
   it('two machines share the compiled function; rewriting one machine\'s code leaves the other alone', () => {

@@ -31,8 +31,10 @@
  *
  * Generated function: `(r, u8, u16, i32, dirty, ic, st, tohostOff, M, left, entry) => retired`,
  * where r is the register file (cached in locals inside, written back at the one exit), the
- * views are Memory's, ic the hart's decode cache, st[0] receives the next pc, tohostOff the RAM
- * offset of tohost (or -1), M the MULH helpers, left the budget left and entry the label to start at.
+ * views are Memory's, ic the hart's decode cache, st[0] receives the next pc and st[1] how the
+ * function left (0: a jump or the budget, 1: a bail-out, 2: an indirect call), tohostOff the RAM
+ * offset of tohost (or -1), M the MULH helpers, left the budget left and entry the label to start
+ * at (its layout index << 10 | its case number).
  */
 export const MAX_BLOCK = 256;
 /**
@@ -41,6 +43,8 @@ export const MAX_BLOCK = 256;
  * than only by on-stack replacement inside one long call, which warms up slower and runs slower.
  */
 export const CALL_BUDGET = 1000;
+/** Calls of an entry straight from another region's exit before that region takes it in (Hart.link). */
+export const LINK_HITS = 256;
 /** Entries into a pc (counted by the interpreter) before it seeds its page's region. */
 export const HOT_THRESHOLD = 50;
 
@@ -74,6 +78,8 @@ export interface Entry {
   readonly label: number;
   /** At most this many instructions retire before the first budget check: call only when left >= n. */
   readonly n: number;
+  /** Calls straight from another region's exit (the hart's profile for chaining, Hart.link). */
+  hits: number;
 }
 
 /** Thrown by `new Function` under a Content-Security-Policy without 'unsafe-eval'. */
@@ -142,7 +148,7 @@ type Emitted =
   | { kind: 'op'; code: string }
   | { kind: 'jump'; code: string; target: number } // JAL: code sets the link register
   | { kind: 'branch'; cond: string; target: number; next: number }
-  | { kind: 'jalr'; code: string }; // code computes `t`, the target
+  | { kind: 'jalr'; code: string; call: boolean }; // code computes `t`, the target; call: it links
 
 function emit(g: Regs, inst: number, pc: number, base: number, size: number): Emitted | null {
   const next = (pc + 2 + (inst & 2)) | 0;
@@ -161,7 +167,7 @@ function emit(g: Regs, inst: number, pc: number, base: number, size: number): Em
     }
     case 0x19: // JALR: target first (rd may be rs1)
       if (f3 !== 0) return null;
-      return { kind: 'jalr', code: `t = (${g.rd(rs1)} + ${inst >> 20}) & ~1; ${g.set(rd, `${next}`)}` };
+      return { kind: 'jalr', code: `t = (${g.rd(rs1)} + ${inst >> 20}) & ~1; ${g.set(rd, `${next}`)}`, call: rd !== 0 };
     case 0x18: { // BRANCH
       const a = g.rd(rs1), b = g.rd(rs2);
       let cond: string;
@@ -336,6 +342,9 @@ export function translateRegion(fetch: (off: number) => number, seeds: readonly 
     if (!transfers(m) && !straight(m)) addLabel(fallOf(m));
   });
   if (items.some((it) => it.e.kind === 'jalr')) backIn.forEach(addLabel);
+  // Case numbers are the labels' ordinals, dense from 0, so V8 dispatches with a jump table.
+  const sortedLabels = [...labels].sort((x, y) => x - y);
+  const caseOf = new Map(sortedLabels.map((j, c) => [j, c]));
   /**
    * Leave for `target` with `retired` instructions retired. Every exit goes through one epilogue
    * (write-back and st), so no exit holds a typed-array access of its own that V8 would first see
@@ -344,7 +353,7 @@ export function translateRegion(fetch: (off: number) => number, seeds: readonly 
   const exit = (target: string, retired: string): string => `to = ${target}; ret = ${retired}; break out;`;
   /** Go on at label j after instruction m while the budget allows what runs before the next check. */
   const enter = (j: number, m: number): string =>
-    `const d = done + ${m + 1 - j}; if (left - d >= ${j + run[j]}) { done = d; e = ${j}; continue; }`;
+    `const d = done + ${m + 1 - j}; if (left - d >= ${j + run[j]}) { done = d; e = ${caseOf.get(j)}; continue; }`;
   /** Control to `target` after the instruction at index m: inside when it is here and the budget allows, else out. */
   const goTo = (target: number, m: number): string => {
     const j = index.get(target);
@@ -353,14 +362,14 @@ export function translateRegion(fetch: (off: number) => number, seeds: readonly 
   };
   const parts: string[] = [];
   items.forEach((it, m) => {
-    if (labels.has(m)) parts.push(`case ${m}:`);
+    if (labels.has(m)) parts.push(`case ${caseOf.get(m)}:`);
     const e = it.e;
     if (e.kind === 'op') parts.push(e.code.split(AT).join(`${m}`));
     else if (e.kind === 'branch') parts.push(`if (${e.cond}) { ${goTo(e.target, m)} }`);
     else if (e.kind === 'jump') parts.push(`${e.code} ${goTo(e.target, m)}`);
     else {
       const cases = backIn.map((t) => `case ${t}: { ${enter(index.get(t) as number, m)} break; }`).join(' ');
-      parts.push(`${e.code} ${cases ? `switch (t) { ${cases} }` : ''} ${exit('t', `done + ${m + 1}`)}`);
+      parts.push(`${e.code} ${cases ? `switch (t) { ${cases} }` : ''} ${e.call ? 'bailed = 2; ' : ''}${exit('t', `done + ${m + 1}`)}`);
     }
     // Falling through to an instruction that is not next in the layout (or not in the region).
     if (!transfers(m) && !straight(m)) parts.push(goTo(fallOf(m), m));
@@ -374,7 +383,7 @@ export function translateRegion(fetch: (off: number) => number, seeds: readonly 
   const wb = [...g.written].sort((x, y) => x - y).map((i) => `r[${i}] = g${i};`).join(' ');
   const body = [
     `"use strict"; // region ${hex(pcOf(seeds[0]))}, ${n} instructions`,
-    'let a = 0, v = 0, x = 0, y = 0, t = 0, done = -entry, e = entry, to = 0, ret = 0, bailed = 0;',
+    'let a = 0, v = 0, x = 0, y = 0, t = 0, done = -(entry >> 10), e = entry & 1023, to = 0, ret = 0, bailed = 0;',
     ...regs.map((i) => `let g${i} = r[${i}];`),
     'out: for (;;) {',
     'switch (e) {',
@@ -390,6 +399,6 @@ export function translateRegion(fetch: (off: number) => number, seeds: readonly 
   if (fn === null) return null;
   const entries: Entry[] = [];
   const block: Block = { fn, seeds, entries, size: n, lo, hi };
-  for (const j of [...labels].sort((x, y) => x - y)) entries.push({ block, fn, off: items[j].off, label: j, n: run[j] });
+  for (const j of sortedLabels) entries.push({ block, fn, off: items[j].off, label: (j << 10) | (caseOf.get(j) as number), n: run[j], hits: 0 });
   return block;
 }

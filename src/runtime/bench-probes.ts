@@ -8,7 +8,8 @@ import { Machine } from '../machine/machine';
 import { decodeBatch, encodeBatch, type LogEntry } from '../ft/log';
 
 export type Probe =
-  | { probe: 'machine'; elf: Uint8Array; instructions: number; slice: number }
+  /** `translate`: block translation on or off (default: the machine's default, on). */
+  | { probe: 'machine'; elf: Uint8Array; instructions: number; slice: number; translate?: boolean }
   /** `gapMs`: the pinger waits this long between pings, so both workers fall asleep in between. */
   | { probe: 'rtt'; role: 'ping' | 'echo'; port: MessagePort; rounds: number; gapMs?: number }
   | { probe: 'entries'; role: 'send' | 'receive'; port: MessagePort; batches: number; perBatch: number }
@@ -20,15 +21,20 @@ export type Probe =
 export function runProbe(p: Probe): Promise<Record<string, number>> {
   switch (p.probe) {
     case 'machine': {
-      const m = Machine.fromElf(p.elf);
+      const m = Machine.fromElf(p.elf, p.translate === undefined ? {} : { translate: p.translate === true });
       m.setNondetSource({ read: () => 0 });
       const t0 = performance.now();
+      let tohost = 0;
       while (m.icount < p.instructions) {
         const r = m.run(Math.min(p.slice, p.instructions - m.icount));
-        if (r.reason === 'exit' || r.reason === 'fault') break;
+        if (r.reason === 'fault') throw new Error(`the guest faulted at ${m.icount}`);
+        if (r.reason === 'exit') {
+          tohost = r.tohost ?? 0;
+          break;
+        }
       }
       const ms = performance.now() - t0;
-      return Promise.resolve({ retired: m.icount, ms, mips: m.icount / ms / 1000 });
+      return Promise.resolve({ retired: m.icount, ms, mips: m.icount / ms / 1000, tohost });
     }
     case 'rtt':
       return new Promise((resolve) => {

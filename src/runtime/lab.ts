@@ -90,6 +90,31 @@ const lab = {
   freeRun: (): Promise<void> => need().freeRun(),
   /** Resolves after `ms` of wall time (free run goes on meanwhile). */
   sleep: (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)),
+  /**
+   * CPU speed in a fresh vm worker: `guest` alone (no FT) to its exit or `instructions`, with
+   * block translation on or off; `runs` times in the same worker (the first is the cold one).
+   */
+  async cpu(guest: string, translate: boolean, runs: number, instructions = 2e9): Promise<Record<string, number>[]> {
+    const w = new Worker(new URL('./vm.worker.ts', import.meta.url), { type: 'module' });
+    const elf = await elfOf(guest);
+    try {
+      const out: Record<string, number>[] = [];
+      for (let i = 0; i < runs; i++) {
+        out.push(await new Promise<Record<string, number>>((resolve, reject) => {
+          w.onmessage = (ev: MessageEvent) => {
+            const m = ev.data as { t: string; id: number; result?: Record<string, number>; error?: string };
+            if (m.id !== i + 1) return;
+            if (m.t === 'done') resolve(m.result as Record<string, number>);
+            else reject(new Error(m.error));
+          };
+          w.postMessage({ t: 'probe', id: i + 1, probe: { probe: 'machine', elf, instructions, slice: 10_000_000, translate } });
+        }));
+      }
+      return out;
+    } finally {
+      w.terminate();
+    }
+  },
   /** A probe in fresh workers (bench-probes.ts): the machine alone, a bare round trip, entries through a channel. */
   async probe(kind: 'machine' | 'rtt' | 'rtt-idle' | 'entries' | 'snapshot', n: number): Promise<Record<string, number>> {
     const spawn = (): Worker => new Worker(new URL('./vm.worker.ts', import.meta.url), { type: 'module' });
