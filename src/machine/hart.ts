@@ -454,7 +454,7 @@ export class Hart {
           }
           if (en !== undefined && en.n <= budget - count) {
             if (from !== null && from !== en.block && ++en.hits === LINK_HITS) this.link(from, en.off);
-            const k = en.fn(regs, u8, u16, i32, dirty, icache, st, tohostOff, MUL, Math.min(budget - count, CALL_BUDGET), en.label);
+            const k = en.fn(regs, u8, u16, i32, dirty, icache, codePages, st, tohostOff, MUL, Math.min(budget - count, CALL_BUDGET), en.label);
             count += k;
             pc = st[0];
             from = null;

@@ -29,12 +29,12 @@
  * with the pc of that instruction in `st[0]` and st[1] = 1, and the interpreter executes it
  * exactly as it would have.
  *
- * Generated function: `(r, u8, u16, i32, dirty, ic, st, tohostOff, M, left, entry) => retired`,
+ * Generated function: `(r, u8, u16, i32, dirty, ic, cp, st, tohostOff, M, left, entry) => retired`,
  * where r is the register file (cached in locals inside, written back at the one exit), the
- * views are Memory's, ic the hart's decode cache, st[0] receives the next pc and st[1] how the
- * function left (0: a jump or the budget, 1: a bail-out, 2: an indirect call), tohostOff the RAM
- * offset of tohost (or -1), M the MULH helpers, left the budget left and entry the label to start
- * at (its layout index << 10 | its case number).
+ * views are Memory's, ic the hart's decode cache and cp its pages that hold decoded code, st[0]
+ * receives the next pc and st[1] how the function left (0: a jump or the budget, 1: a bail-out,
+ * 2: an indirect call), tohostOff the RAM offset of tohost (or -1), M the MULH helpers, left the
+ * budget left and entry the label to start at (its layout index << 10 | its case number).
  */
 export const MAX_BLOCK = 256;
 /**
@@ -50,7 +50,7 @@ export const HOT_THRESHOLD = 50;
 
 export type BlockFn = (
   r: Int32Array, u8: Uint8Array, u16: Uint16Array, i32: Int32Array, dirty: Uint8Array,
-  ic: Int32Array, st: Int32Array, tohostOff: number, M: MulHelpers, left: number, entry: number,
+  ic: Int32Array, cp: Uint8Array, st: Int32Array, tohostOff: number, M: MulHelpers, left: number, entry: number,
 ) => number;
 
 export interface MulHelpers {
@@ -99,7 +99,7 @@ function compiled(body: string): BlockFn | null {
   if (functionRefused) return null;
   let fn: BlockFn;
   try {
-    fn = new Function('r', 'u8', 'u16', 'i32', 'dirty', 'ic', 'st', 'tohostOff', 'M', 'left', 'entry', body) as BlockFn;
+    fn = new Function('r', 'u8', 'u16', 'i32', 'dirty', 'ic', 'cp', 'st', 'tohostOff', 'M', 'left', 'entry', body) as BlockFn;
   } catch (err) {
     if (err instanceof SyntaxError) throw err; // a translator bug, not a refusal
     functionRefused = true; // CSP without 'unsafe-eval' (EvalError): interpret from now on
@@ -225,7 +225,7 @@ function emit(g: Regs, inst: number, pc: number, base: number, size: number): Em
       const store = (mask: number, w: string): Emitted => op(
         `a = ((${g.rd(rs1)} + ${imm}) - ${base | 0}) >>> 0; ` +
         `if (${mask ? `(a & ${mask}) !== 0 || ` : ''}a >= ${size} || a === tohostOff || ` +
-        `(ic[(a >>> 1) - 1] | ic[a >>> 1]${mask === 3 ? ' | ic[(a >>> 1) + 1]' : ''}) !== 0) ${bail} ` +
+        `(cp[a >>> 12] !== 0 && (ic[(a >>> 1) - 1] | ic[a >>> 1]${mask === 3 ? ' | ic[(a >>> 1) + 1]' : ''}) !== 0)) ${bail} ` +
         `${w} = ${v}; dirty[a >>> 12] = 1;`);
       switch (f3) {
         case 2: return store(3, 'i32[a >>> 2]');
