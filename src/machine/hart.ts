@@ -28,7 +28,7 @@ import {
 } from './csr';
 import { rvcTable } from './rvc';
 import {
-  CALL_BUDGET, HOT_THRESHOLD, LINK_HITS, MAX_BLOCK, translateRegion, translationAvailable, type Block, type Entry, type MulHelpers,
+  CALL_BUDGET, HOT_THRESHOLD, LINK_HITS, MAX_BLOCK, SIDE_MAX, translateRegion, translationAvailable, type Block, type Entry, type MulHelpers,
 } from './translate';
 
 const MUL: MulHelpers = { mulh: (a, b) => mulh(a, b), mulhsu: (a, b) => mulhsu(a, b), mulhu: (a, b) => mulhu(a, b) };
@@ -197,8 +197,9 @@ export class Hart {
 
   /**
    * RAM offset `off` is hot and no region has an entry there: translate the page's main region
-   * anew with `off` as one more seed (while it has room and then reaches `off`), else a region
-   * of its own; a stub when its instruction cannot start one. Returns the entry at `off`.
+   * anew with `off` as one more seed (while it has room and then reaches `off`), else a small
+   * region of its own (SIDE_MAX); a stub when its instruction cannot start one. Returns the entry
+   * at `off`.
    */
   private compile(off: number): Entry {
     const p = off >>> 12;
@@ -210,7 +211,7 @@ export class Hart {
     const main = jp.main;
     let b = main !== undefined && main.size < MAX_BLOCK ? this.regrow(jp, main, off) : null;
     if (b === null) {
-      b = translateRegion(this.fetchForTranslation, [off], this.mem.base, this.mem.size);
+      b = translateRegion(this.fetchForTranslation, [off], this.mem.base, this.mem.size, main === undefined ? MAX_BLOCK : SIDE_MAX);
       if (b !== null && jp.main === undefined) jp.main = b;
     }
     if (b === null || !b.entries.some((e) => e.off === off)) b = stubAt(off);
@@ -220,9 +221,13 @@ export class Hart {
 
   private readonly fetchForTranslation = (o: number): number => this.icache[o >>> 1] || this.fetchSlow(o);
 
-  /** `old` translated anew with `off` as one more seed, in its place; null when that does not reach `off`. */
-  private regrow(jp: JitPage, old: Block, off: number): Block | null {
-    const b = translateRegion(this.fetchForTranslation, [...old.seeds, off], this.mem.base, this.mem.size);
+  /**
+   * `old` translated anew with `off` as one more seed (`first`: before the others, so it gets in
+   * even when their reach fills the region), in its place; null when that does not reach `off`.
+   */
+  private regrow(jp: JitPage, old: Block, off: number, first = false): Block | null {
+    const seeds = first ? [off, ...old.seeds] : [...old.seeds, off];
+    const b = translateRegion(this.fetchForTranslation, seeds, this.mem.base, this.mem.size);
     if (b === null || !b.entries.some((e) => e.off === off)) return null;
     const wasMain = jp.main === old;
     this.removeBlock(jp, old);
@@ -238,17 +243,22 @@ export class Hart {
   }
 
   /**
-   * Region `from` has left by an indirect call (a JALR that links: a call through a function
-   * pointer) straight for the entry at `off` of another region of its page often: translate
-   * `from` anew with `off` as one more seed, so such calls stay inside (a JALR to a seed goes on
-   * inside). The way a JIT inlines the hot targets of an indirect call, by profile.
+   * Region `from` has left by a call (a JAL or JALR that links: a callee it had no room for, a
+   * call through a function pointer) straight for the entry at `off` of another region of its
+   * page often: translate `from` anew with `off` as one more seed, so such calls stay inside (a
+   * JALR to a seed goes on inside). The way a JIT inlines the hot targets of a call, by profile.
    */
   private link(from: Block, off: number): void {
     const jp = this.jitPages[off >>> 12];
     if (jp === undefined || from.size >= MAX_BLOCK || !jp.list.includes(from)) return;
-    const b = this.regrow(jp, from, off);
-    if (b !== null) this.install(jp, b);
+    const b = this.regrow(jp, from, off, true);
+    if (b === null) return;
+    this.install(jp, b);
+    this.linked++;
   }
+
+  /** Regions translated anew to take a hot call target in (Hart.link), for tests. */
+  linked = 0;
 
   /** Translated regions currently cached (for tests). */
   get blockCount(): number {
@@ -428,7 +438,7 @@ export class Hart {
     const threshold = this.hotThreshold;
     const tohostOff = tohost === -1 ? -1 : ((tohost - base) >>> 0);
     let interpretNext = false; // after a block bails out, the interpreter runs that instruction
-    let from: Block | null = null; // the region whose indirect call led straight here, for Hart.link
+    let from: Block | null = null; // the region whose call led straight here, for Hart.link
 
     outer: while (count < budget) {
       // Interrupt check (privileged spec §3.1.9): before the next instruction, not an instruction.
@@ -460,7 +470,7 @@ export class Hart {
             from = null;
             if (st[1] !== 0) {
               if (st[1] === 1) interpretNext = true; // a bail-out: the interpreter runs that instruction
-              else from = en.block; // left by an indirect call
+              else from = en.block; // left by a call
               st[1] = 0;
             }
             continue;

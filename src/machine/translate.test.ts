@@ -324,6 +324,23 @@ describe('regions: calls and returns inside one translated function', () => {
     compareRuns(program, 20_000, (m) => expect(m.hart.regs[5]).toBe(9000));
   });
 
+  it('a full main region: the call out of a side region is taken in once it is hot (link)', () => {
+    // loop: 300 × (x6 += 1), jalr x1, x7 (f), x10++, bne loop; f (after it): x5 += 3; ret.
+    const head = [A.addi(11, 0, 400), ...A.li(7, 0)];
+    const loopAt = head.length;
+    const body = [...new Array<number>(300).fill(A.addi(6, 6, 1)), A.jalr(1, 7, 0), A.addi(10, 10, 1)];
+    body.push(A.bne(10, 11, -(body.length * 4)), A.jal(0, 0));
+    const fAt = loopAt + body.length;
+    const li7 = A.li(7, RAM_BASE + fAt * 4);
+    const program = [A.addi(11, 0, 400), ...li7, ...body, A.addi(5, 5, 3), A.jalr(0, 1, 0)];
+    expect(li7.length).toBe(head.length - 1); // the loop starts where it was measured to
+    compareRuns(program, 200_000, (m) => expect([m.hart.regs[5], m.hart.regs[6]]).toEqual([1200, 120_000]));
+    const m = rawMachine(program, true, 1);
+    m.run(200_000);
+    expect(m.hart.linked).toBeGreaterThan(0);
+    expect(m.hart.regs[5]).toBe(1200);
+  });
+
   it('two machines share the compiled function; rewriting one machine\'s code leaves the other alone', () => {
     const program = [A.addi(5, 5, 1), A.jal(0, -4)];
     const a = rawMachine(program, true, 1);

@@ -33,17 +33,23 @@
  * where r is the register file (cached in locals inside, written back at the one exit), the
  * views are Memory's, ic the hart's decode cache and cp its pages that hold decoded code, st[0]
  * receives the next pc and st[1] how the function left (0: a jump or the budget, 1: a bail-out,
- * 2: an indirect call), tohostOff the RAM offset of tohost (or -1), M the MULH helpers, left the
+ * 2: a call), tohostOff the RAM offset of tohost (or -1), M the MULH helpers, left the
  * budget left and entry the label to start at (its layout index << 10 | its case number).
  */
 export const MAX_BLOCK = 256;
+/**
+ * The most instructions of a region for a seed that the page's main region has no room for. Small:
+ * V8's optimizing compiler takes time that grows faster than a function's size, and these would
+ * mostly repeat the main region's code; a hot call out of one grows it (Hart.link).
+ */
+export const SIDE_MAX = 16;
 /**
  * The most instructions one call of a region may retire (the hart passes at most this as `left`).
  * A call then returns every so often, so V8 optimizes a region as a function called often rather
  * than only by on-stack replacement inside one long call, which warms up slower and runs slower.
  */
 export const CALL_BUDGET = 1000;
-/** Calls of an entry straight from another region's exit before that region takes it in (Hart.link). */
+/** Calls into an entry straight from another region's call before that region takes it in (Hart.link). */
 export const LINK_HITS = 256;
 /** Entries into a pc (counted by the interpreter) before it seeds its page's region. */
 export const HOT_THRESHOLD = 50;
@@ -146,7 +152,7 @@ const AT = '@AT@';
 /** What one instruction became: straight-line code, or a control transfer. */
 type Emitted =
   | { kind: 'op'; code: string }
-  | { kind: 'jump'; code: string; target: number } // JAL: code sets the link register
+  | { kind: 'jump'; code: string; target: number; call: boolean } // JAL: code sets the link register
   | { kind: 'branch'; cond: string; target: number; next: number }
   | { kind: 'jalr'; code: string; call: boolean }; // code computes `t`, the target; call: it links
 
@@ -163,7 +169,7 @@ function emit(g: Regs, inst: number, pc: number, base: number, size: number): Em
     case 0x05: return op(g.set(rd, `${(pc + (inst & 0xfffff000)) | 0}`));
     case 0x1b: { // JAL
       const imm = ((inst >> 31) << 20) | (((inst >>> 21) & 0x3ff) << 1) | (((inst >>> 20) & 1) << 11) | (inst & 0xff000);
-      return { kind: 'jump', code: g.set(rd, `${next}`), target: (pc + imm) | 0 };
+      return { kind: 'jump', code: g.set(rd, `${next}`), target: (pc + imm) | 0, call: rd !== 0 };
     }
     case 0x19: // JALR: target first (rd may be rs1)
       if (f3 !== 0) return null;
@@ -274,7 +280,7 @@ function emitOp(g: Regs, inst: number, rd: number, rs1: number, rs2: number, f3:
  * Hart.icache) or 0 when it cannot be fetched. Returns null when no seed starts with a
  * translatable instruction, or where `new Function` is refused.
  */
-export function translateRegion(fetch: (off: number) => number, seeds: readonly number[], base: number, size: number): Block | null {
+export function translateRegion(fetch: (off: number) => number, seeds: readonly number[], base: number, size: number, max = MAX_BLOCK): Block | null {
   const page = seeds[0] >>> 12;
   const g = new Regs();
   const pcOf = (off: number): number => (base + off) | 0;
@@ -282,37 +288,40 @@ export function translateRegion(fetch: (off: number) => number, seeds: readonly 
     const o = (target - base) >>> 0;
     return o < size && (o >>> 12) === page ? o : -1;
   };
-  // Pass 1: discover the region, one straight-line run at a time from a work list of offsets
-  // (the seeds in order, then targets in the page). `indirect`: pcs a JALR may come back to.
+  // Pass 1: discover the region, one straight-line run at a time. `indirect`: pcs a JALR may come back to.
   const found = new Map<number, { off: number; pc: number; len: number; e: Emitted }>();
   const indirect = new Set<number>(seeds.map(pcOf));
-  for (const seed of seeds) {
-    const work = [seed];
-    while (work.length > 0 && found.size < MAX_BLOCK) {
-      let off = work.pop() as number;
-      while (found.size < MAX_BLOCK && !found.has(off)) {
-        if (off + 2 > size || ((off + 1) >>> 12) !== page) break;
-        const inst = fetch(off);
-        if (inst === 0) break;
-        const len = 2 + (inst & 2);
-        if (((off + len - 1) >>> 12) !== page) break; // a 32-bit instruction straddling the page end
-        const ipc = pcOf(off);
-        const e = emit(g, inst, ipc, base, size);
-        if (e === null) break;
-        found.set(off, { off, pc: ipc, len, e });
-        if (e.kind === 'branch' || e.kind === 'jump') {
-          const t = inPage(e.target);
-          if (t >= 0) work.push(t);
-        }
-        if (e.kind === 'jump' || e.kind === 'jalr') {
-          if (((inst >>> 7) & 31) === 0) break;
-          // A call: its return point comes next, reached by the callee's JALR.
-          if (e.kind === 'jump') indirect.add(e.target);
-          indirect.add((ipc + len) | 0);
-        }
-        off += len;
+  // Seed by seed (in order), one straight-line run at a time, targets depth first.
+  const work: number[] = [];
+  const walk = (from: number): void => {
+    let off = from;
+    while (found.size < max && !found.has(off)) {
+      if (off + 2 > size || ((off + 1) >>> 12) !== page) break;
+      const inst = fetch(off);
+      if (inst === 0) break;
+      const len = 2 + (inst & 2);
+      if (((off + len - 1) >>> 12) !== page) break; // a 32-bit instruction straddling the page end
+      const ipc = pcOf(off);
+      const e = emit(g, inst, ipc, base, size);
+      if (e === null) break;
+      found.set(off, { off, pc: ipc, len, e });
+      if (e.kind === 'branch' || e.kind === 'jump') {
+        const t = inPage(e.target);
+        if (t >= 0) work.push(t);
       }
+      if (e.kind === 'jump' || e.kind === 'jalr') {
+        if (((inst >>> 7) & 31) === 0) break;
+        // A call: its return point comes next, reached by the callee's JALR.
+        if (e.kind === 'jump') indirect.add(e.target);
+        indirect.add((ipc + len) | 0);
+      }
+      off += len;
     }
+  };
+  for (const seed of seeds) {
+    work.push(seed);
+    while (work.length > 0 && found.size < max) walk(work.pop() as number);
+    work.length = 0;
   }
   if (found.size === 0) return null;
   const items = [...found.values()].sort((x, y) => x.off - y.off);
@@ -355,9 +364,9 @@ export function translateRegion(fetch: (off: number) => number, seeds: readonly 
   const enter = (j: number, m: number): string =>
     `const d = done + ${m + 1 - j}; if (left - d >= ${j + run[j]}) { done = d; e = ${caseOf.get(j)}; continue; }`;
   /** Control to `target` after the instruction at index m: inside when it is here and the budget allows, else out. */
-  const goTo = (target: number, m: number): string => {
+  const goTo = (target: number, m: number, call = false): string => {
     const j = index.get(target);
-    if (j === undefined) return exit(`${target}`, `done + ${m + 1}`);
+    if (j === undefined) return `${call ? 'bailed = 2; ' : ''}${exit(`${target}`, `done + ${m + 1}`)}`;
     return `{ ${enter(j, m)} ${exit(`${target}`, `done + ${m + 1}`)} }`;
   };
   const parts: string[] = [];
@@ -366,7 +375,7 @@ export function translateRegion(fetch: (off: number) => number, seeds: readonly 
     const e = it.e;
     if (e.kind === 'op') parts.push(e.code.split(AT).join(`${m}`));
     else if (e.kind === 'branch') parts.push(`if (${e.cond}) { ${goTo(e.target, m)} }`);
-    else if (e.kind === 'jump') parts.push(`${e.code} ${goTo(e.target, m)}`);
+    else if (e.kind === 'jump') parts.push(`${e.code} ${goTo(e.target, m, e.call)}`);
     else {
       const cases = backIn.map((t) => `case ${t}: { ${enter(index.get(t) as number, m)} break; }`).join(' ');
       parts.push(`${e.code} ${cases ? `switch (t) { ${cases} }` : ''} ${e.call ? 'bailed = 2; ' : ''}${exit('t', `done + ${m + 1}`)}`);
