@@ -126,10 +126,11 @@ function measureHash(): { coldMs: number; warmMs: number; pages: number } {
 interface BrowserMips { cold: number; median: number; instructions: number }
 
 /** The guests in a fresh Chromium vm worker each, translation off and on. */
-async function measureBrowser(): Promise<Map<string, BrowserMips>> {
+async function measureBrowser(): Promise<{ figures: Map<string, BrowserMips>; version: string }> {
   const { serveApp } = await import('./serve');
   const served = await serveApp(PORT, '/lab.html');
   const out = new Map<string, BrowserMips>();
+  const version = served.browser.version();
   try {
     const page = await served.browser.newPage();
     page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -147,7 +148,7 @@ async function measureBrowser(): Promise<Map<string, BrowserMips>> {
   } finally {
     await served.close();
   }
-  return out;
+  return { figures: out, version };
 }
 
 function machineLine(): string {
@@ -179,9 +180,9 @@ async function main(): Promise<void> {
         rows += `| CPU, ${guest}.elf (${(x.instructions / 1e6).toFixed(0)} M instr.), translation ${mode}, Node: cold (first run of a fresh process) / warm median / best of ${RUNS} (warm median per CPU second of the process) | ${x.cold.toFixed(1)} / ${x.medianMips.toFixed(1)} / ${x.bestMips.toFixed(1)} MIPS (${x.medianCpuMips.toFixed(1)}) | \`npm run bench:cpu\` | ${date} | ${where} |\n`;
       }
     }
-    for (const [key, x] of browser ?? []) {
+    for (const [key, x] of browser?.figures ?? []) {
       const [guest, mode] = key.split(' ');
-      rows += `| CPU, ${guest}.elf (${(x.instructions / 1e6).toFixed(0)} M instr.), translation ${mode}, a Chromium vm worker: cold (first run of a fresh worker) / median of the next ${RUNS_BROWSER} | ${x.cold.toFixed(1)} / ${x.median.toFixed(1)} MIPS | \`npm run bench:cpu\` | ${date} | ${where}, Chromium (headless) |\n`;
+      rows += `| CPU, ${guest}.elf (${(x.instructions / 1e6).toFixed(0)} M instr.), translation ${mode}, a Chromium vm worker: cold (first run of a fresh worker) / median of the next ${RUNS_BROWSER} | ${x.cold.toFixed(1)} / ${x.median.toFixed(1)} MIPS | \`npm run bench:cpu\` | ${date} | ${where.replace(/^node [^,]*, /, '')}, Chromium ${browser?.version} (headless) |\n`;
     }
     rows += `| state hash, 16 MiB machine: cold / after ${HASH_STEP_INSTRUCTIONS / 1e6} M instr. of bench.elf (${hash.pages} dirty pages) | ${hash.coldMs.toFixed(1)} ms / ${hash.warmMs.toFixed(3)} ms | \`npm run bench:cpu\` | ${date} | ${where} |\n`;
     appendFileSync(resultsPath, rows);
