@@ -97,7 +97,9 @@ let functionRefused = false;
  * already compiled and optimized. A generated function reads nothing but its arguments.
  */
 const byBody = new Map<string, BlockFn>();
-const MAX_CACHED = 4096;
+/** The cache starts over past this much source (characters; a 256-instruction region is ~20 k). */
+const MAX_CACHED_SOURCE = 16_000_000;
+let cachedSource = 0;
 
 function compiled(body: string): BlockFn | null {
   const hit = byBody.get(body);
@@ -111,8 +113,12 @@ function compiled(body: string): BlockFn | null {
     functionRefused = true; // CSP without 'unsafe-eval' (EvalError): interpret from now on
     return null;
   }
-  if (byBody.size >= MAX_CACHED) byBody.clear();
+  if (cachedSource + body.length > MAX_CACHED_SOURCE) {
+    byBody.clear();
+    cachedSource = 0;
+  }
   byBody.set(body, fn);
+  cachedSource += body.length;
   return fn;
 }
 

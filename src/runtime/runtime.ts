@@ -72,6 +72,8 @@ const STATS_EVERY_MS = 33;
  */
 const EVENTS_PER_STATS_MAX = 2_000;
 const BULK_EVENTS: ReadonlySet<TraceEvent['ev']> = new Set(['log-sent', 'ack-sent', 'ack-received', 'heartbeat-sent', 'entry-applied', 'hash-ok', 'sample', 'output-held', 'cpu-share']);
+/** For a promise whose failure `exclusive` has already kept in `errors`: nothing more to do. */
+const said = (): void => {};
 
 /**
  * The cluster a runtime runs for these options — the simulator's `Cluster` takes the same config,
@@ -201,9 +203,13 @@ export class BrowserRuntime {
       // The pace may change while playing; a run that fell behind catches up by at most one step.
       target = this.pace === Infinity ? Infinity : Math.min(Math.max(target, this.conductor.now) + step, this.conductor.now + 2 * step);
       const sliceEnd = wall + 12;
-      await this.exclusive(async () => {
-        while (this.playing && this.conductor.now < target && performance.now() < sliceEnd) await this.oneWindow(target);
-      });
+      try {
+        await this.exclusive(async () => {
+          while (this.playing && this.conductor.now < target && performance.now() < sliceEnd) await this.oneWindow(target);
+        });
+      } catch {
+        return; // said in `errors` (exclusive), and playing stopped
+      }
       this.publish(false);
       // Behind: go on at once (a message, not a timeout: nested zero timeouts are clamped to 4 ms).
       if (this.conductor.now < target) this.soon(tick);
@@ -238,7 +244,7 @@ export class BrowserRuntime {
     return this.exclusive(async () => {
       this.originMs = performance.timeOrigin + performance.now() - this.conductor.now / 1000;
       this.conductor.startFreeRun(this.originMs);
-      this.freeTimer ??= setInterval(() => void this.freeTick(), STATS_EVERY_MS);
+      this.freeTimer ??= setInterval(() => this.freeTick().catch(said), STATS_EVERY_MS);
     });
   }
 
@@ -302,7 +308,7 @@ export class BrowserRuntime {
     }
     return new Promise<void>((resolve, reject) => {
       this.queued.push(() => f().then(resolve, reject));
-      if (!this.playing) void this.exclusive(async () => this.drainQueued());
+      if (!this.playing) this.exclusive(async () => this.drainQueued()).catch(said);
     });
   }
 
@@ -315,7 +321,10 @@ export class BrowserRuntime {
     await this.conductor.step(limitUs);
   }
 
-  /** Runs `f` after whatever runs now: windows and actions never interleave. */
+  /**
+   * Runs `f` after whatever runs now: windows and actions never interleave. A failure is kept in
+   * `errors` (the page says it) and rejects the returned promise.
+   */
   private exclusive(f: () => Promise<void>): Promise<void> {
     const next = this.busy.then(f, f);
     this.busy = next.catch((err: unknown) => {
