@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useMemo, useRef } from 'react';
 import { useDashboard, selectRunState, selectCuts, type DashboardStore } from './store';
 import { VmCard } from './components/VmCard';
 import { ChannelView } from './components/ChannelView';
@@ -38,6 +38,17 @@ export function Dashboard() {
   const slots = useMemo(() => parseSlots(slotKey), [slotKey]);
   const cuts = useDashboard(selectCuts);
   const runState = useDashboard(selectRunState);
+  // The channel last drawn: after a partition ends the pair (one VM halts, the other serves alone)
+  // it stays on screen, cut, until heal — the lecture's point is that nothing gets through it.
+  const last = useRef<{ from: string; to: string } | null>(null);
+  const channels = slots.map((v) => channelInto(v, slots));
+  channels.forEach((ch, i) => {
+    if (ch) last.current = { from: ch.from, to: slots[i].name };
+  });
+  slots.forEach((v, i) => {
+    const l = last.current;
+    if (!channels.some((c) => c !== null) && cuts.logging && l && l.to === v.name && slots.some((x) => x.name === l.from)) channels[i] = { from: l.from, active: false };
+  });
   return (
     <main className="dashboard" data-testid="dashboard" data-run-state={runState}>
       <ScenarioBar />
@@ -45,11 +56,11 @@ export function Dashboard() {
       <Moments />
       <div className="vm-row" style={{ ['--vms' as string]: String(Math.max(2, slots.length)) }}>
         {slots.length === 0 && <p className="empty">starting the pair…</p>}
-        {slots.map((v) => {
-          const ch = channelInto(v, slots);
+        {slots.map((v, i) => {
+          const ch = channels[i];
           return (
             <div className="vm-slot" key={v.name}>
-              {ch && <ChannelView from={ch.from} to={v.name} cut={cuts.logging && ch.active} active={ch.active} />}
+              {ch && <ChannelView from={ch.from} to={v.name} cut={cuts.logging && !cuts.wholeTo.includes(v.name) && !cuts.wholeTo.includes(ch.from)} active={ch.active} />}
               <VmCard name={v.name} />
             </div>
           );

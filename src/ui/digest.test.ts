@@ -47,6 +47,7 @@ describe('the event digest', () => {
       { tUs: 5, vm: 'B', ev: 'went-live', icount: 99, reissued: 2 },
     ]);
     expect(d.cuts.logging).toBe(true);
+    expect(d.cuts.wholeTo).toEqual([]);
     expect(d.disk.holder).toBe('B');
     expect(d.disk.reissued).toEqual([{ tUs: 5, vm: 'B', count: 2 }]);
     d = foldEvents(d, [
@@ -54,8 +55,14 @@ describe('the event digest', () => {
       { tUs: 7, vm: 'sim', ev: 'fault', action: 'heal at 7us' },
       { tUs: 8, vm: 'B', ev: 'snapshot-sent', peer: 'C', icount: 120, epoch: 1, bytes: 1 << 24 },
     ]);
-    expect(d.cuts).toEqual({ logging: false, vms: [] });
+    expect(d.cuts).toEqual({ logging: false, wholeTo: [], vms: [] });
     expect(d.disk).toMatchObject({ holder: null, epoch: 1 });
     expect(d.moments.map((m) => m.text)).toContain('B goes live at icount 99, re-issuing 2 disk request(s)');
+    // Cut again, then a new backup: the wires of the old pair stay cut, the new VM's channel is whole.
+    d = foldEvents(d, [
+      { tUs: 9, vm: 'sim', ev: 'fault', action: 'partition logging at 9us' },
+      { tUs: 10, vm: 'B', ev: 'snapshot-sent', peer: 'D', icount: 130, epoch: 2, bytes: 1 << 24 },
+    ]);
+    expect(d.cuts).toMatchObject({ logging: true, wholeTo: ['D'] });
   });
 });

@@ -41,6 +41,8 @@ export interface DiskView {
 
 export interface Cuts {
   logging: boolean;
+  /** VMs made (FT VMotion) since the logging channel was cut: a channel to one of them is whole. */
+  wholeTo: string[];
   /** "A disk", "B clients", … */
   vms: string[];
 }
@@ -60,7 +62,7 @@ export function emptyDigest(): Digest {
   return {
     consoles: {}, ops: [], completed: 0, duplicates: 0,
     disk: { holder: null, epoch: 0, last: null, writes: [], reissued: [] },
-    cuts: { logging: false, vms: [] },
+    cuts: { logging: false, wholeTo: [], vms: [] },
     moments: [],
   };
 }
@@ -73,7 +75,7 @@ export function foldEvents(d: Digest, events: readonly TraceEvent[]): Digest {
   if (events.length === 0) return d;
   const next: Digest = {
     ...d, consoles: { ...d.consoles }, ops: [...d.ops], disk: { ...d.disk, writes: [...d.disk.writes], reissued: [...d.disk.reissued] },
-    cuts: { logging: d.cuts.logging, vms: [...d.cuts.vms] }, moments: [...d.moments],
+    cuts: { logging: d.cuts.logging, wholeTo: [...d.cuts.wholeTo], vms: [...d.cuts.vms] }, moments: [...d.moments],
   };
   for (const e of events) foldOne(next, e);
   next.ops = keepLast(next.ops, OPS_KEPT);
@@ -135,6 +137,7 @@ function foldOne(d: Digest, e: TraceEvent): void {
       // FT VMotion clears the flag for the new pair's epoch (docs/design.md §4.10).
       d.disk.holder = null;
       d.disk.epoch = e.epoch;
+      if (d.cuts.logging && !d.cuts.wholeTo.includes(e.peer)) d.cuts.wholeTo.push(e.peer); // its channel is new
       moment(d, e.tUs, `${e.vm} sends its snapshot to ${e.peer} (FT VMotion, ${(e.bytes / 1048576).toFixed(1)} MiB)`, 'info');
       return;
     case 'went-live':
@@ -168,7 +171,7 @@ function foldOne(d: Digest, e: TraceEvent): void {
 function foldFault(d: Digest, tUs: number, action: string): void {
   const what = action.replace(/ at \S+$/, '');
   if (what === 'partition logging') d.cuts.logging = true;
-  else if (what === 'heal') d.cuts = { logging: false, vms: [] };
+  else if (what === 'heal') d.cuts = { logging: false, wholeTo: [], vms: [] };
   else {
     const m = /^cut (\S+) (disk|clients)$/.exec(what);
     if (m && !d.cuts.vms.includes(`${m[1]} ${m[2]}`)) d.cuts.vms.push(`${m[1]} ${m[2]}`);

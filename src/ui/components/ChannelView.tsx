@@ -134,7 +134,7 @@ export function ChannelView({ from, to, cut, active }: { from: string; to: strin
   return (
     <section className={`channel ${active ? 'channel-active' : 'channel-idle'} ${cut ? 'channel-cut' : ''}`} aria-label={`logging channel ${from} to ${to}`} data-testid="logging-channel" data-cut={cut ? 'true' : 'false'}>
       <div className="channel-title">logging channel {from} → {to}</div>
-      {active ? <canvas ref={ref} className="channel-canvas" /> : <div className="channel-none">no channel</div>}
+      {active ? <canvas ref={ref} className="channel-canvas" /> : <div className="channel-none">{cut ? "the pair is over" : "no channel"}</div>}
       <div className="channel-legend">
         <span className="legend-log">● log entries →</span>
         <span className="legend-ack">← acks ●</span>
