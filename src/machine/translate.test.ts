@@ -130,23 +130,22 @@ describe('shipped guests, translated and interpreted in lockstep', () => {
     });
   }
 
-  it('mark: same hash, icount and pc every 100 003 instructions to its exit', () => {
-    const elf = guestElf('mark');
-    const iterations = parseElf(elf).symbols.get('mark_iterations');
-    const { on } = lockstep(elf, [], 40_000_000, 100_003, (m) => {
-      if (iterations !== undefined) m.mem.write(iterations, words([8]));
-    });
+  /** A compute guest with its work variable (an ELF symbol) lowered, in lockstep to its exit. */
+  const toExit = (guest: string, symbol: string, value: number): TestHost => {
+    const elf = guestElf(guest);
+    const at = parseElf(elf).symbols.get(symbol);
+    expect(at).toBeDefined();
+    const { on } = lockstep(elf, [], 40_000_000, 100_003, (m) => m.mem.write(at as number, words([value])));
     expect(on.lastResult?.reason).toBe('exit');
-    expect(on.console).toMatch(/^mark: 8 iterations, crc [0-9a-f]{4}\n$/);
+    return on;
+  };
+
+  it('mark: same hash, icount and pc every 100 003 instructions to its exit', () => {
+    expect(toExit('mark', 'mark_iterations', 8).console).toMatch(/^mark: 8 iterations, crc [0-9a-f]{4}\n$/);
   });
 
   it('bench: same hash, icount and pc every 100 003 instructions to its exit', () => {
-    const elf = guestElf('bench');
-    const rounds = parseElf(elf).symbols.get('bench_rounds');
-    const { on } = lockstep(elf, [], 40_000_000, 100_003, (m) => {
-      if (rounds !== undefined) m.mem.write(rounds, words([20]));
-    });
-    expect(on.lastResult?.reason).toBe('exit');
+    const on = toExit('bench', 'bench_rounds', 20);
     expect(on.machine.hart.blockCount).toBeGreaterThan(0);
   });
 });
