@@ -340,6 +340,13 @@ describe('regions: calls and returns inside one translated function', () => {
     expect(m.hart.regs[5]).toBe(1200);
   });
 
+  it('a branch into the upper half of a 32-bit instruction runs the compressed one there', () => {
+    // W: lui x5, … whose upper halfword is c.addi x6, 1 (0x0305). The loop branches back to W + 2.
+    const W = (0x0305 << 16) | (5 << 7) | 0x37;
+    const program = [A.addi(11, 0, 100), W, A.addi(10, 10, 1), A.blt(10, 11, -6), A.jal(0, 0)];
+    compareRuns(program, 5_000, (m) => expect([m.hart.regs[5], m.hart.regs[6], m.hart.regs[10]]).toEqual([0x03050000, 99, 100]));
+  });
+
   it('two machines share the compiled function; rewriting one machine\'s code leaves the other alone', () => {
     const program = [A.addi(5, 5, 1), A.jal(0, -4)];
     const a = rawMachine(program, true, 1);
