@@ -189,6 +189,13 @@ export class BackupHypervisor {
       retired += res.retired;
       const at = this.machine.icount;
       if (res.reason === 'exit' || res.reason === 'fault') {
+        // Stopped exactly where the primary logged its next entry: the primary's guest stopped
+        // there too (it logs the icount it stopped at); apply what is due there. Stopped earlier,
+        // or (next time round) with entries past it, the primary ran on where this guest did not.
+        if (at === target) {
+          this.fx.push({ ev: 'guest-stopped', reason: res.reason, detail: res.fault ?? (res.tohost !== undefined ? `tohost ${res.tohost}` : '') });
+          continue;
+        }
         this.diverge(at, `guest stopped (${res.reason}${res.fault ? `: ${res.fault}` : ''}) before entry at ${target}`);
       } else if (res.reason === 'wfi' && at < target && !this.entryAt(at)) {
         // The primary's guest sleeps at a wfi until an event, logged at that icount, wakes it.

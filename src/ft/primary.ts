@@ -302,7 +302,9 @@ export class PrimaryHypervisor {
     const idle = st.idle && st.lastLogged.icount < ic;
     // A trailing nondet entry can only be consumed by a backup that runs past its icount.
     const trailingRead = st.lastLogged.kind === 'nondet' && st.lastLogged.icount < ic;
-    if (this.rule.needsCover(ic) || quiet || idle || trailingRead) this.log({ icount: ic, kind: 'progress' });
+    // A guest that stopped (exit, fault) ran its last instruction here: the backup replays to here.
+    const stopped = (res.reason === 'exit' || res.reason === 'fault') && st.lastLogged.icount < ic;
+    if (this.rule.needsCover(ic) || quiet || idle || trailingRead || stopped) this.log({ icount: ic, kind: 'progress' });
     this.flush(nowUs);
     this.rule.release(this.flow.ackedSeq, nowUs, this.fx);
   }

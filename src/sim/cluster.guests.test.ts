@@ -103,6 +103,27 @@ describe('hand-assembled guests under FT', () => {
   });
 });
 
+describe('a guest that exits', () => {
+  it('stops on both VMs at the same icount, and the backup does not call it a divergence', () => {
+    const TOHOST = RAM_BASE + 0x900;
+    const program = [...li(5, 20_000), addi(5, 5, -1), bne(5, 0, -4), ...li(6, TOHOST), ...li(7, 1), sw(7, 6, 0), jal(0, 0)];
+    const make = (): Machine => {
+      const m = programMachine(program);
+      m.hart.tohostAddr = TOHOST;
+      return m;
+    };
+    const c = new Cluster({ seed: 5, makeMachine: make, ft: { hashIntervalInstructions: 7_000 } });
+    c.run(100_000);
+    const stopped = c.trace.filter((e) => e.ev === 'guest-stopped');
+    expect(stopped.map((e) => e.vm).sort()).toEqual(['A', 'B']);
+    expect(stopped.every((e) => e.ev === 'guest-stopped' && e.reason === 'exit')).toBe(true);
+    expect(c.trace.filter((e) => e.ev === 'divergence')).toEqual([]);
+    const [a, b] = c.hosts.map((h) => (h.machine as Machine).icount);
+    expect(a).toBe(b);
+    expect(a).toBeGreaterThan(40_000);
+  });
+});
+
 describe('hash checks cannot be fooled', () => {
   const counter = (seed: number): Cluster => {
     const elf = readGuestElf('counter');
