@@ -18,6 +18,29 @@ export interface LabStart extends Omit<RuntimeOptions, 'elf' | 'spawn'> {
 
 let rt: RuntimeClient | null = null;
 
+/** A fresh vm worker for probes (bench-probes.ts). */
+function probeWorker(): Worker {
+  return new Worker(new URL('./vm.worker.ts', import.meta.url), { type: 'module' });
+}
+
+let nextProbeId = 1;
+
+/** Runs one probe in worker `w`; resolves with its figures. */
+function runProbeIn(w: Worker, probe: Probe, transfer: Transferable[] = []): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const id = nextProbeId++;
+    const listener = (ev: MessageEvent): void => {
+      const m = ev.data as { t: string; id: number; result?: Record<string, number>; error?: string };
+      if (m.id !== id) return;
+      w.removeEventListener('message', listener);
+      if (m.t === 'done') resolve(m.result as Record<string, number>);
+      else reject(new Error(m.error));
+    };
+    w.addEventListener('message', listener);
+    w.postMessage({ t: 'probe', id, probe }, transfer);
+  });
+}
+
 async function elfOf(guest: string): Promise<Uint8Array> {
   const r = await fetch(`/guests/${guest}.elf`);
   if (!r.ok) throw new Error(`guest ${guest}: HTTP ${r.status}`);
@@ -95,21 +118,11 @@ const lab = {
    * block translation on or off; `runs` times in the same worker (the first is the cold one).
    */
   async cpu(guest: string, translate: boolean, runs: number, instructions = 2e9): Promise<Record<string, number>[]> {
-    const w = new Worker(new URL('./vm.worker.ts', import.meta.url), { type: 'module' });
+    const w = probeWorker();
     const elf = await elfOf(guest);
     try {
       const out: Record<string, number>[] = [];
-      for (let i = 0; i < runs; i++) {
-        out.push(await new Promise<Record<string, number>>((resolve, reject) => {
-          w.onmessage = (ev: MessageEvent) => {
-            const m = ev.data as { t: string; id: number; result?: Record<string, number>; error?: string };
-            if (m.id !== i + 1) return;
-            if (m.t === 'done') resolve(m.result as Record<string, number>);
-            else reject(new Error(m.error));
-          };
-          w.postMessage({ t: 'probe', id: i + 1, probe: { probe: 'machine', elf, instructions, slice: 10_000_000, translate } });
-        }));
-      }
+      for (let i = 0; i < runs; i++) out.push(await runProbeIn(w, { probe: 'machine', elf, instructions, slice: 10_000_000, translate }));
       return out;
     } finally {
       w.terminate();
@@ -117,42 +130,30 @@ const lab = {
   },
   /** A probe in fresh workers (bench-probes.ts): the machine alone, a bare round trip, entries through a channel. */
   async probe(kind: 'machine' | 'rtt' | 'rtt-idle' | 'entries' | 'snapshot', n: number): Promise<Record<string, number>> {
-    const spawn = (): Worker => new Worker(new URL('./vm.worker.ts', import.meta.url), { type: 'module' });
-    let nextId = 1;
-    const call = (w: Worker, probe: Probe, transfer: Transferable[] = []): Promise<Record<string, number>> => new Promise((resolve, reject) => {
-      const id = nextId++;
-      w.addEventListener('message', (ev: MessageEvent) => {
-        const m = ev.data as { t: string; id: number; result?: Record<string, number>; error?: string };
-        if (m.id !== id) return;
-        if (m.t === 'done') resolve(m.result as Record<string, number>);
-        else reject(new Error(m.error));
-      });
-      w.postMessage({ t: 'probe', id, probe }, transfer);
-    });
-    const a = spawn();
-    const b = spawn();
+    const a = probeWorker();
+    const b = probeWorker();
     try {
-      if (kind === 'machine') return await call(a, { probe: 'machine', elf: await elfOf('bench'), instructions: n, slice: 200_000 });
+      if (kind === 'machine') return await runProbeIn(a, { probe: 'machine', elf: await elfOf('bench'), instructions: n, slice: 200_000 });
       const ch = new MessageChannel();
       if (kind === 'snapshot') {
         const [r] = await Promise.all([
-          call(a, { probe: 'snapshot', role: 'send', elf: await elfOf('bench'), port: ch.port1, instructions: n }, [ch.port1]),
-          call(b, { probe: 'snapshot', role: 'receive', port: ch.port2 }, [ch.port2]),
+          runProbeIn(a, { probe: 'snapshot', role: 'send', elf: await elfOf('bench'), port: ch.port1, instructions: n }, [ch.port1]),
+          runProbeIn(b, { probe: 'snapshot', role: 'receive', port: ch.port2 }, [ch.port2]),
         ]);
         return r;
       }
       if (kind === 'rtt' || kind === 'rtt-idle') {
         const gapMs = kind === 'rtt-idle' ? 2 : 0;
         const [r] = await Promise.all([
-          call(a, { probe: 'rtt', role: 'ping', port: ch.port1, rounds: n, gapMs }, [ch.port1]),
-          call(b, { probe: 'rtt', role: 'echo', port: ch.port2, rounds: n }, [ch.port2]),
+          runProbeIn(a, { probe: 'rtt', role: 'ping', port: ch.port1, rounds: n, gapMs }, [ch.port1]),
+          runProbeIn(b, { probe: 'rtt', role: 'echo', port: ch.port2, rounds: n }, [ch.port2]),
         ]);
         return r;
       }
       const perBatch = 1_000;
       const [s, r] = await Promise.all([
-        call(a, { probe: 'entries', role: 'send', port: ch.port1, batches: n, perBatch }, [ch.port1]),
-        call(b, { probe: 'entries', role: 'receive', port: ch.port2, batches: n, perBatch }, [ch.port2]),
+        runProbeIn(a, { probe: 'entries', role: 'send', port: ch.port1, batches: n, perBatch }, [ch.port1]),
+        runProbeIn(b, { probe: 'entries', role: 'receive', port: ch.port2, batches: n, perBatch }, [ch.port2]),
       ]);
       return { entries: r.entries, entriesPerS: r.entries / ((r.endMs - s.startMs) / 1000) };
     } finally {
