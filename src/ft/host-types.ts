@@ -15,10 +15,14 @@ export type HostState = 'running' | 'idle' | 'blocked' | 'waiting' | 'stopped';
 export interface HostPacing {
   /** Instructions per slice: how much the host runs between looks at arrivals and timers. */
   sliceInstructions: number;
-  /** Host time in µs that a slice retiring `retired` instructions took. */
-  sliceUs(retired: number): number;
+  /** Host time in µs that a slice retiring `retired` instructions, begun at `startUs`, took. */
+  sliceUs(retired: number, startUs: number): number;
   /** The host's nominal speed (instructions per second): a backup reports it until it has measured its own. */
   nominalIps: number;
+  /** The host's speed now, where it is measured (a real clock); the nominal speed otherwise. */
+  ips?(): number;
+  /** The real clock (µs), where the host runs on one: the guest's time reads take it directly. */
+  now?(): number;
   /** The position of any randomness in sliceUs (the simulator's speed jitter), for a snapshot. */
   snapshot?(): unknown;
   restore?(state: never): void;
@@ -114,8 +118,8 @@ export interface HostCore {
   heartbeatDueUs: number;
   peerIcount: number | null;
   awaitingSnapshot: boolean;
-  /** FT VMotion requested: done at the next slice boundary. */
-  vmotion: { peer: string; epoch: number } | null;
+  /** FT VMotion requested: RAM pre-copied so far, the next copy step; the snapshot goes at a slice boundary once all is copied. */
+  vmotion: { peer: string; epoch: number; copiedPages: number; dueUs: number } | null;
   arrivedDuringSlice: boolean;
   replayIps: number;
   stopReason: string | null;

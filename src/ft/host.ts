@@ -16,7 +16,7 @@
  * and with a CPU share s < 1 the next slice starts only after sliceUs / s.
  */
 import type { GuestMachine } from '../machine/types';
-import { PrimaryHypervisor, type RandomSource } from './primary';
+import { PrimaryHypervisor, type PrimaryOptions, type RandomSource } from './primary';
 import { BackupHypervisor } from './backup';
 import type { FtEffect, Role } from './effects';
 import { resolveFtSettings, type FtSettings } from './settings';
@@ -27,12 +27,16 @@ import {
 } from './channels';
 import { LogFormatError } from './log';
 import { Failover } from './failover';
+import { RealClockPacing } from './pacing';
 
 export type { HostPacing, HostResult, HostState, HostView, VmHostConfig, VmHostSnapshot } from './host-types';
 export { outbound } from './outbound';
 
 /** Weight of the newest slice in the backup's replay-speed estimate. */
 const REPLAY_IPS_WEIGHT = 0.2;
+/** FT VMotion's pre-copy: pages copied per step (1 MiB), and the host time between steps. */
+const PRECOPY_PAGES = 256;
+const PRECOPY_EVERY_US = 200;
 
 export class VmHost {
   readonly settings: FtSettings;
@@ -40,7 +44,7 @@ export class VmHost {
   private core: HostCore;
   private primary: PrimaryHypervisor | null = null;
   private backup: BackupHypervisor | null = null;
-  private readonly pacing: HostPacing;
+  private pacing: HostPacing;
   private readonly rng: RandomSource;
   private readonly failover: Failover;
 
@@ -57,8 +61,32 @@ export class VmHost {
       arrivedDuringSlice: false, replayIps: 0, stopReason: null, pause: 'no',
     };
     this.failover = new Failover(this.settings, cfg.peer, cfg.epoch ?? 0, startUs);
-    if (cfg.role === 'primary') this.primary = new PrimaryHypervisor(cfg.machine, cfg.rng, this.settings, { alone: cfg.peer === null });
+    if (cfg.role === 'primary') this.primary = this.makePrimary({ alone: cfg.peer === null });
     else if (!this.core.awaitingSnapshot) this.startBackup();
+  }
+
+  private makePrimary(opts: PrimaryOptions): PrimaryHypervisor {
+    const p = new PrimaryHypervisor(this.machine, this.rng, this.settings, opts);
+    this.clockPrimary(p);
+    return p;
+  }
+
+  /** A primary on a real clock reads the guest's time from it, and sizes slices by its measured speed. */
+  private clockPrimary(p: PrimaryHypervisor): void {
+    const pacing = this.pacing;
+    if (pacing.now && pacing.ips) p.useRealClock({ now: () => (pacing.now as () => number)(), ips: () => (pacing.ips as () => number)() });
+  }
+
+  /**
+   * Free run: from now on the host runs on `clock` (µs), as a real host does — a slice lasts as long
+   * as it really ran, slices are sized from the measured speed to last what the model's did, and a
+   * primary's guest reads its time from the clock. Not reproducible; the simulator never calls it.
+   */
+  useRealClock(clock: () => number): void {
+    if (this.pacing instanceof RealClockPacing) return;
+    const model = this.pacing;
+    this.pacing = new RealClockPacing(clock, (model.sliceInstructions * 1e6) / model.nominalIps, model.nominalIps);
+    if (this.primary) this.clockPrimary(this.primary);
   }
 
   private startBackup(): void {
@@ -178,7 +206,7 @@ export class VmHost {
     }
     this.failoverStep(nowUs, fx);
     if (this.role === 'halted') return { effects: fx, wakeUs: null };
-    if (!c.slice && c.vmotion) fx.push(...this.sendSnapshot(c.vmotion.peer, c.vmotion.epoch, nowUs));
+    if (!c.slice && c.vmotion && this.precopied(nowUs)) fx.push(...this.sendSnapshot(c.vmotion.peer, c.vmotion.epoch, nowUs));
     if (nowUs >= c.heartbeatDueUs && this.paired) {
       fx.push({ ev: 'heartbeat-sent', hb: { type: 'heartbeat', icount: this.machine.icount, sentUs: nowUs } });
       c.heartbeatDueUs = nowUs + this.settings.heartbeatIntervalUs;
@@ -236,7 +264,7 @@ export class VmHost {
     c.arrivedDuringSlice = false;
     const res = b.step(this.pacing.sliceInstructions, nowUs);
     const next: HostState = b.divergence ? 'stopped' : res.waiting ? 'waiting' : 'running';
-    if (res.retired > 0) this.measureReplay(b, res.retired);
+    if (res.retired > 0) this.measureReplay(b, res.retired, nowUs);
     return this.endSlice(res.retired, 1, res.effects, next, nowUs);
   }
 
@@ -248,7 +276,7 @@ export class VmHost {
       c.nextSliceUs = nowUs;
       return effects;
     }
-    const endUs = nowUs + this.pacing.sliceUs(retired) / share;
+    const endUs = nowUs + this.pacing.sliceUs(retired, nowUs) / share;
     c.nextSliceUs = endUs;
     if (endUs <= nowUs) return effects;
     c.slice = { endUs, effects };
@@ -256,8 +284,15 @@ export class VmHost {
     return [];
   }
 
-  private measureReplay(b: BackupHypervisor, retired: number): void {
-    const us = this.pacing.sliceUs(retired);
+  private measureReplay(b: BackupHypervisor, retired: number, startUs: number): void {
+    const ips0 = this.pacing.ips?.();
+    if (ips0 !== undefined) {
+      // A real clock measures the speed itself (over the slices that end with endSlice).
+      this.core.replayIps = ips0;
+      b.setReplayIps(ips0);
+      return;
+    }
+    const us = this.pacing.sliceUs(retired, startUs);
     if (!(us > 0)) return;
     const ips = (retired * 1e6) / us;
     const c = this.core;
@@ -284,7 +319,8 @@ export class VmHost {
         : c.state === 'running' ? c.nextSliceUs
           : c.state === 'idle' && this.primary ? this.primary.nextDeadlineUs() : null;
     const beat = this.paired || c.role === 'live' ? c.heartbeatDueUs : null;
-    return earliest(earliest(earliest(beat, due), run), fo);
+    const copy = c.vmotion && !c.slice ? c.vmotion.dueUs : null;
+    return earliest(earliest(earliest(earliest(beat, due), run), fo), copy);
   }
 
   // ── failure, go-live, FT VMotion ─────────────────────────────────────────────────────────────
@@ -356,7 +392,7 @@ export class VmHost {
   private backupGoesLive(b: BackupHypervisor, nowUs: number, fx: FtEffect[]): void {
     const handedOver = b.handOver();
     this.backup = null;
-    const p = new PrimaryHypervisor(this.machine, this.rng, this.settings, { alone: true, handedOver });
+    const p = this.makePrimary({ alone: true, handedOver });
     this.primary = p;
     const again = p.reissue(this.machine.pendingDiskRequests());
     this.becomeLive(nowUs, again.length, fx);
@@ -395,14 +431,31 @@ export class VmHost {
    */
   startVMotion(peer: string, epoch: number, nowUs: number): HostResult {
     if (this.core.role !== 'live' || !this.primary) throw new Error(`VM ${this.name} is ${this.core.role}: only a VM serving alone starts a new backup`);
-    this.core.vmotion = { peer, epoch };
+    this.core.vmotion = { peer, epoch, copiedPages: 0, dueUs: nowUs };
     return this.step(nowUs);
+  }
+
+  /**
+   * One step of FT VMotion's pre-copy (paper §3.1, after VMotion's): the next PRECOPY_PAGES of RAM
+   * are copied while the guest runs on, one chunk every PRECOPY_EVERY_US; true once all are, when
+   * the snapshot goes out with only the pages written since copied left to copy in the pause.
+   * The progress is the host's own state, so a run restored mid-copy goes on as the original did.
+   */
+  private precopied(nowUs: number): boolean {
+    const v = this.core.vmotion as NonNullable<HostCore['vmotion']>;
+    const pages = this.machine.ramPages ?? 0;
+    if (!this.machine.precopySnapshot || v.copiedPages >= pages) return true;
+    if (nowUs < v.dueUs) return false;
+    this.machine.precopySnapshot(v.copiedPages, PRECOPY_PAGES);
+    v.copiedPages = Math.min(pages, v.copiedPages + PRECOPY_PAGES);
+    v.dueUs = nowUs + PRECOPY_EVERY_US;
+    return false;
   }
 
   private sendSnapshot(peer: string, epoch: number, nowUs: number): FtEffect[] {
     const p = this.primary as PrimaryHypervisor;
     this.core.vmotion = null;
-    const snapshot = this.machine.snapshot();
+    const snapshot = this.machine.snapshot({ precopied: true });
     p.pairAnew();
     this.core.role = 'primary';
     this.core.heartbeatDueUs = nowUs;
@@ -499,7 +552,7 @@ export class VmHost {
     this.primary = null;
     this.backup = null;
     if (s.hyper?.role === 'primary') {
-      this.primary = new PrimaryHypervisor(this.machine, this.rng, this.settings);
+      this.primary = this.makePrimary({});
       this.primary.restore(s.hyper.state);
     } else if (s.hyper?.role === 'backup') {
       this.backup = new BackupHypervisor(this.machine, this.settings, this.rng);

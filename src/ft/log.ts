@@ -57,9 +57,12 @@ const KIND_CODES: Record<EntryKind, number> = {
   hash: 6,
   control: 7,
 };
-const KIND_BY_CODE = new Map<number, EntryKind>(Object.entries(KIND_CODES).map(([k, c]) => [c, k as EntryKind]));
+/** Kinds by code, as an array: the decoder looks one up per entry. */
+const KIND_BY_CODE: (EntryKind | undefined)[] = [];
+for (const [k, c] of Object.entries(KIND_CODES)) KIND_BY_CODE[c] = k as EntryKind;
 const NONDET_CODES: Record<NondetKind, number> = { 'time-lo': 1, 'time-hi': 2, rng: 3 };
-const NONDET_BY_CODE = new Map<number, NondetKind>(Object.entries(NONDET_CODES).map(([k, c]) => [c, k as NondetKind]));
+const NONDET_BY_CODE: (NondetKind | undefined)[] = [];
+for (const [k, c] of Object.entries(NONDET_CODES)) NONDET_BY_CODE[c] = k as NondetKind;
 
 const TWO32 = 0x1_0000_0000;
 
@@ -222,28 +225,26 @@ function decodeEntry(words: Int32Array, w: number, payload: Uint8Array, i: numbe
   if (seq < 0) fail(`entry ${i}: negative seq ${seq}`);
   if (hi < 0 || hi >= 1 << 21) fail(`entry ${i}: icount high word ${hi} out of range`);
   const icount = hi * TWO32 + lo;
-  const kind = KIND_BY_CODE.get(words[w + 3]);
-  if (!kind) fail(`entry ${i}: unknown kind code ${words[w + 3]}`);
+  const code = words[w + 3];
+  const kind = code >= 0 && code < KIND_BY_CODE.length ? KIND_BY_CODE[code] : undefined;
+  if (!kind) fail(`entry ${i}: unknown kind code ${code}`);
   const a0 = words[w + 4];
   const a1 = words[w + 5];
-  const needEmpty = (): void => {
-    if (payload.length !== 0) fail(`entry ${i}: ${kind} carries ${payload.length} payload bytes`);
-  };
   switch (kind) {
     case 'timer':
     case 'progress':
-      needEmpty();
+      needEmpty(payload, kind, i);
       return { seq, icount, kind };
     case 'net-rx':
       return { seq, icount, kind, bytes: payload };
     case 'disk-done':
       if (a1 === DISK_DONE_DATA) return { seq, icount, kind, id: a0, data: payload };
       if (a1 !== DISK_DONE_PLAIN && a1 !== DISK_DONE_FAILED) fail(`entry ${i}: disk-done flag ${a1}`);
-      needEmpty();
+      needEmpty(payload, kind, i);
       return a1 === DISK_DONE_FAILED ? { seq, icount, kind, id: a0, failed: true } : { seq, icount, kind, id: a0 };
     case 'nondet': {
-      needEmpty();
-      const source = NONDET_BY_CODE.get(a0);
+      needEmpty(payload, kind, i);
+      const source = a0 >= 0 && a0 < NONDET_BY_CODE.length ? NONDET_BY_CODE[a0] : undefined;
       if (!source) fail(`entry ${i}: unknown nondet source code ${a0}`);
       return { seq, icount, kind, source, value: a1 >>> 0 };
     }
@@ -261,6 +262,10 @@ function decodeEntry(words: Int32Array, w: number, payload: Uint8Array, i: numbe
     default:
       return assertNever(kind);
   }
+}
+
+function needEmpty(payload: Uint8Array, kind: EntryKind, i: number): void {
+  if (payload.length !== 0) fail(`entry ${i}: ${kind} carries ${payload.length} payload bytes`);
 }
 
 /** One line per entry, for traces and error messages. */

@@ -82,6 +82,8 @@ export class PrimaryHypervisor {
   private fx: FtEffect[] = [];
   private pending: LogEntry[] = [];
   private sliceStartUs = 0;
+  /** The host's real clock and measured speed, in free run (useRealClock). */
+  private real: { now(): number; ips(): number } | null = null;
   private sliceStartIcount = 0;
 
   constructor(
@@ -339,13 +341,21 @@ export class PrimaryHypervisor {
 
   /** Host time at `icount` inside this slice: slice start plus instructions at the current speed. */
   private clockAt(icount: number): number {
-    const tUs = this.sliceStartUs + Math.floor(((icount - this.sliceStartIcount) * 1e6) / this.effectiveIps());
+    const tUs = this.real ? Math.floor(this.real.now()) : this.sliceStartUs + Math.floor(((icount - this.sliceStartIcount) * 1e6) / this.effectiveIps());
     this.st.lastTimeUs = Math.max(this.st.lastTimeUs, tUs);
     return this.st.lastTimeUs;
   }
 
   private effectiveIps(): number {
-    return this.settings.speedIps * this.throttle.cpuShare;
+    return (this.real ? this.real.ips() : this.settings.speedIps) * this.throttle.cpuShare;
+  }
+
+  /**
+   * The host runs on a real clock (free run): the guest's time reads take the clock itself, and a
+   * slice's budget up to the timer deadline is reckoned at the host's measured speed.
+   */
+  useRealClock(real: { now(): number; ips(): number }): void {
+    this.real = real;
   }
 
   private holdOutput(out: MachineOutput): void {

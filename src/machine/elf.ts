@@ -133,3 +133,27 @@ function readName(strtab: Uint8Array, at: number): string {
   while (end < strtab.length && strtab[end] !== 0) end++;
   return new TextDecoder().decode(strtab.subarray(at, end));
 }
+
+/**
+ * A copy of the ELF file with the 32-bit word at symbol `name` set to `value` in its loaded data:
+ * a guest's parameter (bench_rounds, mark_iterations) chosen before it boots.
+ */
+export function withElfWord(bytes: Uint8Array, name: string, value: number): Uint8Array {
+  const image = parseElf(bytes);
+  const addr = image.symbols.get(name);
+  if (addr === undefined) throw new ElfError(`no symbol ${name} in the ELF file`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const phoff = view.getUint32(28, true);
+  const phentsize = view.getUint16(42, true);
+  for (let i = 0; i < view.getUint16(44, true); i++) {
+    const at = phoff + i * phentsize;
+    if (view.getUint32(at, true) !== PT_LOAD) continue;
+    const vaddr = view.getUint32(at + 8, true);
+    const filesz = view.getUint32(at + 16, true);
+    if (addr < vaddr || addr + 4 > vaddr + filesz) continue;
+    const out = bytes.slice();
+    new DataView(out.buffer).setUint32(view.getUint32(at + 4, true) + addr - vaddr, value >>> 0, true);
+    return out;
+  }
+  throw new ElfError(`symbol ${name} at 0x${addr.toString(16)} is not in a segment's file data`);
+}

@@ -33,8 +33,12 @@ describe('StateHasher', () => {
     const mem = new Memory(RAM_BASE, 64 * PAGE_BYTES);
     const cached = new StateHasher(mem);
     const cpu = new Int32Array([1, 2, 3]);
+    mem.write(RAM_BASE + 9 * PAGE_BYTES, new Uint8Array([7]));
     const first = cached.hash(cpu, {});
-    expect(cached.lastPagesRehashed).toBe(64);
+    expect(cached.lastPagesRehashed).toBe(1); // a new RAM is zeros: only the written page is read
+    mem.dirty.fill(1);
+    expect(new StateHasher(mem).hash(cpu, {})).toBe(first); // what reading every page gives
+    expect(cached.hash(cpu, {})).toBe(first);
     expect(cached.hash(cpu, {})).toBe(first);
     expect(cached.lastPagesRehashed).toBe(0);
     mem.write(RAM_BASE + 5 * PAGE_BYTES + 8, new Uint8Array([0xff]));

@@ -4,7 +4,8 @@
  * The FT backup compares it with the primary's at `hash` log entries (docs/design.md §4), so it must be
  * cheap enough to take every few million instructions. RAM dominates the state, so each 4 KiB page's
  * hash is cached and recomputed only when Memory.dirty says the page was written since the last
- * look (the hart marks pages on stores, DMA marks them through Memory.write). Pages combine in
+ * look (the hart marks pages on stores, DMA marks them through Memory.write); a new Memory is all
+ * zeros with no page dirty, and the cache starts with the hash of a page of zeros. Pages combine in
  * order, then the cpu words and the device state follow. The cache trusts dirty tracking; a write
  * that bypasses it (straight into Memory's views) is invisible until a `full` hash rereads every
  * page, which is what a check that must not be fooled asks for.
@@ -65,10 +66,14 @@ export class WordHasher {
   }
 }
 
-/** Hashes one page of RAM (by word index into Memory.i32) into out[2*page], out[2*page+1]. */
+/**
+ * Hashes one page of RAM (by word index into Memory.i32) into out[2*page], out[2*page+1]. The
+ * page's hash is of its contents alone; the fold over all pages, in order, places it. So every
+ * page of zeros has one hash, known before any page is read (ZERO_PAGE).
+ */
 function hashPage(i32: Int32Array, page: number, out: Uint32Array): void {
-  let lo = SEED_LO ^ page;
-  let hi = SEED_HI + page;
+  let lo = SEED_LO;
+  let hi = SEED_HI;
   const end = (page + 1) * PAGE_WORDS;
   for (let i = page * PAGE_WORDS; i < end; i++) {
     const w = i32[i];
@@ -80,6 +85,13 @@ function hashPage(i32: Int32Array, page: number, out: Uint32Array): void {
   out[2 * page] = fmix32(lo);
   out[2 * page + 1] = fmix32(hi);
 }
+
+/** The two lanes of a page of zeros. */
+const ZERO_PAGE = ((): Uint32Array => {
+  const out = new Uint32Array(2);
+  hashPage(new Int32Array(PAGE_WORDS), 0, out);
+  return out;
+})();
 
 /** Feeds plain device state into the hasher in a fixed order (objects by their key order). */
 export function hashValue(h: WordHasher, v: unknown): void {
@@ -112,8 +124,33 @@ export class StateHasher {
   /** Pages rehashed by the last call, for measurements. */
   lastPagesRehashed = 0;
 
+  /**
+   * The cache starts as a RAM of zeros, which a new Memory is: only pages written since (marked
+   * dirty) are read, so a machine's first hash costs its loaded pages, not its RAM size.
+   */
   constructor(private readonly mem: Memory) {
     this.pageHashes = new Uint32Array(2 * (mem.size >>> PAGE_SHIFT));
+    for (let p = 0; p < this.pageHashes.length; p += 2) {
+      this.pageHashes[p] = ZERO_PAGE[0];
+      this.pageHashes[p + 1] = ZERO_PAGE[1];
+    }
+  }
+
+  /** A copy of the cache and of the dirty map it goes with (a snapshot carries them). */
+  cache(): { pages: Uint32Array; dirty: Uint8Array } {
+    return { pages: this.pageHashes.slice(), dirty: this.mem.dirty.slice() };
+  }
+
+  /**
+   * Takes a cache and dirty map from a snapshot of this very RAM (Memory.replace just wrote it).
+   * One of the wrong size is refused and the whole RAM stays dirty, to be reread.
+   */
+  adopt(c: { pages: Uint32Array; dirty: Uint8Array }): boolean {
+    if (!(c.pages instanceof Uint32Array) || !(c.dirty instanceof Uint8Array)) return false;
+    if (c.pages.length !== this.pageHashes.length || c.dirty.length !== this.mem.dirty.length) return false;
+    this.pageHashes.set(c.pages);
+    this.mem.dirty.set(c.dirty);
+    return true;
   }
 
   /** With `full`, every page is reread (and its cached hash refreshed), dirty or not. */
@@ -126,11 +163,12 @@ export class StateHasher {
   }
 
   private ramPageHashes(full: boolean): Uint32Array {
-    const { dirty, i32 } = this.mem;
+    const { dirty, i32, writtenSinceCopy } = this.mem;
     let rehashed = 0;
     for (let p = 0; p < dirty.length; p++) {
       if (dirty[p] === 0 && !full) continue;
       hashPage(i32, p, this.pageHashes);
+      if (writtenSinceCopy !== null && dirty[p] !== 0) writtenSinceCopy[p] = 1;
       dirty[p] = 0;
       rehashed++;
     }

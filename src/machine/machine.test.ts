@@ -76,6 +76,65 @@ describe('Machine', () => {
     expect(m.stateHash()).toBe(before);
   });
 
+  it('first hashes only the pages its ELF loaded, and a restore carries the page-hash cache', () => {
+    const a = Machine.fromElf(guestElf('bench'));
+    const first = a.stateHash();
+    const ramPages = a.mem.size / 4096;
+    expect(a.pagesRehashedLast).toBeGreaterThan(0);
+    expect(a.pagesRehashedLast).toBeLessThan(ramPages / 100); // the loaded image, not 16 MiB of zeros
+    expect(a.stateHash({ full: true })).toBe(first); // reading every page agrees
+    a.setNondetSource({ read: () => 0 });
+    a.run(2_000_000);
+    a.stateHash();
+    a.run(10_000); // a few pages dirty since the last hash
+    const snap = a.snapshot();
+    const b = Machine.fromElf(guestElf('bench'));
+    b.restore(snap);
+    expect(b.stateHash()).toBe(a.stateHash());
+    expect(b.pagesRehashedLast).toBeLessThan(ramPages / 100);
+    expect(b.stateHash({ full: true })).toBe(a.stateHash({ full: true }));
+    // A cache of the wrong size is not taken: the restore rereads everything, and still agrees.
+    const c = Machine.fromElf(guestElf('bench'));
+    c.restore({ ...snap, hashCache: { pages: new Uint32Array(8), dirty: new Uint8Array(4) } });
+    expect(c.stateHash()).toBe(a.stateHash());
+    expect(c.pagesRehashedLast).toBe(ramPages);
+  });
+
+  it('a pre-copied snapshot has the RAM of a plain one, whatever ran and was hashed during the copy', () => {
+    const a = Machine.fromElf(guestElf('bench'));
+    a.setNondetSource({ read: () => 0 });
+    a.run(500_000);
+    const pages = a.ramPages;
+    const step = Math.ceil(pages / 8);
+    for (let first = 0; first < pages; first += step) {
+      a.precopySnapshot(first, step);
+      a.run(300_000); // stores into pages already copied and not yet
+      // A DMA-style write into a page just copied, then a hash that clears its dirty mark: the copy
+      // must still know the page changed.
+      a.mem.write(RAM_BASE + (first + 1) * 4096 + 8, new Uint8Array([first & 0xff, 7]));
+      a.stateHash();
+    }
+    const plain = new Uint8Array(a.snapshot().ram);
+    const moved = a.snapshot({ precopied: true });
+    expect(Buffer.from(new Uint8Array(moved.ram)).equals(Buffer.from(plain))).toBe(true);
+    // The copy is handed over with the snapshot: the next one is a plain copy again.
+    expect(a.snapshot({ precopied: true }).ram).not.toBe(moved.ram);
+  });
+
+  it('a copy begun before a restore counts the pages it never saw as written', () => {
+    const a = Machine.fromElf(guestElf('bench'));
+    a.setNondetSource({ read: () => 0 });
+    a.run(200_000);
+    const snap = a.snapshot();
+    const b = Machine.fromElf(guestElf('bench'));
+    b.precopySnapshot(0, 64);
+    b.restore(snap); // drops the copy
+    b.precopySnapshot(128, 64); // resumes mid-way, as a host restored mid-copy does
+    b.setNondetSource({ read: () => 0 });
+    b.run(100_000);
+    expect(Buffer.from(new Uint8Array(b.snapshot({ precopied: true }).ram)).equals(Buffer.from(new Uint8Array(b.snapshot().ram)))).toBe(true);
+  });
+
   it('changes its state hash when RAM, a register or a device register changes', () => {
     const a = Machine.fromElf(guestElf('counter'));
     const h0 = a.stateHash();

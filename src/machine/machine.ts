@@ -6,7 +6,7 @@
  */
 import { Hart } from './hart';
 import { parseElf, type ElfImage } from './elf';
-import { Memory } from './memory';
+import { Memory, PAGE_BYTES, PAGE_SHIFT } from './memory';
 import { RAM_BASE, RAM_SIZE_DEFAULT } from './memmap';
 import type { Mmio, MmioDevice } from './bus';
 import type {
@@ -83,6 +83,8 @@ export class Machine implements GuestMachine {
   readonly rng: Rng;
   private readonly devices: readonly MmioDevice[];
   private readonly hasher: StateHasher;
+  /** RAM copied ahead for the next snapshot (precopySnapshot), up to page `next`. */
+  private copy: { ram: Uint8Array<ArrayBuffer>; next: number } | null = null;
   private nondet: NondetSource = NONDET_UNSET;
   private sink: OutputSink = SINK_DROP;
 
@@ -135,6 +137,11 @@ export class Machine implements GuestMachine {
   }
 
   /** Block translation on or off (see translate.ts); the machine's state is the same either way. */
+  /** RAM pages (4 KiB). */
+  get ramPages(): number {
+    return this.mem.size >>> PAGE_SHIFT;
+  }
+
   get translate(): boolean {
     return this.hart.translate;
   }
@@ -215,13 +222,63 @@ export class Machine implements GuestMachine {
     return this.hasher.lastPagesRehashed;
   }
 
-  snapshot(): MachineSnapshot {
+  /**
+   * FT VMotion's pre-copy (docs/design.md §3.6): copies RAM pages [first, first + count) into the
+   * next snapshot's RAM buffer while the guest runs on, so the pause of `snapshot({ precopied: true })`
+   * is only the pages written since they were copied. Pages before `first` that this copy never saw
+   * (a copy that began before a restore) count as written.
+   */
+  precopySnapshot(first: number, count: number): void {
+    const pages = this.mem.size >>> PAGE_SHIFT;
+    if (!this.copy) {
+      this.copy = { ram: new Uint8Array(this.mem.size), next: 0 };
+      this.mem.writtenSinceCopy = new Uint8Array(pages);
+    }
+    const c = this.copy;
+    const written = this.mem.writtenSinceCopy as Uint8Array;
+    const from = Math.max(0, Math.min(pages, first));
+    const to = Math.max(from, Math.min(pages, first + count));
+    if (from > c.next) written.fill(1, c.next, from);
+    c.ram.set(this.mem.u8.subarray(from * PAGE_BYTES, to * PAGE_BYTES), from * PAGE_BYTES);
+    c.next = Math.max(c.next, to);
+  }
+
+  /** The copy of precopySnapshot is dropped (a restore replaced RAM; the snapshot was taken). */
+  private endCopy(): void {
+    this.copy = null;
+    this.mem.writtenSinceCopy = null;
+  }
+
+  /** RAM for a snapshot: the pre-copied buffer brought up to date (and handed over), or a plain copy. */
+  private ramForSnapshot(precopied: boolean): ArrayBuffer {
+    const c = this.copy;
+    if (!precopied || !c) return this.mem.buffer.slice(0);
+    const written = this.mem.writtenSinceCopy as Uint8Array;
+    const dirty = this.mem.dirty;
+    const u8 = this.mem.u8;
+    const copiedBytes = c.next * PAGE_BYTES;
+    for (let p = 0; p < c.next; p++) {
+      if (written[p] === 0 && dirty[p] === 0) continue;
+      c.ram.set(u8.subarray(p * PAGE_BYTES, (p + 1) * PAGE_BYTES), p * PAGE_BYTES);
+    }
+    if (copiedBytes < this.mem.size) c.ram.set(u8.subarray(copiedBytes), copiedBytes);
+    this.endCopy();
+    return c.ram.buffer;
+  }
+
+  /**
+   * The whole machine state. `precopied`: RAM comes from precopySnapshot's buffer, brought up to
+   * date, which the snapshot then owns (FT VMotion); otherwise, and when nothing was pre-copied,
+   * RAM is copied now.
+   */
+  snapshot(opts: { precopied?: boolean } = {}): MachineSnapshot {
     return {
       icount: this.hart.icount,
-      ram: this.mem.buffer.slice(0),
+      ram: this.ramForSnapshot(opts.precopied === true),
       cpu: this.hart.snapshot(),
       devices: this.deviceStates(),
       config: { ramSize: this.mem.size, tohostAddr: this.hart.tohostAddr === -1 ? null : this.hart.tohostAddr },
+      hashCache: this.hasher.cache(),
     };
   }
 
@@ -248,7 +305,9 @@ export class Machine implements GuestMachine {
     }
     if (probe.icount !== snap.icount) throw new SnapshotError(`snapshot icount ${snap.icount} disagrees with its cpu state (${probe.icount})`);
     this.hart.restore(snap.cpu);
+    this.endCopy();
     this.mem.replace(snap.ram);
+    if (snap.hashCache) this.hasher.adopt(snap.hashCache);
     for (const d of this.devices) d.restore(deviceState(states, d.name)); // parsed above: cannot throw
   }
 

@@ -25,6 +25,12 @@ export class Memory {
   i32: Int32Array;
   /** 1 per page written since the hash last looked at it. */
   readonly dirty: Uint8Array;
+  /**
+   * While a snapshot's RAM is copied ahead (Machine.precopySnapshot), 1 per page written since the
+   * copy began whose dirty mark the state hash has since cleared: with `dirty`, what must be copied
+   * again. Null otherwise.
+   */
+  writtenSinceCopy: Uint8Array | null = null;
   /** Called after a write from outside the hart (DMA, loader, restore) with the byte range. */
   onExternalWrite: ((offset: number, length: number) => void) | null = null;
 
@@ -36,7 +42,8 @@ export class Memory {
     this.u8 = new Uint8Array(this.buffer);
     this.u16 = new Uint16Array(this.buffer);
     this.i32 = new Int32Array(this.buffer);
-    this.dirty = new Uint8Array(size >>> PAGE_SHIFT).fill(1);
+    // All zeros, as a new StateHasher's cache assumes: no page is dirty until written.
+    this.dirty = new Uint8Array(size >>> PAGE_SHIFT);
   }
 
   /** True when [addr, addr+length) lies inside RAM. */

@@ -61,6 +61,12 @@ export interface MachineSnapshot {
   cpu: ArrayBuffer; // registers, pc, CSRs
   devices: Record<string, unknown>; // each device's plain-data state
   config: { ramSize: number; tohostAddr: number | null };
+  /**
+   * The state hash's per-page cache as it stood (two lanes per page) and the pages written since it
+   * was last brought up to date: a restore takes them, so its first hash rereads only those pages.
+   * Without it a restore rereads all of RAM at the next hash.
+   */
+  hashCache?: { pages: Uint32Array; dirty: Uint8Array };
 }
 
 /** What the FT layer needs from a guest machine. Implemented by src/machine/machine.ts `Machine`. */
@@ -120,6 +126,17 @@ export interface GuestMachine {
    * write that bypassed dirty tracking cannot hide from it (and refreshes the cache).
    */
   stateHash(opts?: { full?: boolean }): string;
-  snapshot(): MachineSnapshot;
+  /**
+   * `precopied`: RAM from what precopySnapshot copied ahead, brought up to date (FT VMotion's
+   * short pause); otherwise RAM is copied now.
+   */
+  snapshot(opts?: { precopied?: boolean }): MachineSnapshot;
+  /**
+   * FT VMotion's pre-copy (optional): copy RAM pages [first, first + count) for the next
+   * `snapshot({ precopied: true })` while the guest runs on.
+   */
+  precopySnapshot?(first: number, count: number): void;
+  /** RAM pages (4 KiB): what precopySnapshot walks through. */
+  readonly ramPages?: number;
   restore(snap: MachineSnapshot): void;
 }

@@ -6,6 +6,7 @@
 import { RuntimeClient } from './client';
 import type { RuntimeOptions } from './runtime';
 import { parseScript } from '../sim/script';
+import { withElfWord } from '../machine/elf';
 import { checkLinearizable } from '../sim/linearizability';
 import type { GuestName } from '../sim/guests';
 import type { Probe } from './bench-probes';
@@ -14,6 +15,8 @@ export interface LabStart extends Omit<RuntimeOptions, 'elf' | 'spawn'> {
   guest: GuestName;
   /** A VM whose worker throws at its first window (the failure path of a worker that crashes). */
   faultyWorker?: string;
+  /** 32-bit guest parameters set in the ELF before boot, by symbol (e.g. `{ bench_rounds: 3000 }`). */
+  set?: Record<string, number>;
 }
 
 let rt: RuntimeClient | null = null;
@@ -61,7 +64,10 @@ const lab = {
   async start(o: LabStart): Promise<void> {
     rt?.dispose();
     rt = new RuntimeClient();
-    await rt.start({ ...o, elf: await elfOf(o.guest) });
+    let elf = await elfOf(o.guest);
+    for (const [name, value] of Object.entries(o.set ?? {})) elf = withElfWord(elf, name, value);
+    const { set: _set, ...options } = o;
+    await rt.start({ ...options, elf });
     status(`${o.guest}, seed ${o.seed}: running`);
   },
   /** Starts from given ELF bytes (a user's file): refused with a clear error when they are not a guest. */

@@ -40,7 +40,7 @@ export function serveNode(scope: WorkerScope): void {
 
   const send = (p: Packet): void => {
     const port = ports.get(p.wire);
-    if (port) port.postMessage(p);
+    if (port) port.postMessage(p, transferable(p));
   };
 
   const received = (expect: Record<number, number>): boolean => {
@@ -84,7 +84,7 @@ export function serveNode(scope: WorkerScope): void {
   kick.port1.onmessage = freeTick;
 
   const tryWindow = (): void => {
-    if (free) return freeKick();
+    if (free) return freeTick(); // a packet: the node takes it now, not after a message to itself
     if (cutWaiting && node && received(cutWaiting.expect)) {
       const c = cutWaiting;
       cutWaiting = null;
@@ -151,6 +151,7 @@ export function serveNode(scope: WorkerScope): void {
         return;
       case 'free-run':
         free = { originMs: m.originMs, trace: [], lastReportMs: 0, timer: null, kicked: false };
+        if (node instanceof HostNode) node.host.useRealClock(() => wallUs(m.originMs));
         return freeKick();
       case 'snapshot':
         return reply({ t: 'done', id: m.id, result: need(node).snapshot() });
@@ -180,6 +181,16 @@ export function serveNode(scope: WorkerScope): void {
       fail('id' in m ? m.id : null, err);
     }
   };
+}
+
+/**
+ * What a packet can hand over instead of copying: a snapshot's RAM and CPU state (FT VMotion's
+ * 16 MiB), made for this one message. Log batches are not: the primary keeps them to resend.
+ */
+function transferable(p: Packet): Transferable[] {
+  const m = p.msg as { type?: unknown; machine?: { ram?: unknown; cpu?: unknown } } | null;
+  if (p.channel !== 'log' || m === null || typeof m !== 'object' || m.type !== 'snapshot') return [];
+  return [m.machine?.ram, m.machine?.cpu].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
 }
 
 function clusterConfig(cfg: PortableConfig, elf: Uint8Array): ClusterConfig {
