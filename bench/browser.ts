@@ -40,21 +40,24 @@ async function main(): Promise<void> {
     // Steady state, as FT's cost is meant: each worker runs the guest once to warm up (V8's
     // optimizing compiler, the translated regions) and is measured on the next run.
     const warm = (runs: Record<string, number>[]): Record<string, number> => runs[runs.length - 1];
-    const off = warm(await page.evaluate(() => window.ftLab.cpu('bench', true, 2, 200_000_000)));
-    put('mips-ft-off', off.mips, 'bench guest, the machine alone in a vm worker, 200 M instructions after a warm-up run in the same worker');
+    // The long bench guest of mips-ft-on below: 2 G instructions to warm up, then 2 G measured.
+    const LONG = { bench_rounds: 15_000 };
+    const off = warm(await page.evaluate((set) => window.ftLab.cpu('bench', true, 2, 2_000_000_000, set), LONG));
+    put('mips-ft-off', off.mips, 'bench guest (20× its rounds), the machine alone in a vm worker, 2 G instructions after a warm-up run of 2 G in the same worker');
     // The control: two machines alone in two workers at once — what two busy workers get from this
     // machine's cores, FT or not (a primary and its backup are two busy workers).
-    const two = (await page.evaluate(() => Promise.all([window.ftLab.cpu('bench', true, 2, 200_000_000), window.ftLab.cpu('bench', true, 2, 200_000_000)]))).map(warm);
+    const two = (await page.evaluate((set) => Promise.all([window.ftLab.cpu('bench', true, 2, 2_000_000_000, set), window.ftLab.cpu('bench', true, 2, 2_000_000_000, set)]), LONG)).map(warm);
     put('mips-two-alone', (two[0].mips + two[1].mips) / 2, 'control: two bench machines alone in two workers at once, MIPS of each (warm, as above)');
 
-    // The bench guest with 8× its rounds (about 2.4 G instructions), so the pair is measured warm
-    // as the machine alone is: 3 s of warm-up, then the rate over 4 s while the guest still runs.
-    const on = await page.evaluate(async () => {
+    // The bench guest with 20× its rounds (about 6 G instructions), so the pair is measured warm as
+    // the machine alone is: 8 s of warm-up (two fresh workers compiling at once on two cores warm
+    // up for seconds), then the rate over 4 s while the guest still runs.
+    const on = await page.evaluate(async (set) => {
       const lab = window.ftLab;
-      await lab.start({ guest: 'bench', set: { bench_rounds: 6_000 }, seed: 1, clients: 0, loggingLink: { delayUs: 0, jitterUs: 0 } });
+      await lab.start({ guest: 'bench', set, seed: 1, clients: 0, loggingLink: { delayUs: 0, jitterUs: 0 } });
       await lab.run(1_000);
       await lab.freeRun();
-      await lab.sleep(3_000);
+      await lab.sleep(8_000);
       const samples: [number, number][] = [];
       for (let i = 0; i <= 16; i++) {
         samples.push([performance.now(), (await lab.views())[0].icount]);
@@ -63,8 +66,8 @@ async function main(): Promise<void> {
       let last = samples.length - 1;
       while (last > 1 && samples[last][1] === samples[last - 1][1]) last--;
       return { mips: (samples[last][1] - samples[0][1]) / ((samples[last][0] - samples[0][0]) * 1000), roles: await lab.roles() };
-    });
-    put('mips-ft-on', on.mips, 'bench guest (8× its rounds), primary of a pair in free run, over 4 s after 3 s of warm-up');
+    }, LONG);
+    put('mips-ft-on', on.mips, 'bench guest (20× its rounds), primary of a pair in free run, over 4 s after 8 s of warm-up');
     put('ft-ratio', on.mips / off.mips, 'mips-ft-on / mips-ft-off');
     put('ft-ratio-two-busy', on.mips / ((two[0].mips + two[1].mips) / 2), 'control: mips-ft-on / mips-two-alone (FT against two busy workers without FT)');
     const ack = await page.evaluate(async () => {
@@ -72,11 +75,13 @@ async function main(): Promise<void> {
       await lab.start({ guest: 'counter', seed: 2, clients: 3, loggingLink: { delayUs: 0, jitterUs: 0 } });
       await lab.run(1_000);
       await lab.freeRun();
-      await lab.sleep(2_000);
+      await lab.sleep(6_000);
       return await lab.events();
     });
-    const rtts = ackRtts(ack);
-    put('ack-rtt-us', median(rtts), `median over ${rtts.length} log batches of the counter guest under 3 clients: sent → acknowledged, free run, no modelled delay`);
+    // The last 3 s of 6: warm, as the other figures are (fresh workers take seconds to warm up).
+    const endUs = Math.max(...ack.map((e) => e.tUs));
+    const rtts = ackRtts(ack.filter((e) => e.tUs >= endUs - 3_000_000));
+    put('ack-rtt-us', median(rtts), `median over ${rtts.length} log batches of the counter guest under 3 clients: sent → acknowledged, free run, no modelled delay, the last 3 s of 6`);
     const raw = await page.evaluate(() => window.ftLab.probe('rtt', 5_000));
     put('raw-rtt-us', raw.rttUs, 'bare MessageChannel round trip between two workers, back to back, mean of 5000');
     const idle = await page.evaluate(() => window.ftLab.probe('rtt-idle', 500));

@@ -134,19 +134,29 @@ export function assertNever(x: never): never {
 
 /** Encodes a batch of entries (consecutive seqs, non-decreasing icounts) into one buffer. */
 export function encodeBatch(entries: readonly LogEntry[]): ArrayBuffer {
-  const payloads = entries.map(payloadOf);
-  const payloadTotal = payloads.reduce((s, p) => s + pad4(p.length), 0);
-  const headerBytes = (BATCH_HEADER_WORDS + ENTRY_HEADER_WORDS * entries.length) * 4;
+  // Plain loops and no per-entry allocation: this runs once per entry on the logging channel's hot
+  // path, and most entries (nondet, timer, progress) carry no payload.
+  const n = entries.length;
+  let payloads: (Uint8Array | undefined)[] | null = null;
+  let payloadTotal = 0;
+  for (let i = 0; i < n; i++) {
+    const e = entries[i];
+    if (e.kind === 'nondet' || e.kind === 'timer' || e.kind === 'progress') continue;
+    const p = payloadOf(e);
+    if (p.length === 0) continue;
+    (payloads ??= new Array<Uint8Array | undefined>(n))[i] = p;
+    payloadTotal += pad4(p.length);
+  }
+  const headerBytes = (BATCH_HEADER_WORDS + ENTRY_HEADER_WORDS * n) * 4;
   const buf = new ArrayBuffer(headerBytes + payloadTotal);
   const words = new Int32Array(buf, 0, headerBytes / 4);
   const bytes = new Uint8Array(buf);
   words[0] = BATCH_MAGIC;
   words[1] = BATCH_VERSION;
-  words[2] = entries.length;
+  words[2] = n;
   words[3] = payloadTotal;
   let off = headerBytes;
-  // A plain loop: this runs once per entry on the logging channel's hot path.
-  for (let i = 0; i < entries.length; i++) {
+  for (let i = 0; i < n; i++) {
     const e = entries[i];
     const w = BATCH_HEADER_WORDS + i * ENTRY_HEADER_WORDS;
     words[w] = e.seq | 0;
@@ -156,14 +166,14 @@ export function encodeBatch(entries: readonly LogEntry[]): ArrayBuffer {
     if (e.kind === 'nondet') {
       words[w + 4] = NONDET_CODES[e.source];
       words[w + 5] = e.value | 0;
-    } else {
+    } else if (e.kind !== 'timer' && e.kind !== 'progress') {
       const [a0, a1] = argsOf(e);
       words[w + 4] = a0;
       words[w + 5] = a1;
     }
-    const p = payloads[i];
-    words[w + 6] = p.length;
-    if (p.length > 0) {
+    const p = payloads === null ? undefined : payloads[i];
+    if (p !== undefined) {
+      words[w + 6] = p.length;
       bytes.set(p, off);
       off += pad4(p.length);
     }

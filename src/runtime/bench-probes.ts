@@ -100,7 +100,7 @@ export function runProbe(p: Probe): Promise<Record<string, number>> {
           p.port.postMessage(buf, [buf]);
         }
         // The rate is end to end: from the sender's start to the receiver's last decode (one wall clock).
-        resolve({ startMs });
+        resolve({ startMs, sentMs: performance.timeOrigin + performance.now() });
       });
   }
 }

@@ -121,11 +121,13 @@ const lab = {
   sleep: (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)),
   /**
    * CPU speed in a fresh vm worker: `guest` alone (no FT) to its exit or `instructions`, with
-   * block translation on or off; `runs` times in the same worker (the first is the cold one).
+   * block translation on or off; `runs` times in the same worker (the first is the cold one);
+   * `set` as for start().
    */
-  async cpu(guest: string, translate: boolean, runs: number, instructions = 2e9): Promise<Record<string, number>[]> {
+  async cpu(guest: string, translate: boolean, runs: number, instructions = 2e9, set: Record<string, number> = {}): Promise<Record<string, number>[]> {
     const w = probeWorker();
-    const elf = await elfOf(guest);
+    let elf = await elfOf(guest);
+    for (const [name, value] of Object.entries(set)) elf = withElfWord(elf, name, value);
     try {
       const out: Record<string, number>[] = [];
       for (let i = 0; i < runs; i++) out.push(await runProbeIn(w, { probe: 'machine', elf, instructions, slice: 10_000_000, translate }));
@@ -161,7 +163,7 @@ const lab = {
         runProbeIn(a, { probe: 'entries', role: 'send', port: ch.port1, batches: n, perBatch }, [ch.port1]),
         runProbeIn(b, { probe: 'entries', role: 'receive', port: ch.port2, batches: n, perBatch }, [ch.port2]),
       ]);
-      return { entries: r.entries, entriesPerS: r.entries / ((r.endMs - s.startMs) / 1000) };
+      return { entries: r.entries, entriesPerS: r.entries / ((r.endMs - s.startMs) / 1000), sendMs: s.sentMs - s.startMs, totalMs: r.endMs - s.startMs };
     } finally {
       a.terminate();
       b.terminate();
