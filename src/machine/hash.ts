@@ -5,8 +5,9 @@
  * cheap enough to take every few million instructions. RAM dominates the state, so each 4 KiB page's
  * hash is cached and recomputed only when Memory.dirty says the page was written since the last
  * look (the hart marks pages on stores, DMA marks them through Memory.write); a new Memory is all
- * zeros with no page dirty, and the cache starts with the hash of a page of zeros. Pages combine in
- * order, then the cpu words and the device state follow. The cache trusts dirty tracking; a write
+ * zeros with no page dirty, and the cache starts with the hash of a page of zeros. RAM enters as the
+ * sum of the page hashes each placed at its index, kept up to date as pages are rehashed (so a hash
+ * costs the pages written since the last one); then the cpu words and the device state follow. The cache trusts dirty tracking; a write
  * that bypasses it (straight into Memory's views) is invisible until a `full` hash rereads every
  * page, which is what a check that must not be fooled asks for.
  *
@@ -103,14 +104,19 @@ export function hashValue(h: WordHasher, v: unknown): void {
       h.word(Math.floor(v / 0x1_0000_0000));
       return;
     case 'boolean': h.word(v ? 3 : 2); return;
-    case 'string': h.bytes(new TextEncoder().encode(v)); return;
+    case 'string':
+      h.word(7);
+      h.word(v.length);
+      for (let i = 0; i < v.length; i++) h.word(v.charCodeAt(i));
+      return;
     case 'object':
       if (v instanceof Uint8Array) { h.word(4); h.bytes(v); return; }
       if (Array.isArray(v)) { h.word(5); h.word(v.length); v.forEach((x) => hashValue(h, x)); return; }
       h.word(6);
-      for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      for (const k in v as Record<string, unknown>) {
+        if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
         hashValue(h, k);
-        hashValue(h, x);
+        hashValue(h, (v as Record<string, unknown>)[k]);
       }
       return;
     default:
@@ -118,9 +124,23 @@ export function hashValue(h: WordHasher, v: unknown): void {
   }
 }
 
-/** Caches per-page hashes of one Memory and folds them with cpu and device state. */
+/** A page's hash placed at its index: what the RAM's sum adds up (two lanes, each mod 2^32). */
+function placedLo(page: number, lo: number): number {
+  return fmix32(lo ^ Math.imul(page + 1, PRIME1));
+}
+function placedHi(page: number, hi: number): number {
+  return fmix32(hi ^ Math.imul(page + 1, PRIME2));
+}
+
+/**
+ * Caches per-page hashes of one Memory and folds them with cpu and device state. RAM enters as the
+ * sum of every page's hash placed at its index (placedLo/placedHi), kept up to date page by page:
+ * a hash costs the pages written since the last one, not a pass over every page's hash.
+ */
 export class StateHasher {
   private readonly pageHashes: Uint32Array;
+  private sumLo = 0;
+  private sumHi = 0;
   /** Pages rehashed by the last call, for measurements. */
   lastPagesRehashed = 0;
 
@@ -134,6 +154,20 @@ export class StateHasher {
       this.pageHashes[p] = ZERO_PAGE[0];
       this.pageHashes[p + 1] = ZERO_PAGE[1];
     }
+    this.resum();
+  }
+
+  /** The RAM sums from the cache, from scratch. */
+  private resum(): void {
+    let lo = 0;
+    let hi = 0;
+    const ph = this.pageHashes;
+    for (let p = 0; 2 * p < ph.length; p++) {
+      lo = (lo + placedLo(p, ph[2 * p])) | 0;
+      hi = (hi + placedHi(p, ph[2 * p + 1])) | 0;
+    }
+    this.sumLo = lo;
+    this.sumHi = hi;
   }
 
   /** A copy of the cache and of the dirty map it goes with (a snapshot carries them). */
@@ -150,29 +184,42 @@ export class StateHasher {
     if (c.pages.length !== this.pageHashes.length || c.dirty.length !== this.mem.dirty.length) return false;
     this.pageHashes.set(c.pages);
     this.mem.dirty.set(c.dirty);
+    this.resum();
     return true;
   }
 
   /** With `full`, every page is reread (and its cached hash refreshed), dirty or not. */
   hash(cpuWords: Int32Array, devices: Record<string, unknown>, full = false): string {
+    this.refreshPages(full);
     const h = new WordHasher();
-    h.words32(this.ramPageHashes(full));
+    h.word(this.pageHashes.length >>> 1);
+    h.word(this.sumLo);
+    h.word(this.sumHi);
     h.words32(cpuWords);
     hashValue(h, devices);
     return h.digest();
   }
 
-  private ramPageHashes(full: boolean): Uint32Array {
+  /** Rehashes the dirty pages (every page with `full`), moving the sums by each page's change. */
+  private refreshPages(full: boolean): void {
     const { dirty, i32, writtenSinceCopy } = this.mem;
+    const ph = this.pageHashes;
     let rehashed = 0;
+    let lo = this.sumLo;
+    let hi = this.sumHi;
     for (let p = 0; p < dirty.length; p++) {
       if (dirty[p] === 0 && !full) continue;
-      hashPage(i32, p, this.pageHashes);
+      lo = (lo - placedLo(p, ph[2 * p])) | 0;
+      hi = (hi - placedHi(p, ph[2 * p + 1])) | 0;
+      hashPage(i32, p, ph);
+      lo = (lo + placedLo(p, ph[2 * p])) | 0;
+      hi = (hi + placedHi(p, ph[2 * p + 1])) | 0;
       if (writtenSinceCopy !== null && dirty[p] !== 0) writtenSinceCopy[p] = 1;
       dirty[p] = 0;
       rehashed++;
     }
+    this.sumLo = lo;
+    this.sumHi = hi;
     this.lastPagesRehashed = rehashed;
-    return this.pageHashes;
   }
 }

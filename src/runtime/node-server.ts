@@ -84,7 +84,9 @@ export function serveNode(scope: WorkerScope): void {
   kick.port1.onmessage = freeTick;
 
   const tryWindow = (): void => {
-    if (free) return freeTick(); // a packet: the node takes it now, not after a message to itself
+    // A packet in free run: into the inbox, and a turn after the messages already queued (running a
+    // turn per packet would let a queue of acks wait a whole turn each).
+    if (free) return freeKick();
     if (cutWaiting && node && received(cutWaiting.expect)) {
       const c = cutWaiting;
       cutWaiting = null;
