@@ -84,9 +84,9 @@ export function serveNode(scope: WorkerScope): void {
   kick.port1.onmessage = freeTick;
 
   const tryWindow = (): void => {
-    // A packet in free run: into the inbox, and a turn after the messages already queued (running a
-    // turn per packet would let a queue of acks wait a whole turn each).
-    if (free) return freeKick();
+    // A packet in free run: a node asleep takes it at once; one with a turn already queued takes it
+    // in that turn (a turn per packet would let a queue of acks wait a whole turn each).
+    if (free) return free.kicked ? undefined : freeTick();
     if (cutWaiting && node && received(cutWaiting.expect)) {
       const c = cutWaiting;
       cutWaiting = null;
