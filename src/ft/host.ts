@@ -312,13 +312,16 @@ export class VmHost {
     // A backup replaying before it asks: as soon as its replay stops, the next step asks.
     const replayDone = this.failover.phase === 'replaying' && !c.slice && c.state !== 'running';
     const fo = replayDone ? c.nextSliceUs : this.failover.nextDueUs();
-    if (c.state === 'stopped' && !c.slice) return fo;
+    const beat = this.paired || c.role === 'live' ? c.heartbeatDueUs : null;
+    // A guest that stopped (exit, fault) leaves its host alive: it goes on heartbeating, so a pair
+    // whose guest stopped on both at the same instruction stays a pair. A backup that diverged
+    // goes quiet: useless as a backup, it lets its primary go on alone.
+    if (c.state === 'stopped' && !c.slice) return this.backup?.divergence ? fo : earliest(beat, fo);
     const due = this.primary ? this.primary.nextDueUs() : this.backup ? this.backup.nextDueUs() : null;
     const run = c.slice ? c.slice.endUs
       : c.pause !== 'no' ? null
         : c.state === 'running' ? c.nextSliceUs
           : c.state === 'idle' && this.primary ? this.primary.nextDeadlineUs() : null;
-    const beat = this.paired || c.role === 'live' ? c.heartbeatDueUs : null;
     const copy = c.vmotion && !c.slice ? c.vmotion.dueUs : null;
     return earliest(earliest(earliest(earliest(beat, due), run), fo), copy);
   }

@@ -104,15 +104,16 @@ describe('hand-assembled guests under FT', () => {
 });
 
 describe('a guest that exits', () => {
-  it('stops on both VMs at the same icount, and the backup does not call it a divergence', () => {
+  /** A guest that counts down `loops` times, then writes 1 to tohost (a clean exit). */
+  const exiting = (loops: number) => (): Machine => {
     const TOHOST = RAM_BASE + 0x900;
-    const program = [...li(5, 20_000), addi(5, 5, -1), bne(5, 0, -4), ...li(6, TOHOST), ...li(7, 1), sw(7, 6, 0), jal(0, 0)];
-    const make = (): Machine => {
-      const m = programMachine(program);
-      m.hart.tohostAddr = TOHOST;
-      return m;
-    };
-    const c = new Cluster({ seed: 5, makeMachine: make, ft: { hashIntervalInstructions: 7_000 } });
+    const m = programMachine([...li(5, loops), addi(5, 5, -1), bne(5, 0, -4), ...li(6, TOHOST), ...li(7, 1), sw(7, 6, 0), jal(0, 0)]);
+    m.hart.tohostAddr = TOHOST;
+    return m;
+  };
+
+  it('stops on both VMs at the same icount, and the backup does not call it a divergence', () => {
+    const c = new Cluster({ seed: 5, makeMachine: exiting(20_000), ft: { hashIntervalInstructions: 7_000 } });
     c.run(100_000);
     const stopped = c.trace.filter((e) => e.ev === 'guest-stopped');
     expect(stopped.map((e) => e.vm).sort()).toEqual(['A', 'B']);
@@ -121,6 +122,15 @@ describe('a guest that exits', () => {
     const [a, b] = c.hosts.map((h) => (h.machine as Machine).icount);
     expect(a).toBe(b);
     expect(a).toBeGreaterThan(40_000);
+  });
+
+  it('leaves both hosts alive: they go on heartbeating, and nobody goes live on a stopped guest', () => {
+    const c = new Cluster({ seed: 6, makeMachine: exiting(5_000) });
+    c.run(2_000_000); // many failure timeouts past the stop
+    const stoppedAt = Math.max(...c.trace.filter((e) => e.ev === 'guest-stopped').map((e) => e.tUs));
+    expect(c.trace.filter((e) => e.ev === 'heartbeat-sent' && e.tUs > stoppedAt + 1_000_000).map((e) => e.vm).sort()).toContain('B');
+    expect(c.trace.filter((e) => ['failure-suspected', 'went-live', 'halted'].includes(e.ev))).toEqual([]);
+    expect(c.hosts.map((h) => h.role)).toEqual(['primary', 'backup']);
   });
 });
 
