@@ -92,7 +92,9 @@ export class RuntimeClient {
   script = (): Promise<string> => this.query('script');
   history = (): Promise<HistoryEntry[]> => this.query('history');
 
+  /** Ends the run: no stats from it reach the page after this (a new run's view must not see its last ones). */
   dispose(): void {
+    this.onStats = null;
     void this.call({ c: 'dispose' }).catch(() => undefined);
     setTimeout(() => this.worker.terminate(), 100);
   }
