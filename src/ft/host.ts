@@ -80,12 +80,14 @@ export class VmHost {
   /**
    * Free run: from now on the host runs on `clock` (µs), as a real host does — a slice lasts as long
    * as it really ran, slices are sized from the measured speed to last what the model's did, and a
-   * primary's guest reads its time from the clock. Not reproducible; the simulator never calls it.
+   * primary's guest reads its time from the clock. `relativeSpeed` (≤ 1): this host's model speed
+   * over the primary's — a slow backup stays as slow, against the clock. Not reproducible; the
+   * simulator never calls it.
    */
-  useRealClock(clock: () => number): void {
+  useRealClock(clock: () => number, relativeSpeed = 1): void {
     if (this.pacing instanceof RealClockPacing) return;
     const model = this.pacing;
-    this.pacing = new RealClockPacing(clock, (model.sliceInstructions * 1e6) / model.nominalIps, model.nominalIps);
+    this.pacing = new RealClockPacing(clock, (model.sliceInstructions * 1e6) / model.nominalIps, model.nominalIps, relativeSpeed);
     if (this.primary) this.clockPrimary(this.primary);
   }
 

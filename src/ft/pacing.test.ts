@@ -28,6 +28,16 @@ describe('RealClockPacing', () => {
     expect(p.ips()).toBeLessThan(100_000_000);
   });
 
+  it('a host at half the speed of a full one takes twice as long for what it ran (a slow backup stays slow)', () => {
+    let t = 0;
+    const p = new RealClockPacing(() => t, 1_000, 1_000_000, 0.5);
+    t = 2_000;
+    expect(p.sliceUs(200_000, 0)).toBe(4_000);
+    expect(p.ips()).toBe(50_000_000); // 200 k instructions in 4 ms of its time
+    expect(p.sliceInstructions).toBe(50_000);
+    expect(() => new RealClockPacing(() => 0, 1_000, 1e6, 1.5)).toThrow(/relative speed/);
+  });
+
   it('on a coarse clock (100 µs ticks), slices that took "no time" add up to the true speed', () => {
     let realUs = 0;
     const clock = (): number => Math.floor(realUs / 100) * 100;

@@ -28,8 +28,15 @@ export class RealClockPacing implements HostPacing {
     private readonly targetSliceUs: number,
     /** The speed assumed until the first measurement (instructions per second). */
     readonly nominalIps: number,
+    /**
+     * This host's speed against a full-speed host (the model's speed over the primary's, at most
+     * 1): a slice lasts what it ran divided by it, so a backup set to half speed runs at half the
+     * speed its worker could, and lags and throttles as the model's would.
+     */
+    private readonly relativeSpeed = 1,
   ) {
     if (!(targetSliceUs > 0) || !(nominalIps > 0)) throw new Error(`real-clock pacing: slice ${targetSliceUs} µs at ${nominalIps} instructions/s`);
+    if (!(relativeSpeed > 0 && relativeSpeed <= 1)) throw new Error(`real-clock pacing: relative speed ${relativeSpeed} outside (0, 1]`);
     this.ipsNow = nominalIps;
   }
 
@@ -39,7 +46,7 @@ export class RealClockPacing implements HostPacing {
 
   /** The slice that started at `startUs` took until now; its speed goes into the estimate. */
   sliceUs(retired: number, startUs: number): number {
-    const us = Math.max(0, this.clock() - startUs);
+    const us = Math.max(0, this.clock() - startUs) / this.relativeSpeed;
     this.pendingRetired += retired;
     this.pendingUs += us;
     if (this.pendingUs >= MEASURE_MIN_US) {

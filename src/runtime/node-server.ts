@@ -18,6 +18,8 @@ import { validatePacket, validateToWorker, type FromWorker, type PortableConfig,
 const FREE_REPORT_MS = 33;
 const FREE_TURN_US = 8_000;
 const FREE_TRACE_MAX = 20_000;
+/** Below this a timeout nested in timeouts is clamped up to it (HTML: timers, nesting level > 5). */
+const TIMER_CLAMP_MS = 4;
 
 export interface WorkerScope {
   postMessage(m: FromWorker): void;
@@ -26,6 +28,8 @@ export interface WorkerScope {
 
 export function serveNode(scope: WorkerScope): void {
   let node: ClusterNode | null = null;
+  /** A host's model speed over the primary's (free run keeps a slow backup slow against the clock). */
+  let relativeSpeed = 1;
   const ports = new Map<number, MessagePort>();
   let pending: { id: number; endUs: number; expect: Record<number, number> } | null = null;
   /** A cut waiting for what its peers sent before it (it is lost with the cut). */
@@ -73,7 +77,13 @@ export function serveNode(scope: WorkerScope): void {
     }
     const waitMs = r.nextUs === null ? FREE_REPORT_MS : Math.min(FREE_REPORT_MS, r.nextUs / 1000 - wallUs(f.originMs) / 1000);
     if (waitMs <= 0) freeKick();
-    else f.timer = setTimeout(freeTick, waitMs);
+    else if (waitMs < TIMER_CLAMP_MS) {
+      // A timeout set from a timeout is clamped to 4 ms once nested five deep: a host asleep for
+      // less between slices (a slow backup, a throttled primary) would sleep 4 ms each time. One set
+      // from a message is not nested.
+      sleepMs = waitMs;
+      nap.port2.postMessage(null);
+    } else f.timer = setTimeout(freeTick, waitMs);
   };
   // A zero-delay timeout is clamped to 4 ms when nested; a message to ourselves is not.
   const freeKick = (): void => {
@@ -82,6 +92,12 @@ export function serveNode(scope: WorkerScope): void {
     kick.port2.postMessage(null);
   };
   kick.port1.onmessage = freeTick;
+  let sleepMs = 0;
+  const nap = new MessageChannel();
+  nap.port1.onmessage = () => {
+    // Unless a packet or a kick has run the node meanwhile (it then chose its own sleep).
+    if (free && !free.kicked && free.timer === null) free.timer = setTimeout(freeTick, sleepMs);
+  };
 
   const tryWindow = (): void => {
     // A packet in free run: a node asleep takes it at once; one with a turn already queued takes it
@@ -108,6 +124,7 @@ export function serveNode(scope: WorkerScope): void {
         const cfg = clusterConfig(m.cfg, m.elf);
         const ft = resolveFtSettings({ speedIps: cfg.primarySpeedIps, ...cfg.ft });
         node = new HostNode(buildHost(cfg, ft, m.spec), m.spec.index, new Prng(cfg.seed), cfg.sampleEveryUs, send, () => true, m.spec.startUs);
+        relativeSpeed = Math.min(1, m.spec.speedIps / cfg.primarySpeedIps);
         return;
       }
       case 'init-world': {
@@ -153,7 +170,7 @@ export function serveNode(scope: WorkerScope): void {
         return;
       case 'free-run':
         free = { originMs: m.originMs, trace: [], lastReportMs: 0, timer: null, kicked: false };
-        if (node instanceof HostNode) node.host.useRealClock(() => wallUs(m.originMs));
+        if (node instanceof HostNode) node.host.useRealClock(() => wallUs(m.originMs), relativeSpeed);
         return freeKick();
       case 'snapshot':
         return reply({ t: 'done', id: m.id, result: need(node).snapshot() });
