@@ -31,6 +31,8 @@ export function serveNode(scope: WorkerScope): void {
   /** A host's model speed over the primary's (free run keeps a slow backup slow against the clock). */
   let relativeSpeed = 1;
   const ports = new Map<number, MessagePort>();
+  /** Free run: the last due time of a packet on each in-order wire (a packet is never due before it). */
+  const lastDueUs = new Map<number, number>();
   let pending: { id: number; endUs: number; expect: Record<number, number> } | null = null;
   /** A cut waiting for what its peers sent before it (it is lost with the cut). */
   let cutWaiting: { expect: Record<number, number>; run: () => void } | null = null;
@@ -140,8 +142,17 @@ export function serveNode(scope: WorkerScope): void {
           try {
             const p = validatePacket(ev.data, m.end.wire);
             // Free run: the wire's modelled delay counts from arrival (the real transit comes on top),
-            // on this worker's clock — two workers' clocks need not agree to the microsecond.
-            n.accept(free ? { ...p, deliverUs: wallUs(free.originMs) + (p.deliverUs - p.sentUs) } : p);
+            // on this worker's clock — two workers' clocks need not agree to the microsecond. An
+            // in-order wire stays in order: a packet is never due before the one that came before
+            // it (its own jitter would otherwise reorder the logging channel into resends).
+            if (free) {
+              let due = wallUs(free.originMs) + (p.deliverUs - p.sentUs);
+              if (m.end.settings.inOrder) {
+                due = Math.max(due, lastDueUs.get(m.end.wire) ?? -Infinity);
+                lastDueUs.set(m.end.wire, due);
+              }
+              n.accept({ ...p, deliverUs: due });
+            } else n.accept(p);
           } catch (err) {
             fail(null, err);
             return;

@@ -19,6 +19,12 @@ describe('checkers', () => {
     expect(checkHashes([sent, { tUs: 5, vm: 'B', ev: 'divergence', icount: 42, reason: 'x' }])[0].what).toMatch(/42/);
   });
 
+  it('checkHashes: a match reported before its entry (free run: nodes report on their own) still matches it', () => {
+    expect(checkHashes([{ tUs: 5, vm: 'B', ev: 'hash-ok', icount: 90 }, sent])).toEqual([]);
+    // It matches that entry only: another at a different icount is still unmatched.
+    expect(checkHashes([{ tUs: 5, vm: 'B', ev: 'hash-ok', icount: 91 }, sent])).toHaveLength(1);
+  });
+
   it('checkOutputRule: release before the ack covering entries ≤ its icount fails, held flag or not', () => {
     // Output at icount 60: entries 1 (@10) and 2 (@50) must be acked.
     expect(checkOutputRule([sent, ack(1, 1), rel(2, 60)])).toHaveLength(1);

@@ -109,6 +109,11 @@ export class HashChecker extends BaseChecker {
   private readonly pairs: Pairs;
   /** Per primary: hash entries sent and not yet matched (icount → when sent). */
   private readonly pending = new Map<string, Map<number, number>>();
+  /**
+   * Per primary: matches seen before the entry they match. In free run the nodes report on their
+   * own, so a backup's `hash-ok` can reach the checker before its primary's `log-sent`.
+   */
+  private readonly early = new Map<string, Set<number>>();
 
   constructor(primary = 'A', backup = 'B') {
     super();
@@ -117,18 +122,32 @@ export class HashChecker extends BaseChecker {
 
   event(e: TraceEvent): void {
     const change = this.pairs.apply(e);
-    if (change.ended) this.pending.delete(change.ended.primary); // a failed pair's last hashes go unchecked
-    if (change.started) this.pending.delete(change.started.primary); // a new log sequence
+    if (change.ended) this.forget(change.ended.primary); // a failed pair's last hashes go unchecked
+    if (change.started) this.forget(change.started.primary); // a new log sequence
     if (e.ev === 'log-sent' && this.pairs.backupOf(e.vm) !== undefined) {
       const p = this.pending.get(e.vm) ?? new Map<number, number>();
-      for (const [, icount, kind] of e.entries) if (kind === 'hash') p.set(icount, e.tUs);
+      const early = this.early.get(e.vm);
+      for (const [, icount, kind] of e.entries) {
+        if (kind !== 'hash') continue;
+        if (early?.delete(icount)) continue;
+        p.set(icount, e.tUs);
+      }
       this.pending.set(e.vm, p);
     } else if (e.ev === 'hash-ok') {
       const primary = this.pairs.primaryOf(e.vm);
-      if (primary !== undefined) this.pending.get(primary)?.delete(e.icount);
+      if (primary !== undefined && !this.pending.get(primary)?.delete(e.icount)) {
+        const early = this.early.get(primary) ?? new Set<number>();
+        early.add(e.icount);
+        this.early.set(primary, early);
+      }
     } else if (e.ev === 'divergence') {
       this.violate(e.tUs, `${e.vm} diverged at icount ${e.icount}: ${e.reason}`);
     }
+  }
+
+  private forget(primary: string): void {
+    this.pending.delete(primary);
+    this.early.delete(primary);
   }
 
   override finish(): Violation[] {
