@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ElfError, parseElf } from './elf';
+import { ElfError, parseElf, withElfWord } from './elf';
 
 const ISA_DIR = fileURLToPath(new URL('../../public/guests/isa/', import.meta.url));
 const real = (name: string): Uint8Array => new Uint8Array(readFileSync(ISA_DIR + name));
@@ -121,5 +121,22 @@ describe('parseElf rejects malformed files with a message saying what is wrong',
     for (let len = 0; len < good.length; len += 13) {
       expect(() => parseElf(good.slice(0, len)), `length ${len}`).toThrow(ElfError);
     }
+  });
+});
+
+describe('withElfWord', () => {
+  const bench = new Uint8Array(readFileSync(fileURLToPath(new URL('../../public/guests/bench.elf', import.meta.url))));
+
+  it("sets a guest parameter's word in the loaded data, and nothing else", () => {
+    const addr = parseElf(bench).symbols.get('bench_rounds') as number;
+    const patched = withElfWord(bench, 'bench_rounds', 12_345);
+    const seg = parseElf(patched).segments.find((g) => addr >= g.vaddr && addr < g.vaddr + g.data.length)!;
+    expect(new DataView(seg.data.buffer, seg.data.byteOffset).getUint32(addr - seg.vaddr, true)).toBe(12_345);
+    expect([...patched].filter((b, i) => b !== bench[i]).length).toBeLessThanOrEqual(4);
+    expect(bench).not.toEqual(patched); // the input is left as it was
+  });
+
+  it('refuses a symbol the file does not have', () => {
+    expect(() => withElfWord(bench, 'no_such_symbol', 1)).toThrow(/no symbol no_such_symbol/);
   });
 });

@@ -10,6 +10,8 @@ export class ElfError extends Error {
 
 export interface ElfSegment {
   vaddr: number;
+  /** Where the segment's bytes start in the file (p_offset). */
+  fileOffset: number;
   /** The file bytes of the segment (p_filesz); memsz - data.length bytes of zeros follow. */
   data: Uint8Array;
   memsz: number;
@@ -89,7 +91,7 @@ function parseSegments(bytes: Uint8Array, view: DataView): ElfSegment[] {
     }
     if (vaddr + memsz > 0x1_0000_0000) throw new ElfError(`segment ${i} at 0x${vaddr.toString(16)} (+${memsz}) wraps the 32-bit address space`);
     if (memsz === 0) continue;
-    segments.push({ vaddr, data: bytes.slice(offset, offset + filesz), memsz });
+    segments.push({ vaddr, fileOffset: offset, data: bytes.slice(offset, offset + filesz), memsz });
   }
   if (segments.length === 0) throw new ElfError('zero loadable segments (no PT_LOAD with a nonzero size)');
   return segments;
@@ -142,18 +144,9 @@ export function withElfWord(bytes: Uint8Array, name: string, value: number): Uin
   const image = parseElf(bytes);
   const addr = image.symbols.get(name);
   if (addr === undefined) throw new ElfError(`no symbol ${name} in the ELF file`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const phoff = view.getUint32(28, true);
-  const phentsize = view.getUint16(42, true);
-  for (let i = 0; i < view.getUint16(44, true); i++) {
-    const at = phoff + i * phentsize;
-    if (view.getUint32(at, true) !== PT_LOAD) continue;
-    const vaddr = view.getUint32(at + 8, true);
-    const filesz = view.getUint32(at + 16, true);
-    if (addr < vaddr || addr + 4 > vaddr + filesz) continue;
-    const out = bytes.slice();
-    new DataView(out.buffer).setUint32(view.getUint32(at + 4, true) + addr - vaddr, value >>> 0, true);
-    return out;
-  }
-  throw new ElfError(`symbol ${name} at 0x${addr.toString(16)} is not in a segment's file data`);
+  const seg = image.segments.find((g) => addr >= g.vaddr && addr + 4 <= g.vaddr + g.data.length);
+  if (!seg) throw new ElfError(`symbol ${name} at 0x${addr.toString(16)} is not in a segment's file data`);
+  const out = bytes.slice();
+  new DataView(out.buffer).setUint32(seg.fileOffset + addr - seg.vaddr, value >>> 0, true);
+  return out;
 }

@@ -5,11 +5,12 @@
  * cheap enough to take every few million instructions. RAM dominates the state, so each 4 KiB page's
  * hash is cached and recomputed only when Memory.dirty says the page was written since the last
  * look (the hart marks pages on stores, DMA marks them through Memory.write); a new Memory is all
- * zeros with no page dirty, and the cache starts with the hash of a page of zeros. RAM enters as the
- * sum of the page hashes each placed at its index, kept up to date as pages are rehashed (so a hash
- * costs the pages written since the last one); then the cpu words and the device state follow. The cache trusts dirty tracking; a write
- * that bypasses it (straight into Memory's views) is invisible until a `full` hash rereads every
- * page, which is what a check that must not be fooled asks for.
+ * zeros with no page dirty, and the cache starts with the hash of a page of zeros. RAM enters as
+ * the sum of the page hashes each placed at its index, kept up to date as pages are rehashed (so a
+ * hash costs the pages written since the last one); then the cpu words and the device state
+ * follow. The cache trusts dirty tracking; a write that bypasses it (straight into Memory's views)
+ * is invisible until a `full` hash rereads every page, which is what a check that must not be
+ * fooled asks for.
  *
  * Mixing: each lane folds one 32-bit word per step with a multiply and a rotate (the xxHash32 round
  * shape, Math.imul for exact 32-bit products), with different primes and seeds per lane so a
@@ -69,7 +70,7 @@ export class WordHasher {
 
 /**
  * Hashes one page of RAM (by word index into Memory.i32) into out[2*page], out[2*page+1]. The
- * page's hash is of its contents alone; the fold over all pages, in order, places it. So every
+ * page's hash is of its contents alone; the RAM's sum places it (placedLo/placedHi). So every
  * page of zeros has one hash, known before any page is read (ZERO_PAGE).
  */
 function hashPage(i32: Int32Array, page: number, out: Uint32Array): void {

@@ -136,12 +136,12 @@ export class Machine implements GuestMachine {
     return this.hart.run(budget);
   }
 
-  /** Block translation on or off (see translate.ts); the machine's state is the same either way. */
   /** RAM pages (4 KiB). */
   get ramPages(): number {
     return this.mem.size >>> PAGE_SHIFT;
   }
 
+  /** Block translation on or off (see translate.ts); the machine's state is the same either way. */
   get translate(): boolean {
     return this.hart.translate;
   }
@@ -229,7 +229,7 @@ export class Machine implements GuestMachine {
    * (a copy that began before a restore) count as written.
    */
   precopySnapshot(first: number, count: number): void {
-    const pages = this.mem.size >>> PAGE_SHIFT;
+    const pages = this.ramPages;
     if (!this.copy) {
       this.copy = { ram: new Uint8Array(this.mem.size), next: 0 };
       this.mem.writtenSinceCopy = new Uint8Array(pages);

@@ -44,10 +44,13 @@ function runProbeIn(w: Worker, probe: Probe, transfer: Transferable[] = []): Pro
   });
 }
 
-async function elfOf(guest: string): Promise<Uint8Array> {
+/** A shipped guest's ELF, with 32-bit parameters `set` by symbol before boot. */
+async function elfOf(guest: string, set: Record<string, number> = {}): Promise<Uint8Array> {
   const r = await fetch(`/guests/${guest}.elf`);
   if (!r.ok) throw new Error(`guest ${guest}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
+  let elf: Uint8Array = new Uint8Array(await r.arrayBuffer());
+  for (const [name, value] of Object.entries(set)) elf = withElfWord(elf, name, value);
+  return elf;
 }
 
 function need(): RuntimeClient {
@@ -64,8 +67,7 @@ const lab = {
   async start(o: LabStart): Promise<void> {
     rt?.dispose();
     rt = new RuntimeClient();
-    let elf = await elfOf(o.guest);
-    for (const [name, value] of Object.entries(o.set ?? {})) elf = withElfWord(elf, name, value);
+    const elf = await elfOf(o.guest, o.set);
     const { set: _set, ...options } = o;
     await rt.start({ ...options, elf });
     status(`${o.guest}, seed ${o.seed}: running`);
@@ -126,8 +128,7 @@ const lab = {
    */
   async cpu(guest: string, translate: boolean, runs: number, instructions = 2e9, set: Record<string, number> = {}): Promise<Record<string, number>[]> {
     const w = probeWorker();
-    let elf = await elfOf(guest);
-    for (const [name, value] of Object.entries(set)) elf = withElfWord(elf, name, value);
+    const elf = await elfOf(guest, set);
     try {
       const out: Record<string, number>[] = [];
       for (let i = 0; i < runs; i++) out.push(await runProbeIn(w, { probe: 'machine', elf, instructions, slice: 10_000_000, translate }));
