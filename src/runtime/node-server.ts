@@ -33,7 +33,7 @@ export function serveNode(scope: WorkerScope): void {
   const ports = new Map<number, MessagePort>();
   /** Free run: the last due time of a packet on each in-order wire (a packet is never due before it). */
   const lastDueUs = new Map<number, number>();
-  let pending: { id: number; endUs: number; expect: Record<number, number> } | null = null;
+  let pending: { id: number; endUs: number; expect: Record<number, number>; returnUs?: Record<string, number> } | null = null;
   /** A cut waiting for what its peers sent before it (it is lost with the cut). */
   let cutWaiting: { expect: Record<number, number>; run: () => void } | null = null;
 
@@ -111,10 +111,10 @@ export function serveNode(scope: WorkerScope): void {
       c.run();
     }
     if (!pending || !node || !received(pending.expect)) return;
-    const { id, endUs } = pending;
+    const { id, endUs, returnUs } = pending;
     pending = null;
     try {
-      reply({ t: 'done', id, result: node.runWindow(endUs) });
+      reply({ t: 'done', id, result: node.runWindow(endUs, undefined, returnUs) });
     } catch (err) {
       fail(id, err);
     }
@@ -162,7 +162,7 @@ export function serveNode(scope: WorkerScope): void {
         return;
       }
       case 'window':
-        pending = { id: m.id, endUs: m.endUs, expect: m.expect };
+        pending = { id: m.id, endUs: m.endUs, expect: m.expect, returnUs: m.returnUs };
         return tryWindow();
       case 'set-cut': {
         const n = need(node);

@@ -26,7 +26,7 @@ export type ToWorker =
   | { t: 'init-host'; cfg: PortableConfig; spec: HostSpec; elf: Uint8Array }
   | { t: 'init-world'; cfg: PortableConfig; vms: string[] }
   | { t: 'add-end'; end: WireEnd; port: MessagePort }
-  | { t: 'window'; id: number; endUs: number; expect: Record<number, number> }
+  | { t: 'window'; id: number; endUs: number; expect: Record<number, number>; returnUs?: Record<string, number> }
   | { t: 'set-cut'; id: number; wire: number; cut: boolean; key: EventKey; expect?: Record<number, number> }
   | { t: 'kill'; id: number }
   /** Not fail-stop: flip a bit of the guest's RAM (at a boundary). */

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Cluster, type ClusterConfig } from './cluster';
-import { Conductor } from './conductor';
+import { Conductor, type NodeHandle } from './conductor';
+import type { WindowReport } from './node';
 import { localNodes } from './local-nodes';
 import { guestClusterConfig, type GuestName } from './guests';
 import { readGuestElf } from './guest-files';
@@ -57,6 +58,35 @@ describe('the lockstep conductor gives the simulator\'s run', () => {
       expect(conductor.windows, 'lookahead makes windows longer than the smallest link delay').toBeLessThan(800_000 / 50);
     });
   }
+});
+
+describe('a window stops where what its node sent could come back', () => {
+  it('runs a node that sends nothing to the end of its window, and one that sends no further than its packets\' way back', async () => {
+    const cfg = config('counter', 16, '');
+    const inner = localNodes(cfg);
+    const windows: { endUs: number; returnUs: Record<string, number>; r: WindowReport }[] = [];
+    const watch = <H extends NodeHandle>(h: H): H => ({
+      ...h,
+      runWindow: async (endUs: number, expect: Record<number, number>, returnUs?: Record<string, number>) => {
+        const r = await h.runWindow(endUs, expect, returnUs);
+        windows.push({ endUs, returnUs: returnUs ?? {}, r });
+        return r;
+      },
+    });
+    const conductor = new Conductor(cfg, { world: () => watch(inner.world()), host: (spec) => watch(inner.host(spec)) });
+    await conductor.run(300_000);
+    let quiet = 0;
+    let stopped = 0;
+    for (const { endUs, returnUs, r } of windows) {
+      let back = Infinity;
+      for (const [peer, t] of Object.entries(r.earliestTo)) back = Math.min(back, t + (returnUs[peer] ?? Infinity));
+      expect(r.doneUs).toBe(Math.min(endUs, back));
+      if (back === Infinity) quiet++;
+      else if (back < endUs) stopped++;
+    }
+    expect(quiet, 'windows that sent nothing ran to their end').toBeGreaterThan(0);
+    expect(stopped, 'windows that sent stopped where it could come back').toBeGreaterThan(0);
+  });
 });
 
 describe('a run with the user\'s actions is a script', () => {

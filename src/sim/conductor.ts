@@ -76,6 +76,8 @@ export class Conductor {
   private freeOriginMs: number | null = null;
   /** Rounds run so far (each node that had something to do ran once in a round). */
   windows = 0;
+  /** For each node, the least delay from each other node back to it (this round's, from `bounds`). */
+  private readonly returns = new Map<string, Record<string, number>>();
   private readonly userSteps: ScriptStep[] = [];
 
   /**
@@ -236,11 +238,14 @@ export class Conductor {
 
   /**
    * How far each node may run (conservative synchronization with lookahead): to the earliest time
-   * anything not yet sent could reach it — for every node Q, Q's next event plus the shortest path
-   * of link delays from Q to it (one hop at least: its own sends can come back). Never past the
-   * limit, the next script step, or WINDOW_MAX_US ahead of the slowest node.
+   * anything not yet sent could reach it — for every other node Q, Q's next event plus the shortest
+   * path of link delays from Q to it. Its own sends coming back are its own to watch: it gets the
+   * way back from each peer (`returns`) and its window stops where what it sent could return
+   * (`ClusterNode.runWindow`), so a node that sends nothing runs on. Never past the limit, the next
+   * script step, or WINDOW_MAX_US ahead of the slowest node.
    */
   private bounds(limitUs: number): Map<string, number> {
+    this.returns.clear();
     let cap = Math.min(limitUs, this.nowUs + WINDOW_MAX_US);
     if (this.scriptIndex < this.script.length) cap = Math.min(cap, Math.max(this.script[this.scriptIndex].atUs, this.nowUs));
     const names = ['world', ...this.hosts.filter((h) => h.view.role !== 'crashed').map((h) => h.spec.name)];
@@ -259,7 +264,13 @@ export class Conductor {
     const out = new Map<string, number>();
     names.forEach((x, j) => {
       let b = cap;
-      for (let i = 0; i < n; i++) b = Math.min(b, Math.max(next[i], this.doneOf(names[i])) + d[i][j]);
+      const back: Record<string, number> = {};
+      for (let i = 0; i < n; i++) {
+        if (i === j) continue;
+        back[names[i]] = d[i][j];
+        b = Math.min(b, Math.max(next[i], this.doneOf(names[i])) + d[i][j]);
+      }
+      this.returns.set(x, back);
       // Progress: a link delay of zero would make lockstep impossible; never stand still.
       out.set(x, Math.max(b, Math.min(cap, this.doneOf(x) + 1)));
     });
@@ -292,8 +303,8 @@ export class Conductor {
     const worldRuns = wb > this.worldDone && busy(this.worldNext, wb);
     const idle: WindowReport = { trace: [], views: [], sent: this.worldSent, nextUs: this.worldNext, view: null, earliestTo: {} };
     const [worldReport, ...results] = await Promise.all([
-      worldRuns ? this.world.runWindow(wb, this.expectFor('world')) : Promise.resolve(idle),
-      ...live.map((h) => h.handle.runWindow(bounds.get(h.spec.name) as number, this.expectFor(h.spec.name)).catch((err: unknown) => err instanceof Error ? err : new Error(String(err)))),
+      worldRuns ? this.world.runWindow(wb, this.expectFor('world'), this.returns.get('world')) : Promise.resolve(idle),
+      ...live.map((h) => h.handle.runWindow(bounds.get(h.spec.name) as number, this.expectFor(h.spec.name), this.returns.get(h.spec.name)).catch((err: unknown) => err instanceof Error ? err : new Error(String(err)))),
     ]);
     // A host whose worker failed is a crashed host, with its error said; the others go on.
     const hostReports: WindowReport[] = results.map((r, i) => {
@@ -315,7 +326,7 @@ export class Conductor {
     this.worldNext = nextOf('world', worldReport.nextUs);
     this.worldSent = worldReport.sent;
     this.pending.push(...worldReport.trace);
-    this.worldDone = Math.max(this.worldDone, wb);
+    this.worldDone = Math.max(this.worldDone, worldRuns ? worldReport.doneUs ?? wb : wb);
     for (const h of liveAll) {
       const i = live.indexOf(h);
       const bound = bounds.get(h.spec.name) as number;
@@ -329,7 +340,7 @@ export class Conductor {
         // Nothing happened in it before its bound: its view holds at every sample time it passed.
         for (let t = this.sampleAtOrAfter(h.done); t < bound; t += this.cfg.sampleEveryUs) this.viewAt(t).set(h.spec.name, h.view);
       }
-      if (h.view.role !== 'crashed') h.done = Math.max(h.done, bound);
+      if (h.view.role !== 'crashed') h.done = Math.max(h.done, i >= 0 ? hostReports[i].doneUs ?? bound : bound);
       h.nextUs = h.view.role === 'crashed' ? null : nextOf(h.spec.name, i >= 0 ? hostReports[i].nextUs : h.nextUs);
     }
     this.release();

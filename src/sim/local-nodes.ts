@@ -43,7 +43,7 @@ export function localNodes(cfg: ClusterConfig): NodeFactory {
 /** What every node's handle does, in this thread. */
 function handle(node: ClusterNode): NodeHandle {
   return {
-    runWindow: async (endUs) => node.runWindow(endUs),
+    runWindow: async (endUs, _expect, returnUs) => node.runWindow(endUs, undefined, returnUs),
     addEnd: (end) => node.addEnd(end),
     setCut: async (wire, cut, key) => node.setCut(wire, cut, key),
     snapshot: async () => node.snapshot(),

@@ -88,6 +88,8 @@ export interface WindowReport {
   view: HostView | null;
   /** The earliest arrival of what this node sent in the window, by receiver: part of the receiver's next event. */
   earliestTo: Record<string, number>;
+  /** Where the node stopped: the window's end, or sooner where what it sent could come back. */
+  doneUs?: number;
 }
 
 /** A node's state at a window boundary (time travel), as plain data. */
@@ -118,6 +120,9 @@ export abstract class ClusterNode {
   private views: { tUs: number; view: HostView }[] = [];
   private key: EventKey = [0];
   private earliestTo: Record<string, number> = {};
+  private returnUs: Record<string, number> | null = null;
+  private limitUs = Infinity;
+  private floorUs = 0;
 
   constructor(
     readonly name: string,
@@ -169,11 +174,20 @@ export abstract class ClusterNode {
    * clock (`clock`, injected): each event then happens at the clock's now, not at the time it was
    * due, and the run stops when nothing is due by now or the clock reaches `endUs` (a time slice,
    * so the worker can take its messages).
+   *
+   * `returnUs` — the least delay from each other node back to this one — lets the window stop
+   * where what the node sends in it could come back, instead of the conductor's assuming it sends
+   * at its next event: a node that sends nothing may run on to `endUs` (lookahead). `doneUs` in the
+   * report says where it stopped.
    */
-  runWindow(endUs: number, clock?: () => number): WindowReport {
+  runWindow(endUs: number, clock?: () => number, returnUs?: Record<string, number>): WindowReport {
     this.trace = [];
     this.views = [];
     this.earliestTo = {};
+    this.returnUs = returnUs ?? null;
+    this.limitUs = endUs;
+    // Progress: with links of no delay what it sends could come back at once; never stand still.
+    this.floorUs = Math.min(endUs, this.nowUs + 1);
     for (;;) {
       const a = this.inbox[0];
       let t = Infinity;
@@ -194,7 +208,7 @@ export abstract class ClusterNode {
         const now = clock();
         if (pick === null || t > now || now >= endUs) break;
         this.nowUs = Math.max(this.nowUs, now);
-      } else if (pick === null || t >= endUs) break;
+      } else if (pick === null || t >= this.limitUs) break;
       this.nowUs = Math.max(this.nowUs, t);
       if (pick === 'link') {
         const p = this.inbox.shift() as Packet;
@@ -209,11 +223,12 @@ export abstract class ClusterNode {
         this.nextSampleUs = this.nowUs + this.sampleEveryUs;
       }
     }
-    if (!clock) this.nowUs = Math.max(this.nowUs, endUs);
+    if (!clock) this.nowUs = Math.max(this.nowUs, this.limitUs);
+    this.returnUs = null;
     const sent = this.sentCounts();
     const due = this.inbox[0]?.deliverUs ?? null;
     const nextUs = due === null ? this.wakeUs : this.wakeUs === null ? due : Math.min(due, this.wakeUs);
-    return { trace: this.trace, views: this.views, sent, nextUs, view: this.view(), earliestTo: this.earliestTo };
+    return { trace: this.trace, views: this.views, sent, nextUs, view: this.view(), earliestTo: this.earliestTo, doneUs: this.nowUs };
   }
 
   /**
@@ -293,6 +308,8 @@ export abstract class ClusterNode {
     end.out.sent(deliverUs);
     end.sent++; // what actually goes on the wire: the receiver waits for exactly these
     this.earliestTo[end.peer] = Math.min(this.earliestTo[end.peer] ?? Infinity, deliverUs);
+    // What it sends may come back (by the shortest way) no sooner than this; a node not running sends nothing back.
+    if (this.returnUs) this.limitUs = Math.max(this.floorUs, Math.min(this.limitUs, deliverUs + (this.returnUs[end.peer] ?? Infinity)));
     this.send({ wire: end.wire, dir: end.dir, seq, from: this.name, to: end.peer, channel, sentUs: this.nowUs, deliverUs, msg });
   }
 }
