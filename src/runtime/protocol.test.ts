@@ -17,6 +17,8 @@ describe('runtime protocol', () => {
     expect(() => validateToWorker(null)).toThrow(ProtocolError);
     expect(() => validateToWorker({ t: 'reboot' })).toThrow(/unknown control message type "reboot"/);
     expect(() => validateToWorker({ t: 'window', id: 1, endUs: 'soon', expect: {} })).toThrow(/endUs must be a finite number/);
+    expect(() => validateToWorker({ t: 'window', id: 1, endUs: 500, expect: {}, returnUs: { B: 'far' } })).toThrow(/returnUs must be delays by node/);
+    expect(validateToWorker({ t: 'window', id: 1, endUs: 500, expect: {}, returnUs: { B: 50, world: Infinity } }).t).toBe('window');
     expect(() => validateToWorker({ t: 'set-cut', id: 1, wire: 0, cut: 'yes', key: [1] })).toThrow(/cut: boolean/);
     expect(() => validateToWorker({ t: 'set-cut', id: 1, wire: 0, cut: true, key: [] })).toThrow(/key must be a non-empty array/);
     expect(() => validateToWorker({ t: 'add-end', end: { wire: 0 }, port: {} })).toThrow(/MessagePort/);

@@ -83,6 +83,7 @@ export function validateToWorker(x: unknown): ToWorker {
       num(x, 'id');
       num(x, 'endUs');
       if (!isObj(x.expect) || !Object.values(x.expect).every((v) => typeof v === 'number')) throw new ProtocolError('window needs expect: counts by wire');
+      if (x.returnUs !== undefined && (!isObj(x.returnUs) || !Object.values(x.returnUs).every((v) => typeof v === 'number' && v >= 0))) throw new ProtocolError('window returnUs must be delays by node');
       return x as unknown as ToWorker;
     }
     case 'set-cut':
