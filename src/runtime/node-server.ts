@@ -33,7 +33,7 @@ export function serveNode(scope: WorkerScope): void {
   const ports = new Map<number, MessagePort>();
   /** Free run: the last due time of a packet on each in-order wire (a packet is never due before it). */
   const lastDueUs = new Map<number, number>();
-  let pending: { id: number; endUs: number; expect: Record<number, number>; returnUs?: Record<string, number> } | null = null;
+  let pending: { id: number; endUs: number; expect: Record<number, number>; returnUs: Record<string, number> } | null = null;
   /** A cut waiting for what its peers sent before it (it is lost with the cut). */
   let cutWaiting: { expect: Record<number, number>; run: () => void } | null = null;
 

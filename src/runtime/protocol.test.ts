@@ -4,7 +4,7 @@ import { ProtocolError, validateFromWorker, validatePacket, validateRuntimeComma
 
 describe('runtime protocol', () => {
   it('takes well-formed control messages', () => {
-    expect(validateToWorker({ t: 'window', id: 1, endUs: 500, expect: { 0: 3 } }).t).toBe('window');
+    expect(validateToWorker({ t: 'window', id: 1, endUs: 500, expect: { 0: 3 }, returnUs: { B: 50 } }).t).toBe('window');
     expect(validateToWorker({ t: 'set-cut', id: 2, wire: 4, cut: true, key: [100, 0, 1] }).t).toBe('set-cut');
     expect(validateToWorker({ t: 'free-run', originMs: 12.5 }).t).toBe('free-run');
     const ch = new MessageChannel();
@@ -16,8 +16,9 @@ describe('runtime protocol', () => {
   it('refuses unknown, shapeless or half-filled control messages, naming what is wrong', () => {
     expect(() => validateToWorker(null)).toThrow(ProtocolError);
     expect(() => validateToWorker({ t: 'reboot' })).toThrow(/unknown control message type "reboot"/);
-    expect(() => validateToWorker({ t: 'window', id: 1, endUs: 'soon', expect: {} })).toThrow(/endUs must be a finite number/);
-    expect(() => validateToWorker({ t: 'window', id: 1, endUs: 500, expect: {}, returnUs: { B: 'far' } })).toThrow(/returnUs must be delays by node/);
+    expect(() => validateToWorker({ t: 'window', id: 1, endUs: 'soon', expect: {}, returnUs: {} })).toThrow(/endUs must be a finite number/);
+    expect(() => validateToWorker({ t: 'window', id: 1, endUs: 500, expect: {}, returnUs: { B: 'far' } })).toThrow(/returnUs: delays by node/);
+    expect(() => validateToWorker({ t: 'window', id: 1, endUs: 500, expect: {} })).toThrow(/returnUs: delays by node/);
     expect(validateToWorker({ t: 'window', id: 1, endUs: 500, expect: {}, returnUs: { B: 50, world: Infinity } }).t).toBe('window');
     expect(() => validateToWorker({ t: 'set-cut', id: 1, wire: 0, cut: 'yes', key: [1] })).toThrow(/cut: boolean/);
     expect(() => validateToWorker({ t: 'set-cut', id: 1, wire: 0, cut: true, key: [] })).toThrow(/key must be a non-empty array/);

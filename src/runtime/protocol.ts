@@ -26,7 +26,7 @@ export type ToWorker =
   | { t: 'init-host'; cfg: PortableConfig; spec: HostSpec; elf: Uint8Array }
   | { t: 'init-world'; cfg: PortableConfig; vms: string[] }
   | { t: 'add-end'; end: WireEnd; port: MessagePort }
-  | { t: 'window'; id: number; endUs: number; expect: Record<number, number>; returnUs?: Record<string, number> }
+  | { t: 'window'; id: number; endUs: number; expect: Record<number, number>; returnUs: Record<string, number> }
   | { t: 'set-cut'; id: number; wire: number; cut: boolean; key: EventKey; expect?: Record<number, number> }
   | { t: 'kill'; id: number }
   /** Not fail-stop: flip a bit of the guest's RAM (at a boundary). */
@@ -83,7 +83,8 @@ export function validateToWorker(x: unknown): ToWorker {
       num(x, 'id');
       num(x, 'endUs');
       if (!isObj(x.expect) || !Object.values(x.expect).every((v) => typeof v === 'number')) throw new ProtocolError('window needs expect: counts by wire');
-      if (x.returnUs !== undefined && (!isObj(x.returnUs) || !Object.values(x.returnUs).every((v) => typeof v === 'number' && v >= 0))) throw new ProtocolError('window returnUs must be delays by node');
+      // Without it the window would not stop where its own sends could come back: refused, not guessed.
+      if (!isObj(x.returnUs) || !Object.values(x.returnUs).every((v) => typeof v === 'number' && v >= 0)) throw new ProtocolError('window needs returnUs: delays by node');
       return x as unknown as ToWorker;
     }
     case 'set-cut':

@@ -110,7 +110,7 @@ export function workerNodes(o: WorkerNodeOptions): WorkerNodes {
       r.onReport = (trace: KeyedEvent[], view: HostView | null, nowUs: number) => o.onFreeReport?.(name, trace, view, nowUs);
       r.post({ t: 'free-run', originMs });
     },
-    runWindow: (endUs: number, expect: Record<number, number>, returnUs?: Record<string, number>) => r.call<WindowReport>({ t: 'window', endUs, expect, returnUs }),
+    runWindow: (endUs: number, expect: Record<number, number>, returnUs: Record<string, number>) => r.call<WindowReport>({ t: 'window', endUs, expect, returnUs }),
     addEnd: (end: WireEnd) => addEnd(r, end),
     setCut: (wire: number, cut: boolean, key: readonly number[], expect?: Record<number, number>) => r.call<KeyedEvent[]>({ t: 'set-cut', wire, cut, key, expect }),
     snapshot: () => r.call<NodeState>({ t: 'snapshot' }),

@@ -32,8 +32,12 @@ export interface ClusterSnapshot {
 export interface NodeHandle {
   snapshot(): Promise<NodeState>;
   restore(s: NodeState): Promise<void>;
-  /** Runs the node to `endUs` once it holds every message its peers have sent (`expect`, by wire). */
-  runWindow(endUs: number, expect: Record<number, number>, returnUs?: Record<string, number>): Promise<WindowReport>;
+  /**
+   * Runs the node to `endUs` once it holds every message its peers have sent (`expect`, by wire),
+   * stopping sooner where what it sends could come back (`returnUs`: the least delay from each
+   * other running node back to it; the conductor's bound leaves the node's own sends to it).
+   */
+  runWindow(endUs: number, expect: Record<number, number>, returnUs: Record<string, number>): Promise<WindowReport>;
   addEnd(end: WireEnd): void;
   /** Cuts or heals `wire` once the node holds what its peers have sent (`expect`); returns what the cut lost. */
   setCut(wire: number, cut: boolean, key: EventKey, expect?: Record<number, number>): Promise<KeyedEvent[]>;

@@ -67,9 +67,9 @@ describe('a window stops where what its node sent could come back', () => {
     const windows: { endUs: number; returnUs: Record<string, number>; r: WindowReport }[] = [];
     const watch = <H extends NodeHandle>(h: H): H => ({
       ...h,
-      runWindow: async (endUs: number, expect: Record<number, number>, returnUs?: Record<string, number>) => {
+      runWindow: async (endUs: number, expect: Record<number, number>, returnUs: Record<string, number>) => {
         const r = await h.runWindow(endUs, expect, returnUs);
-        windows.push({ endUs, returnUs: returnUs ?? {}, r });
+        windows.push({ endUs, returnUs, r });
         return r;
       },
     });

@@ -76,8 +76,6 @@ export class Conductor {
   private freeOriginMs: number | null = null;
   /** Rounds run so far (each node that had something to do ran once in a round). */
   windows = 0;
-  /** For each node, the least delay from each other node back to it (this round's, from `bounds`). */
-  private readonly returns = new Map<string, Record<string, number>>();
   private readonly userSteps: ScriptStep[] = [];
 
   /**
@@ -240,12 +238,12 @@ export class Conductor {
    * How far each node may run (conservative synchronization with lookahead): to the earliest time
    * anything not yet sent could reach it — for every other node Q, Q's next event plus the shortest
    * path of link delays from Q to it. Its own sends coming back are its own to watch: it gets the
-   * way back from each peer (`returns`) and its window stops where what it sent could return
+   * way back from each other node (`returns`) and its window stops where what it sent could return
    * (`ClusterNode.runWindow`), so a node that sends nothing runs on. Never past the limit, the next
    * script step, or WINDOW_MAX_US ahead of the slowest node.
    */
-  private bounds(limitUs: number): Map<string, number> {
-    this.returns.clear();
+  private bounds(limitUs: number): { bounds: Map<string, number>; returns: Map<string, Record<string, number>> } {
+    const returns = new Map<string, Record<string, number>>();
     let cap = Math.min(limitUs, this.nowUs + WINDOW_MAX_US);
     if (this.scriptIndex < this.script.length) cap = Math.min(cap, Math.max(this.script[this.scriptIndex].atUs, this.nowUs));
     const names = ['world', ...this.hosts.filter((h) => h.view.role !== 'crashed').map((h) => h.spec.name)];
@@ -270,11 +268,11 @@ export class Conductor {
         back[names[i]] = d[i][j];
         b = Math.min(b, Math.max(next[i], this.doneOf(names[i])) + d[i][j]);
       }
-      this.returns.set(x, back);
+      returns.set(x, back);
       // Progress: a link delay of zero would make lockstep impossible; never stand still.
       out.set(x, Math.max(b, Math.min(cap, this.doneOf(x) + 1)));
     });
-    return out;
+    return { bounds: out, returns };
   }
 
   /**
@@ -295,7 +293,8 @@ export class Conductor {
 
   /** One round: every node with something to do before its bound runs to it; then what all have passed is released. */
   private async round(limitUs: number): Promise<void> {
-    const bounds = this.bounds(limitUs);
+    const { bounds, returns } = this.bounds(limitUs);
+    const back = (node: string): Record<string, number> => returns.get(node) as Record<string, number>;
     const busy = (next: number | null, bound: number): boolean => next !== null && next < bound;
     const liveAll = this.hosts.filter((h) => h.view.role !== 'crashed');
     const live = liveAll.filter((h) => (bounds.get(h.spec.name) as number) > h.done && busy(h.nextUs, bounds.get(h.spec.name) as number));
@@ -303,8 +302,8 @@ export class Conductor {
     const worldRuns = wb > this.worldDone && busy(this.worldNext, wb);
     const idle: WindowReport = { trace: [], views: [], sent: this.worldSent, nextUs: this.worldNext, view: null, earliestTo: {} };
     const [worldReport, ...results] = await Promise.all([
-      worldRuns ? this.world.runWindow(wb, this.expectFor('world'), this.returns.get('world')) : Promise.resolve(idle),
-      ...live.map((h) => h.handle.runWindow(bounds.get(h.spec.name) as number, this.expectFor(h.spec.name), this.returns.get(h.spec.name)).catch((err: unknown) => err instanceof Error ? err : new Error(String(err)))),
+      worldRuns ? this.world.runWindow(wb, this.expectFor('world'), back('world')) : Promise.resolve(idle),
+      ...live.map((h) => h.handle.runWindow(bounds.get(h.spec.name) as number, this.expectFor(h.spec.name), back(h.spec.name)).catch((err: unknown) => err instanceof Error ? err : new Error(String(err)))),
     ]);
     // A host whose worker failed is a crashed host, with its error said; the others go on.
     const hostReports: WindowReport[] = results.map((r, i) => {
