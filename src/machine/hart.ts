@@ -122,12 +122,12 @@ export class Hart {
    * without 'unsafe-eval'), the interpreter runs everything; the results are identical either way.
    */
   translate: boolean;
-  /** Visits of a pc before its block is translated (1: at the first visit). At most 255. */
+  /** Visits of a pc before its block is translated (1: at the first visit). At most 65535. */
   hotThreshold = Hart.hotThresholdDefault;
   /** Per RAM page: the translated blocks that start (and end) in it, or undefined. */
   private jitPages: (JitPage | undefined)[];
   /** Per RAM halfword: how often the interpreter reached it with no block there (wraps; reset on translation). */
-  private readonly hot: Uint8Array;
+  private readonly hot: Uint16Array;
   /** st[0]: the pc a block leaves at; st[1]: 1 when it bailed out before an instruction. */
   private readonly st = new Int32Array(2);
 
@@ -139,7 +139,7 @@ export class Hart {
     this.codePages = new Uint8Array(mem.size >>> 12);
     this.translate = opts.translate ?? Hart.translateByDefault;
     this.jitPages = new Array<JitPage | undefined>(mem.size >>> 12);
-    this.hot = new Uint8Array(mem.size >>> 1);
+    this.hot = new Uint16Array(mem.size >>> 1);
     mem.onExternalWrite ??= (offset, length) => this.invalidate(offset, length);
   }
 
@@ -181,6 +181,9 @@ export class Hart {
     for (let p = Math.max(0, lo) >>> 12; p <= last; p++) {
       const jp = this.jitPages[p];
       if (jp === undefined) continue;
+      // Most calls come from a store to data that shares a page with code and overlap nothing:
+      // those allocate nothing.
+      if (!jp.list.some((x) => x.lo < hi && x.hi > lo)) continue;
       for (const b of jp.list.filter((x) => x.lo < hi && x.hi > lo)) this.removeBlock(jp, b);
       if (jp.list.length === 0) this.jitPages[p] = undefined;
     }

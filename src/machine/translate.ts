@@ -51,8 +51,18 @@ export const SIDE_MAX = 16;
 export const CALL_BUDGET = 1000;
 /** Calls into an entry straight from another region's call before that region takes it in (Hart.link). */
 export const LINK_HITS = 256;
-/** Entries into a pc (counted by the interpreter) before it seeds its page's region. */
-export const HOT_THRESHOLD = 50;
+/**
+ * Entries into a pc (counted by the interpreter) before it seeds its page's region. Translating
+ * pays only for code that will run far more than its compile costs: a region takes about 2 ms to
+ * build and for V8 to compile, what the interpreter spends on some 10^5 instructions. At 50, an
+ * I/O-bound guest (the lecture guests retire under 10^6 instructions a virtual second) had every
+ * warm path of its first second translated — the first virtual second of the counter guest cost
+ * twice what it costs at 1000 — and each warm seed that came up later translated its page's main
+ * region anew, throwing warmed code away: the ticker guest did so three or four times a second for
+ * good, which made it run at a third of its speed. A loop of a compute-bound guest reaches 1000 in
+ * microseconds, and its speed over the first 200 M instructions is unchanged (bench/results.md).
+ */
+export const HOT_THRESHOLD = 1000;
 
 export type BlockFn = (
   r: Int32Array, u8: Uint8Array, u16: Uint16Array, i32: Int32Array, dirty: Uint8Array,
