@@ -1,7 +1,7 @@
 /**
- * The page's handle on the browser runtime, which runs in the conductor worker
- * (conductor.worker.ts): every call is a command answered by the worker; stats arrive about 30
- * times a second. The page only draws and sends commands — a frame it drops never slows a run.
+ * The page's handle on the browser runtime, which runs in the world worker (world.worker.ts):
+ * every call is a command answered by the worker; stats arrive about 30 times a second. The page
+ * only draws and sends commands — a frame it drops never slows a run.
  */
 import type { HostView } from '../ft/host';
 import type { FaultAction } from '../sim/script';
@@ -17,11 +17,11 @@ export class RuntimeClient {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   onStats: ((s: RuntimeStats) => void) | null = null;
-  /** Set when the conductor worker itself fails: every call after it fails with this. */
+  /** Set when the world worker itself fails: every call after it fails with this. */
   failed: string | null = null;
 
   constructor() {
-    this.worker = new Worker(new URL('./conductor.worker.ts', import.meta.url), { type: 'module', name: 'conductor' });
+    this.worker = new Worker(new URL('./world.worker.ts', import.meta.url), { type: 'module', name: 'world' });
     this.worker.onmessage = (ev: MessageEvent) => {
       const m = ev.data as RuntimeReply;
       if ('stats' in m) return this.onStats?.(m.stats);
@@ -33,7 +33,7 @@ export class RuntimeClient {
     };
     this.worker.onerror = (ev: ErrorEvent) => {
       ev.preventDefault();
-      this.failed = `the conductor worker failed: ${ev.message}`;
+      this.failed = `the world worker failed: ${ev.message}`;
       for (const w of this.waiting.values()) w.reject(new Error(this.failed));
       this.waiting.clear();
     };

@@ -1,7 +1,7 @@
 /**
  * The runtime lab page (lab.html): the browser runtime without the lecture UI, driven from
  * `window.ftLab` by the end-to-end tests and `npm run bench:browser`. The runtime runs in the
- * conductor worker (client.ts); this page only sends commands, as the lecture UI does.
+ * world worker (client.ts); this page only sends commands, as the lecture UI does.
  */
 import { RuntimeClient } from './client';
 import type { RuntimeOptions } from './runtime';
@@ -99,7 +99,7 @@ const lab = {
   play: (pace: number) => need().play(pace),
   pause: () => need().pause(),
   script: () => need().script(),
-  /** Time travel: a snapshot of the cluster now (kept in the conductor worker), and back to one. */
+  /** Time travel: a snapshot of the cluster now (kept in the world worker), and back to one. */
   snapshot: () => need().snapshot(),
   restore: (i: number) => need().restore(i),
   roles: () => need().roles(),
@@ -160,11 +160,12 @@ const lab = {
         return r;
       }
       const perBatch = 1_000;
-      const [s, r] = await Promise.all([
-        runProbeIn(a, { probe: 'entries', role: 'send', port: ch.port1, batches: n, perBatch }, [ch.port1]),
-        runProbeIn(b, { probe: 'entries', role: 'receive', port: ch.port2, batches: n, perBatch }, [ch.port2]),
+      const passes = 8;
+      const [s] = await Promise.all([
+        runProbeIn(a, { probe: 'entries', role: 'send', port: ch.port1, batches: n, perBatch, passes }, [ch.port1]),
+        runProbeIn(b, { probe: 'entries', role: 'receive', port: ch.port2, batches: n, perBatch, passes }, [ch.port2]),
       ]);
-      return { entries: r.entries, entriesPerS: r.entries / ((r.endMs - s.startMs) / 1000), sendMs: s.sentMs - s.startMs, totalMs: r.endMs - s.startMs };
+      return s;
     } finally {
       a.terminate();
       b.terminate();

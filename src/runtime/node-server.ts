@@ -1,6 +1,6 @@
 /**
- * The inside of a vm worker or the world worker: one cluster node (src/sim/node.ts) served over
- * MessagePorts. The main thread's control messages build the node, hand it one port per wire end,
+ * The inside of a vm worker, and the world's node in the world worker: one cluster node
+ * (src/sim/node.ts) served over MessagePorts. The main thread's control messages build the node, hand it one port per wire end,
  * and grant windows; packets from peer workers arrive on those ports and wait in the node's inbox.
  * A window runs only once every packet its peers sent before it has arrived (the grant's `expect`
  * counts, by wire) — MessagePorts keep order, so that is the moment the window's input is
@@ -26,7 +26,8 @@ export interface WorkerScope {
   onmessage: ((ev: MessageEvent) => void) | null;
 }
 
-export function serveNode(scope: WorkerScope): void {
+/** Serves a node on `scope`; returns what stops it (a node served in a thread that goes on). */
+export function serveNode(scope: WorkerScope): () => void {
   let node: ClusterNode | null = null;
   /** A host's model speed over the primary's (free run keeps a slow backup slow against the clock). */
   let relativeSpeed = 1;
@@ -197,6 +198,21 @@ export function serveNode(scope: WorkerScope): void {
     }
   };
 
+  const stop = (): void => {
+    if (free?.timer != null) clearTimeout(free.timer);
+    free = null;
+    pending = null;
+    cutWaiting = null;
+    node = null;
+    for (const port of ports.values()) port.close();
+    ports.clear();
+    for (const ch of [kick, nap]) {
+      ch.port1.close();
+      ch.port2.close();
+    }
+    scope.onmessage = null;
+  };
+
   scope.onmessage = (ev: MessageEvent) => {
     let m: ToWorker;
     try {
@@ -211,6 +227,7 @@ export function serveNode(scope: WorkerScope): void {
       fail('id' in m ? m.id : null, err);
     }
   };
+  return stop;
 }
 
 /**
@@ -240,4 +257,40 @@ function hostNode(node: ClusterNode | null): HostNode {
 function worldNode(node: ClusterNode | null): WorldNode {
   if (!(node instanceof WorldNode)) throw new Error('not the world worker');
   return node;
+}
+
+/**
+ * A node served in this thread, behind the face of a worker: what `postMessage` sends reaches the
+ * node at once, and what the node answers reaches `onmessage` at once — no thread hop. Messages
+ * other than windows are cloned on the way in and out, as a worker's would be, so neither side
+ * holds what the other may change (a snapshot, a restore's state).
+ */
+export function nodeInThisThread(name: string): Worker {
+  let closed = false;
+  const face = {
+    name,
+    onmessage: null as ((ev: MessageEvent) => void) | null,
+    onerror: null as ((ev: ErrorEvent) => void) | null,
+    postMessage(m: ToWorker, transfer: Transferable[] = []): void {
+      if (closed) return;
+      const data = m.t === 'window' || m.t === 'add-end' ? m : structuredClone(m, { transfer });
+      inner.onmessage?.({ data } as MessageEvent);
+    },
+    terminate(): void {
+      closed = true;
+      stop();
+    },
+    addEventListener(): void {},
+    removeEventListener(): void {},
+  };
+  const inner: WorkerScope = {
+    onmessage: null,
+    postMessage(m: FromWorker): void {
+      if (closed) return;
+      const data = m.t === 'done' && m.result !== null && typeof m.result === 'object' && 'trace' in m.result ? m : structuredClone(m);
+      face.onmessage?.({ data } as MessageEvent);
+    },
+  };
+  const stop = serveNode(inner);
+  return face as unknown as Worker;
 }

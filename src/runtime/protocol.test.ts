@@ -44,7 +44,7 @@ describe('runtime protocol', () => {
   });
 });
 
-describe('commands from the page to the conductor worker', () => {
+describe('commands from the page to the world worker', () => {
   it('takes well-formed commands and refuses the rest, naming what is wrong', () => {
     expect(validateRuntimeCommand({ c: 'run', id: 1, untilUs: 5e5 }).c).toBe('run');
     expect(validateRuntimeCommand({ c: 'act', id: 2, action: { kind: 'kill', vm: 'primary' } }).c).toBe('act');

@@ -160,7 +160,7 @@ function describe(x: unknown): string {
   }
 }
 
-// ── the page ↔ the conductor worker ──────────────────────────────────────────────────────────
+// ── the page ↔ the world worker (the runtime) ───────────────────────────────────────────
 
 /** How the page starts a run: the runtime's options (the guest as ELF bytes), and for tests a VM whose worker throws. */
 export type StartOptions = Omit<RuntimeOptions, 'spawn'> & { faultyWorker?: string };

@@ -1,6 +1,6 @@
 /**
- * The browser runtime in lockstep (docs/design.md §1.5): the conductor (src/sim/conductor.ts) on
- * the main thread, a vm worker per VM host and the world worker. Virtual time advances window by
+ * The browser runtime in lockstep (docs/design.md §1.5): the conductor (src/sim/conductor.ts) and
+ * the world's node in the world worker, a vm worker per VM host. Virtual time advances window by
  * window at a pace — virtual seconds per wall second, from slow motion to as fast as the workers
  * run — or one window at a time; the user's actions apply at the next window boundary, so a run is
  * the same from the same seed, settings and actions, and equals `npm run sim` with that seed and
@@ -50,7 +50,7 @@ export interface RuntimeOptions {
   diskLink?: Partial<SimLinkSettings>;
   /** Virtual seconds per wall second (Infinity: as fast as the workers run). */
   pace?: number;
-  /** Builds the workers (tests put a faulty one in); the default is the bundled vm / world worker. */
+  /** Builds the vm workers and the world's node (tests put a faulty one in); the default is `defaultSpawn`. */
   spawn?: WorkerNodeOptions['spawn'];
 }
 

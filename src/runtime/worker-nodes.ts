@@ -1,9 +1,9 @@
 /**
- * The conductor's nodes as real workers (docs/design.md §1.5): a vm worker per VM host, one world
- * worker, and a MessageChannel per wire — the logging channel between two vm workers, each VM's
- * network and disk wires to the world worker — whose ports are transferred to the two ends. Packets
- * go worker to worker on those ports; the main thread only sends control messages and reads
- * answers. A kill is `worker.terminate()`. A worker that throws is reported (`onFailure`) and its
+ * The conductor's nodes (docs/design.md §1.5): a vm worker per VM host, the world's node in the
+ * conductor's own thread (the world worker), and a MessageChannel per wire — the logging channel
+ * between two vm workers, each VM's network and disk wires to the world — whose ports go to the two
+ * ends (a vm worker's transferred to it). Packets go thread to thread on those ports; the conductor
+ * only sends control messages and reads answers. A kill is `worker.terminate()`. A worker that throws is reported (`onFailure`) and its
  * pending requests fail with its error; the others keep running.
  */
 import { blankHostView, type HostView } from '../ft/host-types';
@@ -12,6 +12,7 @@ import type { HostHandle, NodeFactory, WorldHandle } from '../sim/conductor';
 import type { BoundaryResult, KeyedEvent, NodeState, WindowReport, WireEnd } from '../sim/node';
 import type { HistoryEntry } from '../world/history';
 import { validateFromWorker, type PortableConfig, type ToWorker } from './protocol';
+import { nodeInThisThread } from './node-server';
 
 /** ToWorker without the request id, which `Remote.call` assigns. */
 type Request = ToWorker extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
@@ -84,14 +85,13 @@ export interface WorkerNodeOptions {
   onFailure: (node: string, error: string) => void;
   /** Free run: a node's trace events and view, about 30 times a second. */
   onFreeReport?: (node: string, trace: KeyedEvent[], view: HostView | null, nowUs: number) => void;
-  /** Builds a worker; the default is the bundled vm / world worker. */
+  /** Builds a vm worker, or the world's node (`kind` 'world'); the default is `defaultSpawn`. */
   spawn?: (kind: 'vm' | 'world', name: string) => Worker;
 }
 
-function defaultSpawn(kind: 'vm' | 'world', name: string): Worker {
-  return kind === 'vm'
-    ? new Worker(new URL('./vm.worker.ts', import.meta.url), { type: 'module', name: `vm ${name}` })
-    : new Worker(new URL('./world.worker.ts', import.meta.url), { type: 'module', name: 'world' });
+/** A vm worker for a VM host; the world's node in this thread (the world worker's, node-server.ts). */
+export function defaultSpawn(kind: 'vm' | 'world', name: string): Worker {
+  return kind === 'vm' ? new Worker(new URL('./vm.worker.ts', import.meta.url), { type: 'module', name: `vm ${name}` }) : nodeInThisThread(name);
 }
 
 export function workerNodes(o: WorkerNodeOptions): WorkerNodes {

@@ -9,8 +9,8 @@
  *
  * The conductor holds what the simulator's Cluster holds outside the hosts and the world: the
  * wiring (which wire joins whom, which is cut), the script, the checkers, the report and the trace.
- * Nodes are reached through handles: `localNodes` here (tests, and the proof of equality), vm and
- * world workers in src/runtime.
+ * Nodes are reached through handles: `localNodes` here (tests, and the proof of equality), vm
+ * workers and the world worker's own node in src/runtime.
  */
 import { blankHostView, type HostView } from '../ft/host-types';
 import type { ChannelName } from '../ft/channels';

@@ -1,5 +1,5 @@
 /**
- * The page's one run: it owns the RuntimeClient (the runtime runs in the conductor worker), turns
+ * The page's one run: it owns the RuntimeClient (the runtime runs in the world worker), turns
  * the lecturer's buttons into runtime commands and script actions, and folds the stats the workers
  * push (~30 a second) into the store at most once per animation frame. The event stream and the
  * chart series live here in bounded rings, outside the store, so a 50-minute lecture holds the same
