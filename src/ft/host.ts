@@ -25,7 +25,7 @@ import {
   ChannelError, validateFrame, validateLoggingMsg, type ChannelName, type HostDiskReply,
   type LoggingMsg, type SnapshotMsg,
 } from './channels';
-import { LogFormatError } from './log';
+import { LogFormatError, type BatchBuffers } from './log';
 import { Failover } from './failover';
 import { RealClockPacing } from './pacing';
 
@@ -68,7 +68,20 @@ export class VmHost {
   private makePrimary(opts: PrimaryOptions): PrimaryHypervisor {
     const p = new PrimaryHypervisor(this.machine, this.rng, this.settings, opts);
     this.clockPrimary(p);
+    p.logBuffers = this.logBuffers;
     return p;
+  }
+
+  private logBuffers: BatchBuffers | null = null;
+
+  /**
+   * Log batches encoded into `pool`'s spent buffers, now and as primary after any change of role:
+   * where the logging channel crosses threads a batch's buffer is handed over and comes back
+   * (src/runtime/node-server.ts). Buffers only; what is sent is the same.
+   */
+  useLogBuffers(pool: BatchBuffers): void {
+    this.logBuffers = pool;
+    if (this.primary) this.primary.logBuffers = pool;
   }
 
   /** A primary on a real clock reads the guest's time from it, and sizes slices by its measured speed. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BatchBuffers,
   decodeBatch,
   encodeBatch,
   entryWireBytes,
@@ -100,5 +101,44 @@ describe('disk-done and hash flags', () => {
     const bad = new Int32Array(encodeBatch(entries.slice(0, 1)));
     bad[BATCH_HEADER_WORDS + 5] = 7;
     expect(() => decodeBatch(bad.buffer)).toThrow(/disk-done flag 7/);
+  });
+});
+
+describe('batch buffers (reused where the channel crosses threads)', () => {
+  it('a batch encoded into a spent buffer full of another batch is byte for byte the fresh encoding', () => {
+    const fresh = new Uint8Array(encodeBatch(SAMPLE));
+    const pool = new BatchBuffers();
+    const dirty = new ArrayBuffer(fresh.length);
+    new Uint8Array(dirty).fill(0xa5);
+    pool.give(dirty);
+    const reused = encodeBatch(SAMPLE, pool.take);
+    expect(reused).toBe(dirty);
+    expect(new Uint8Array(reused)).toEqual(fresh);
+    expect(decodeBatch(reused)).toEqual(decodeBatch(fresh.buffer));
+    expect(pool.reused).toBe(1);
+  });
+
+  it('takes a spent buffer of the exact length only, and a new one otherwise', () => {
+    const pool = new BatchBuffers();
+    const a = new ArrayBuffer(64);
+    pool.give(a);
+    expect(pool.take(68)).not.toBe(a);
+    expect(pool.take(64)).toBe(a);
+    expect(pool.take(64)).not.toBe(a);
+    expect(pool.size).toBe(0);
+  });
+
+  it('keeps within its bounds, drops a detached buffer, and refuses an allocator of the wrong length', () => {
+    const pool = new BatchBuffers(4, 2);
+    for (let i = 0; i < 3; i++) pool.give(new ArrayBuffer(16));
+    expect(pool.size).toBe(2); // two of a length
+    for (let n = 1; n <= 5; n++) pool.give(new ArrayBuffer(16 + 4 * n));
+    expect(pool.size).toBeLessThanOrEqual(4);
+    const detached = new ArrayBuffer(32);
+    structuredClone(detached, { transfer: [detached] });
+    const before = pool.size;
+    pool.give(detached);
+    expect(pool.size).toBe(before);
+    expect(() => encodeBatch(SAMPLE, (n) => new ArrayBuffer(n + 4))).toThrow(/a buffer of/);
   });
 });

@@ -132,8 +132,12 @@ export function assertNever(x: never): never {
   throw new Error(`unexpected value ${JSON.stringify(x)}`);
 }
 
-/** Encodes a batch of entries (consecutive seqs, non-decreasing icounts) into one buffer. */
-export function encodeBatch(entries: readonly LogEntry[]): ArrayBuffer {
+/**
+ * Encodes a batch of entries (consecutive seqs, non-decreasing icounts) into one buffer of exactly
+ * its length, from `alloc` (a `BatchBuffers` pool; the default a new ArrayBuffer). Every byte of
+ * it is written, so a reused buffer carries nothing of the batch it held before.
+ */
+export function encodeBatch(entries: readonly LogEntry[], alloc?: (byteLength: number) => ArrayBuffer): ArrayBuffer {
   // Plain loops and no per-entry allocation: this runs once per entry on the logging channel's hot
   // path, and most entries (nondet, timer, progress) carry no payload.
   const n = entries.length;
@@ -148,7 +152,9 @@ export function encodeBatch(entries: readonly LogEntry[]): ArrayBuffer {
     payloadTotal += pad4(p.length);
   }
   const headerBytes = (BATCH_HEADER_WORDS + ENTRY_HEADER_WORDS * n) * 4;
-  const buf = new ArrayBuffer(headerBytes + payloadTotal);
+  const total = headerBytes + payloadTotal;
+  const buf = alloc ? alloc(total) : new ArrayBuffer(total);
+  if (buf.byteLength !== total) throw new Error(`encodeBatch: a buffer of ${buf.byteLength} bytes for a batch of ${total}`);
   const words = new Int32Array(buf, 0, headerBytes / 4);
   const bytes = new Uint8Array(buf);
   words[0] = BATCH_MAGIC;
@@ -170,16 +176,73 @@ export function encodeBatch(entries: readonly LogEntry[]): ArrayBuffer {
       const [a0, a1] = argsOf(e);
       words[w + 4] = a0;
       words[w + 5] = a1;
+    } else {
+      words[w + 4] = 0;
+      words[w + 5] = 0;
     }
     const p = payloads === null ? undefined : payloads[i];
     if (p !== undefined) {
       words[w + 6] = p.length;
       bytes.set(p, off);
+      bytes.fill(0, off + p.length, off + pad4(p.length));
       off += pad4(p.length);
-    }
+    } else words[w + 6] = 0;
   }
   return buf;
 }
+
+/**
+ * Spent batch buffers, kept to encode later batches into (by exact length: a run's batches come in
+ * few sizes). Where the logging channel crosses threads the batch's buffer is transferred, not
+ * copied, and comes back from the other end once decoded (node-server.ts): fresh memory is what a
+ * batch costs most on a host slow to fault pages in — there a new 28 KB buffer cost ten times
+ * encoding into it. Holds at most `max` buffers, `perLength` of each length.
+ */
+export class BatchBuffers {
+  private readonly free = new Map<number, ArrayBuffer[]>();
+  private count = 0;
+  reused = 0;
+
+  constructor(
+    private readonly max = 64,
+    private readonly perLength = 8,
+  ) {}
+
+  /** A buffer of `byteLength` bytes: a spent one if there is one, else a new one. */
+  readonly take = (byteLength: number): ArrayBuffer => {
+    const list = this.free.get(byteLength);
+    const buf = list?.pop();
+    if (buf === undefined) return new ArrayBuffer(byteLength);
+    this.count--;
+    this.reused++;
+    return buf;
+  };
+
+  /** A spent buffer back (a detached or empty one is no use, and one past the bounds is dropped). */
+  give(buf: ArrayBuffer): void {
+    if (buf.byteLength === 0 || buf.byteLength > BATCH_BYTES_MAX) return;
+    let list = this.free.get(buf.byteLength);
+    if (list === undefined) {
+      if (this.count >= this.max) {
+        // Full: make room by dropping the length put in longest ago.
+        const [oldest, dropped] = this.free.entries().next().value as [number, ArrayBuffer[]];
+        this.free.delete(oldest);
+        this.count -= dropped.length;
+      }
+      this.free.set(buf.byteLength, (list = []));
+    }
+    if (list.length >= this.perLength || this.count >= this.max) return;
+    list.push(buf);
+    this.count++;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+}
+
+/** The largest batch buffer kept for reuse (bigger batches are rare: jumbo frames, disk reads). */
+const BATCH_BYTES_MAX = 256 * 1024;
 
 function fail(msg: string): never {
   throw new LogFormatError(`malformed log batch: ${msg}`);

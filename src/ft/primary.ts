@@ -11,13 +11,13 @@
  */
 import type { DiskRequest, GuestMachine, MachineOutput, NondetKind, RunResult } from '../machine/types';
 import type { LogAck, LogResend } from './channels';
-import { encodeBatch, entryWireBytes, LogFormatError, type LogEntry, type UnnumberedEntry } from './log';
+import { encodeBatch, entryWireBytes, LogFormatError, type BatchBuffers, type LogEntry, type UnnumberedEntry } from './log';
 import type { FtEffect } from './effects';
 import { resolveFtSettings, type FtSettings } from './settings';
 import { OutputRule, type OutputRuleState, type OutputStall } from './output-rule';
 import { FlowControl, type FlowControlState } from './flow-control';
 import { Throttle, type ThrottleState } from './throttle';
-import { LogSender, type LogSenderState } from './reliable';
+import { LogSender, type LogSenderState, type SentBatch } from './reliable';
 import type { StallSummary } from './stats';
 
 /** The injected PRNG behind the guest's hardware RNG. */
@@ -80,6 +80,8 @@ export class PrimaryHypervisor {
   private handedOver: { icount: number; source: NondetKind; value: number } | null;
   /** Per-call scratch: effects of the call in progress, entries logged but not yet sent. */
   private fx: FtEffect[] = [];
+  /** Spent batch buffers to encode into (a vm worker's, whose batches are handed over: log.ts). */
+  logBuffers: BatchBuffers | null = null;
   private pending: LogEntry[] = [];
   private sliceStartUs = 0;
   /** The host's real clock and measured speed, in free run (useRealClock). */
@@ -127,7 +129,7 @@ export class PrimaryHypervisor {
   onLoggingMsg(msg: LogAck | LogResend, nowUs: number): FtEffect[] {
     this.fx = [];
     if (msg.type === 'resend') {
-      for (const b of this.sender.resendFrom(msg.fromSeq, nowUs)) this.fx.push({ ev: 'log-sent', bytes: b.bytes, first: b.first, last: b.last, entries: [], resent: true });
+      for (const b of this.sender.resendFrom(msg.fromSeq, nowUs)) this.resend(b);
     } else {
       this.onAck(msg, nowUs);
     }
@@ -147,7 +149,7 @@ export class PrimaryHypervisor {
   /** Timers: resends after the resend timeout. */
   due(nowUs: number): FtEffect[] {
     this.fx = [];
-    for (const b of this.sender.due(nowUs)) this.fx.push({ ev: 'log-sent', bytes: b.bytes, first: b.first, last: b.last, entries: [], resent: true });
+    for (const b of this.sender.due(nowUs)) this.resend(b);
     return this.takeEffects();
   }
 
@@ -380,12 +382,16 @@ export class PrimaryHypervisor {
     if (this.pending.length === 0) return;
     const entries = this.pending;
     this.pending = [];
-    const bytes = encodeBatch(entries);
+    const bytes = encodeBatch(entries, this.logBuffers?.take);
     this.flow.sent(entries.map((e) => ({ seq: e.seq, icount: e.icount, bytes: entryWireBytes(e) })));
-    this.sender.sent({ first: entries[0].seq, last: entries[entries.length - 1].seq, bytes }, nowUs);
+    this.sender.sent({ first: entries[0].seq, last: entries[entries.length - 1].seq, entries }, nowUs);
     this.st.entriesSent += entries.length;
     this.st.bytesSent += bytes.byteLength;
     this.fx.push({ ev: 'log-sent', bytes, first: entries[0].seq, last: entries[entries.length - 1].seq, entries, resent: false });
+  }
+
+  private resend(b: SentBatch): void {
+    this.fx.push({ ev: 'log-sent', bytes: encodeBatch(b.entries, this.logBuffers?.take), first: b.first, last: b.last, entries: [], resent: true });
   }
 
   // ---- throttling ----

@@ -3,9 +3,9 @@ import { LogReceiver, LogSender, EARLY_BATCHES_MAX } from './reliable';
 import { encodeBatch, type LogEntry } from './log';
 
 /** Batch k holds seqs 2k+1, 2k+2 at icounts 10·seq. */
-function batch(k: number): { first: number; last: number; bytes: ArrayBuffer } {
+function batch(k: number): { first: number; last: number; entries: LogEntry[]; bytes: ArrayBuffer } {
   const entries: LogEntry[] = [2 * k + 1, 2 * k + 2].map((seq) => ({ seq, icount: seq * 10, kind: 'progress' }));
-  return { first: entries[0].seq, last: entries[1].seq, bytes: encodeBatch(entries) };
+  return { first: entries[0].seq, last: entries[1].seq, entries, bytes: encodeBatch(entries) };
 }
 
 describe('LogSender', () => {

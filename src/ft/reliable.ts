@@ -11,15 +11,21 @@
  *    and asks for the missing ones; drops duplicates and overlaps, answering with its cumulative
  *    ack so the primary learns what got through.
  *
- * Batches are resent exactly as first encoded, so a seq is always in the same batch; the receiver
- * still trims overlaps entry by entry, so it never depends on that.
+ * Batches are resent as they were first sent (the same entries, encoded to the same bytes), so a seq
+ * is always in the same batch; the receiver still trims overlaps entry by entry, so it never depends
+ * on that.
  */
 import { decodeBatch, LogFormatError, type LogEntry } from './log';
 
+/**
+ * A batch as the sender keeps it: its entries, encoded again for a resend. Not its bytes: where
+ * the channel crosses threads they are handed over with the message, not copied (log.ts,
+ * `BatchBuffers`). A batch encodes to the same bytes every time.
+ */
 export interface SentBatch {
   first: number;
   last: number;
-  bytes: ArrayBuffer;
+  entries: readonly LogEntry[];
 }
 
 export interface LogSenderState {

@@ -5,7 +5,7 @@
  * runs of the real runtime; these are the baselines they are held against.
  */
 import { Machine } from '../machine/machine';
-import { decodeBatch, encodeBatch, type LogEntry } from '../ft/log';
+import { BatchBuffers, decodeBatch, encodeBatch, type LogEntry } from '../ft/log';
 
 export type Probe =
   /** `translate`: block translation on or off (default: the machine's default, on). */
@@ -87,12 +87,16 @@ export function runProbe(p: Probe): Promise<Record<string, number>> {
         // the sender's start to the receiver's last decode (performance.timeOrigin + now is one
         // wall clock across workers). The receiver answers each pass's end on the same port, and
         // the sender starts the next pass only then, so passes never overlap.
+        // As the vm workers do it (node-server.ts): each batch's buffer is handed over, and comes
+        // back once decoded — there with the backup's ack of it, here on its own (the same post).
         if (p.role === 'receive') {
           let batches = 0;
           let entries = 0;
           let pass = 0;
           p.port.onmessage = (ev: MessageEvent) => {
-            entries += decodeBatch(ev.data as ArrayBuffer).length;
+            const buf = ev.data as ArrayBuffer;
+            entries += decodeBatch(buf).length;
+            p.port.postMessage({ spares: [buf] }, [buf]);
             if (++batches < p.batches) return;
             p.port.postMessage({ entries, endMs: performance.timeOrigin + performance.now() });
             batches = 0;
@@ -102,6 +106,7 @@ export function runProbe(p: Probe): Promise<Record<string, number>> {
           return;
         }
         const rates: number[] = [];
+        const pool = new BatchBuffers();
         let seq = 1;
         let startMs = 0;
         const send = (): void => {
@@ -110,11 +115,13 @@ export function runProbe(p: Probe): Promise<Record<string, number>> {
             // As the primary does it: the entries made as objects, then encoded into one buffer.
             const es: LogEntry[] = [];
             for (let i = 0; i < p.perBatch; i++, seq++) es.push({ seq, icount: seq * 10, kind: 'nondet', source: 'rng', value: seq });
-            const buf = encodeBatch(es);
+            const buf = encodeBatch(es, pool.take);
             p.port.postMessage(buf, [buf]);
           }
         };
         p.port.onmessage = (ev: MessageEvent) => {
+          const spares = (ev.data as { spares?: ArrayBuffer[] }).spares;
+          if (spares) return spares.forEach((b) => pool.give(b));
           const r = ev.data as { entries: number; endMs: number };
           rates.push(r.entries / ((r.endMs - startMs) / 1000));
           if (rates.length < p.passes) return send();

@@ -13,7 +13,8 @@ import { HostNode, WorldNode, type ClusterNode, type KeyedEvent, type Packet, ty
 import { buildHost, buildWorld, type ClusterConfig } from '../sim/cluster-config';
 import { worldAction } from '../sim/local-nodes';
 import { runProbe } from './bench-probes';
-import { validatePacket, validateToWorker, type FromWorker, type PortableConfig, type ToWorker } from './protocol';
+import { BatchBuffers } from '../ft/log';
+import { SPARES_MAX, takeSpares, validatePacket, validateToWorker, type FromWorker, type PortableConfig, type ToWorker } from './protocol';
 
 const FREE_REPORT_MS = 33;
 const FREE_TURN_US = 8_000;
@@ -45,9 +46,28 @@ export function serveNode(scope: WorkerScope): () => void {
   const reply = (m: FromWorker): void => scope.postMessage(m);
   const fail = (id: number | null, err: unknown): void => reply({ t: 'error', id, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
 
+  // A log batch's buffer is handed over with its packet, not copied; once the backup has taken the
+  // batch in, the buffer rides back to the primary on the next packet of that wire (an ack, as a
+  // rule: the backup acks every batch) into the pool the primary encodes into. So a batch costs no
+  // fresh memory, which is what costs most on a host slow to fault pages in (log.ts, BatchBuffers).
+  const logBuffers = new BatchBuffers();
+  /** By wire: buffers of batches taken in, to go back with the next packet sent on it. */
+  const spares = new Map<number, ArrayBuffer[]>();
+
   const send = (p: Packet): void => {
     const port = ports.get(p.wire);
-    if (port) port.postMessage(p, transferable(p));
+    if (!port) return;
+    const back = spares.get(p.wire);
+    if (back === undefined) return port.postMessage(p, transferable(p));
+    spares.delete(p.wire);
+    port.postMessage({ ...p, spares: back }, [...transferable(p), ...back]);
+  };
+  const delivered = (p: Packet): void => {
+    const bytes = batchBytes(p);
+    if (bytes === null) return;
+    const list = spares.get(p.wire) ?? [];
+    if (list.length < SPARES_MAX) list.push(bytes);
+    spares.set(p.wire, list);
   };
 
   const received = (expect: Record<number, number>): boolean => {
@@ -126,7 +146,10 @@ export function serveNode(scope: WorkerScope): () => void {
       case 'init-host': {
         const cfg = clusterConfig(m.cfg, m.elf);
         const ft = resolveFtSettings({ speedIps: cfg.primarySpeedIps, ...cfg.ft });
-        node = new HostNode(buildHost(cfg, ft, m.spec), m.spec.index, new Prng(cfg.seed), cfg.sampleEveryUs, send, () => true, m.spec.startUs);
+        const host = new HostNode(buildHost(cfg, ft, m.spec), m.spec.index, new Prng(cfg.seed), cfg.sampleEveryUs, send, () => true, m.spec.startUs);
+        host.host.useLogBuffers(logBuffers);
+        host.onDelivered = delivered;
+        node = host;
         relativeSpeed = Math.min(1, m.spec.speedIps / cfg.primarySpeedIps);
         return;
       }
@@ -141,6 +164,7 @@ export function serveNode(scope: WorkerScope): () => void {
         ports.set(m.end.wire, m.port);
         m.port.onmessage = (ev: MessageEvent) => {
           try {
+            for (const b of takeSpares(ev.data, m.end.wire)) logBuffers.give(b);
             const p = validatePacket(ev.data, m.end.wire);
             // Free run: the wire's modelled delay counts from arrival (the real transit comes on top),
             // on this worker's clock — two workers' clocks need not agree to the microsecond. An
@@ -231,13 +255,22 @@ export function serveNode(scope: WorkerScope): () => void {
 }
 
 /**
- * What a packet can hand over instead of copying: a snapshot's RAM and CPU state (FT VMotion's
- * 16 MiB), made for this one message. Log batches are not: the primary keeps them to resend.
+ * What a packet hands over instead of copying, each made for this one message: a log batch's
+ * buffer (the primary keeps the batch's entries to resend, not its bytes), and a snapshot's RAM
+ * and CPU state (FT VMotion's 16 MiB).
  */
 function transferable(p: Packet): Transferable[] {
+  const bytes = batchBytes(p);
+  if (bytes !== null) return [bytes];
   const m = p.msg as { type?: unknown; machine?: { ram?: unknown; cpu?: unknown } } | null;
   if (p.channel !== 'log' || m === null || typeof m !== 'object' || m.type !== 'snapshot') return [];
   return [m.machine?.ram, m.machine?.cpu].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+}
+
+/** A log batch's buffer, if the packet is one. */
+function batchBytes(p: Packet): ArrayBuffer | null {
+  const m = p.msg as { type?: unknown; bytes?: unknown } | null;
+  return p.channel === 'log' && m !== null && typeof m === 'object' && m.type === 'log' && m.bytes instanceof ArrayBuffer && m.bytes.byteLength > 0 ? m.bytes : null;
 }
 
 function clusterConfig(cfg: PortableConfig, elf: Uint8Array): ClusterConfig {

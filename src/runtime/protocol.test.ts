@@ -1,8 +1,21 @@
 /** Every message that crosses a thread is validated: a malformed one is refused with a clear error. */
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, validateFromWorker, validatePacket, validateRuntimeCommand, validateToWorker } from './protocol';
+import { ProtocolError, SPARES_MAX, takeSpares, validateFromWorker, validatePacket, validateRuntimeCommand, validateToWorker } from './protocol';
 
 describe('runtime protocol', () => {
+  it('takes spent batch buffers off a packet, and refuses spares that are not ArrayBuffers', () => {
+    const packet = () => ({ wire: 3, dir: 1, seq: 1, from: 'B', to: 'A', channel: 'log', sentUs: 0, deliverUs: 50, msg: { type: 'ack' } });
+    const bufs = [new ArrayBuffer(44), new ArrayBuffer(72)];
+    const p: Record<string, unknown> = { ...packet(), spares: bufs };
+    expect(takeSpares(p, 3)).toEqual(bufs);
+    expect('spares' in p).toBe(false);
+    expect(validatePacket(p, 3).seq).toBe(1);
+    expect(takeSpares(packet(), 3)).toEqual([]);
+    expect(() => takeSpares({ ...packet(), spares: [new Uint8Array(4)] }, 3)).toThrow(/spares that are not/);
+    expect(() => takeSpares({ ...packet(), spares: 'many' }, 3)).toThrow(ProtocolError);
+    expect(() => takeSpares({ ...packet(), spares: new Array(SPARES_MAX + 1).fill(new ArrayBuffer(4)) }, 3)).toThrow(/up to 256/);
+  });
+
   it('takes well-formed control messages', () => {
     expect(validateToWorker({ t: 'window', id: 1, endUs: 500, expect: { 0: 3 }, returnUs: { B: 50 } }).t).toBe('window');
     expect(validateToWorker({ t: 'set-cut', id: 2, wire: 4, cut: true, key: [100, 0, 1] }).t).toBe('set-cut');

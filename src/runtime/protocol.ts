@@ -152,6 +152,23 @@ export function validatePacket(x: unknown, wire: number): Packet {
   return x as unknown as Packet;
 }
 
+/** The most spent buffers one packet may carry back. */
+export const SPARES_MAX = 256;
+
+/**
+ * Takes the spent log-batch buffers a packet carries back to its sender's pool (node-server.ts)
+ * off it, checked: an array of ArrayBuffers, at most SPARES_MAX. None: an empty array.
+ */
+export function takeSpares(x: unknown, wire: number): ArrayBuffer[] {
+  if (!isObj(x) || !('spares' in x)) return [];
+  const spares = x.spares;
+  delete x.spares;
+  if (!Array.isArray(spares) || spares.length > SPARES_MAX || !spares.every((b) => b instanceof ArrayBuffer)) {
+    throw new ProtocolError(`packet on wire ${wire} carries spares that are not up to ${SPARES_MAX} ArrayBuffers`);
+  }
+  return spares as ArrayBuffer[];
+}
+
 function describe(x: unknown): string {
   try {
     return JSON.stringify(x)?.slice(0, 80) ?? String(x);

@@ -141,6 +141,12 @@ export abstract class ClusterNode {
   protected abstract ownKey(): [number, number];
   protected abstract runOwn(): void;
   protected abstract deliver(p: Packet): void;
+
+  /**
+   * Called with each packet once its node has taken it in: the packet is the transport's again
+   * (a vm worker hands a log batch's buffer back to its sender: src/runtime/node-server.ts).
+   */
+  onDelivered: ((p: Packet) => void) | null = null;
   /** A host's view for a sample; the world has none. */
   protected abstract view(): HostView | null;
 
@@ -214,6 +220,7 @@ export abstract class ClusterNode {
         const p = this.inbox.shift() as Packet;
         this.key = [this.nowUs, RANK_LINK, p.wire, p.dir, p.seq];
         this.deliver(p);
+        this.onDelivered?.(p);
       } else if (pick === 'own') {
         this.key = [this.nowUs, ...this.ownKey()];
         this.runOwn();
