@@ -4,9 +4,13 @@
  *     size; acks fed straight back, as from a backup that keeps up). Target ratio ≥ 0.98.
  *  2. Log bytes per client request (counter and kv guests, simulator).
  *  3. Simulated seconds per wall second for the counter guest under client load.
+ *  4. The simulator's pace for each lecture guest from a fresh process (`--pace GUEST`, a child):
+ *     its first 3 virtual seconds, while V8 warms up, and virtual seconds 3 to 10.
  * Prints one markdown table row per figure (for bench/results.md). `--record` appends them.
  */
+import { spawnSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { Machine } from '../src/machine/machine';
 import { PrimaryHypervisor } from '../src/ft/primary';
@@ -110,7 +114,27 @@ function simRun(guest: 'counter' | 'kv', clients: number, durationUs: number): {
   return { bytesPerOp: s.logBytesSent / Math.max(1, s.clientOps), ops: s.clientOps, simPerWall: durationUs / 1e6 / wallS };
 }
 
+/** In a fresh process (this file with `--pace GUEST`): virtual s per wall s over 0–3 s and 3–10 s. */
+function paceInChild(guest: 'counter' | 'kv' | 'ticker'): { cold: number; warm: number } {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--pace', guest], { encoding: 'utf8' });
+  const m = /pace (\S+) (\S+)/.exec(r.stdout);
+  if (r.status !== 0 || !m) throw new Error(`pace child for ${guest} failed: ${r.stderr || r.stdout}`);
+  return { cold: Number(m[1]), warm: Number(m[2]) };
+}
+
+function paceChild(guest: 'counter' | 'kv' | 'ticker'): void {
+  const c = new Cluster(guestClusterConfig(guest, readGuestElf(guest), 5, guest === 'ticker' ? 0 : 3));
+  const t0 = performance.now();
+  c.run(3_000_000);
+  const t1 = performance.now();
+  c.run(10_000_000);
+  const t2 = performance.now();
+  console.log(`pace ${(3 / ((t1 - t0) / 1000)).toFixed(2)} ${(7 / ((t2 - t1) / 1000)).toFixed(2)}`);
+}
+
 function main(): void {
+  const paceAt = process.argv.indexOf('--pace');
+  if (paceAt >= 0) return paceChild(process.argv[paceAt + 1] as 'counter' | 'kv' | 'ticker');
   const date = new Date().toISOString().slice(0, 10);
   const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'} ×${cpus().length}, Node ${process.version}`;
   const rows: string[] = [];
@@ -130,6 +154,10 @@ function main(): void {
   }
   const busy = simRun('counter', 16, 5_000_000);
   row('simulated seconds per wall second, counter guest, 16 clients', `${busy.simPerWall.toFixed(1)} (${busy.ops} ops)`);
+  for (const guest of ['counter', 'kv', 'ticker'] as const) {
+    const p = paceInChild(guest);
+    row(`simulator pace, ${guest} guest${guest === 'ticker' ? '' : ' (3 clients)'}, a fresh process: first 3 virtual s / virtual s 3 to 10 (virtual s per wall s, one thread)`, `${p.cold.toFixed(2)} / ${p.warm.toFixed(2)}`);
+  }
   console.log(rows.join('\n'));
   if (process.argv.includes('--record')) appendFileSync(new URL('./results.md', import.meta.url), rows.join('\n') + '\n');
 }

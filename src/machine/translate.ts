@@ -56,11 +56,14 @@ export const LINK_HITS = 256;
  * pays only for code that will run far more than its compile costs: a region takes about 2 ms to
  * build and for V8 to compile, what the interpreter spends on some 10^5 instructions. At 50, an
  * I/O-bound guest (the lecture guests retire under 10^6 instructions a virtual second) had every
- * warm path of its first second translated — the first virtual second of the counter guest cost
- * twice what it costs at 1000 — and each warm seed that came up later translated its page's main
- * region anew, throwing warmed code away: the ticker guest did so three or four times a second for
- * good, which made it run at a third of its speed. A loop of a compute-bound guest reaches 1000 in
- * microseconds, and its speed over the first 200 M instructions is unchanged (bench/results.md).
+ * warm path of its first seconds translated, and each warm seed that came up later translated its
+ * page's main region anew, throwing warmed code away — the ticker guest three or four times a
+ * second for good. In the simulator, from a fresh process (`npm run bench:ft`), the counter and kv
+ * guests' first 3 virtual seconds ran at 3.2–3.3 virtual s per wall s at 50 and 5.5–6.6 at 1000;
+ * after that the counter's ran at 12 against 10, the kv guest's at 9 against 13, the ticker's at 17
+ * against 60. Thresholds of 200–400 were slower than either, 4000 faster for these guests but a
+ * fifth slower for compute-bound ones (bench.elf, mark.elf), which at 1000 run as at 50
+ * (`npm run bench:cpu`, bench/results.md).
  */
 export const HOT_THRESHOLD = 1000;
 
