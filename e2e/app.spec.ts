@@ -160,6 +160,25 @@ test('keys: space pauses and plays, K kills the primary, + and − change the pa
   expect(errors).toEqual([]);
 });
 
+test('next entry (button and E): the run pauses at the next log batch the primary sends, each press a little further on', async ({ page }) => {
+  const errors = await open(page);
+  const clock = async (): Promise<number> => Number((await page.getByTestId('clock').textContent())?.replace(/[^0-9.]/g, ''));
+  await page.getByTestId('step-entry').click();
+  await expect(page.getByTestId('dashboard')).toHaveAttribute('data-run-state', 'paused');
+  const t1 = await clock();
+  const a1 = await icountOf(page, 'A');
+  await page.keyboard.press('e');
+  await expect.poll(clock).toBeGreaterThan(t1);
+  const t2 = await clock();
+  expect(t2 - t1).toBeLessThan(1);
+  await page.getByTestId('step-entry').click();
+  await expect.poll(clock).toBeGreaterThan(t2);
+  expect(await icountOf(page, 'A')).toBeGreaterThanOrEqual(a1);
+  await expect(page.getByTestId('dashboard')).toHaveAttribute('data-run-state', 'paused');
+  await shot(page, '08-next-entry');
+  expect(errors).toEqual([]);
+});
+
 test('projector mode and the light theme', async ({ page }) => {
   const errors = await open(page);
   await page.getByTestId('projector').click();

@@ -44,6 +44,32 @@ test('kill the primary: the backup goes live within the failure timeout and no a
   expect(await page.evaluate(() => window.ftLab.errors())).toEqual([]);
 });
 
+test('next entry: each press runs to the next log batch the primary sends; a VM serving alone logs nothing, and the press says so', async ({ page }) => {
+  await start(page, 14);
+  await run(page, 100_000);
+  const sentSoFar = async (): Promise<number[]> => (await events(page)).filter((e) => e.ev === 'log-sent').map((e) => (e as { last: number }).last);
+  let before = await sentSoFar();
+  for (let i = 0; i < 5; i++) {
+    const t0 = await page.evaluate(() => window.ftLab.now());
+    const r = await page.evaluate(() => window.ftLab.stepEntry());
+    const after = await sentSoFar();
+    expect(r.found).toBe(true);
+    expect(after.length).toBeGreaterThan(before.length);
+    // It stops at the first window that brings one (a window may bring a few at once).
+    expect(after.length - before.length).toBeLessThanOrEqual(4);
+    expect(r.nowUs - t0).toBeLessThan(1_000_000);
+    before = after;
+  }
+  await act(page, 'kill backup');
+  await run(page, (await page.evaluate(() => window.ftLab.now())) + 600_000); // the primary goes on alone
+  expect((await page.evaluate(() => window.ftLab.roles())).A).toBe('live');
+  const t0 = await page.evaluate(() => window.ftLab.now());
+  const r = await page.evaluate(() => window.ftLab.stepEntry());
+  expect(r.found).toBe(false);
+  expect(r.nowUs - t0).toBeGreaterThanOrEqual(1_000_000);
+  expect(await page.evaluate(() => window.ftLab.errors())).toEqual([]);
+});
+
 test('partition the logging channel: exactly one VM serves', async ({ page }) => {
   await start(page, 12);
   await run(page, 250_000);

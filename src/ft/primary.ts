@@ -211,6 +211,9 @@ export class PrimaryHypervisor {
     this.fx = [];
     this.alone = true;
     this.pending = [];
+    // Nobody to send the unacknowledged batches to: without this they went on being resent to the
+    // dead backup, with back-off, for as long as the primary served alone.
+    this.sender.forget();
     this.rule.setAlone(true);
     this.rule.releaseAll(nowUs, this.fx);
     if (this.flow.blocked !== null) this.flow.unblock(nowUs);

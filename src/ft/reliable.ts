@@ -63,6 +63,13 @@ export class LogSender {
     st.resendAtUs = st.unacked.length > 0 ? nowUs + this.resendTimeoutUs : null;
   }
 
+  /** No backup any more: every kept batch dropped, no resend due (what was counted stays). */
+  forget(): void {
+    this.st.unacked = [];
+    this.st.resendAtUs = null;
+    this.st.backoff = 1;
+  }
+
   /** The backup asks for everything from `fromSeq`: the batches to send again. */
   resendFrom(fromSeq: number, nowUs: number): SentBatch[] {
     const out = this.st.unacked.filter((b) => b.last >= fromSeq);

@@ -62,6 +62,10 @@ export class RuntimeClient {
   step(): Promise<number> {
     return this.call({ c: 'step' });
   }
+  /** Windows until the next log batch is sent; `found` false after a virtual second with none. */
+  stepEntry(): Promise<{ found: boolean; nowUs: number }> {
+    return this.call({ c: 'step-entry' });
+  }
   play(pace: number): Promise<void> {
     return this.call({ c: 'play', pace });
   }

@@ -95,6 +95,8 @@ const lab = {
     await need().act(step.action);
   },
   now: () => need().now(),
+  /** Windows until the next log batch is sent (or a virtual second with none). */
+  stepEntry: () => need().stepEntry(),
   /** Runs at `pace` virtual seconds per wall second until pause(). */
   play: (pace: number) => need().play(pace),
   pause: () => need().pause(),

@@ -188,6 +188,8 @@ export type RuntimeCommand =
   | { c: 'start'; id: number; o: StartOptions }
   | { c: 'run'; id: number; untilUs: number }
   | { c: 'step'; id: number }
+  /** Windows until the next log batch is sent (or a virtual second with none): answers { found, nowUs }. */
+  | { c: 'step-entry'; id: number }
   | { c: 'play'; id: number; pace: number }
   | { c: 'pause'; id: number }
   | { c: 'act'; id: number; action: FaultAction }
@@ -229,7 +231,7 @@ export function validateRuntimeCommand(x: unknown): RuntimeCommand {
     case 'query':
       if (!QUERIES.includes(x.what as string)) throw new ProtocolError(`unknown query ${JSON.stringify(x.what)}`);
       break;
-    case 'step': case 'pause': case 'free-run': case 'snapshot': case 'dispose':
+    case 'step': case 'step-entry': case 'pause': case 'free-run': case 'snapshot': case 'dispose':
       break;
     default:
       throw new ProtocolError(`unknown command ${JSON.stringify(x.c)}`);

@@ -72,6 +72,9 @@ const STATS_EVERY_MS = 33;
  */
 const EVENTS_PER_STATS_MAX = 2_000;
 const BULK_EVENTS: ReadonlySet<TraceEvent['ev']> = new Set(['log-sent', 'ack-sent', 'ack-received', 'heartbeat-sent', 'entry-applied', 'hash-ok', 'sample', 'output-held', 'cpu-share']);
+/** How long the next-entry button runs with no log batch before it gives up (virtual µs). */
+export const STEP_ENTRY_WITHIN_US = 1_000_000;
+
 /** For a promise whose failure `exclusive` has already kept in `errors`: nothing more to do. */
 const said = (): void => {};
 
@@ -105,6 +108,8 @@ export class BrowserRuntime {
   private readonly makeNodes: () => WorkerNodes;
   private readonly queued: (() => Promise<void>)[] = [];
   private readonly fresh: TraceEvent[] = [];
+  /** Log batches sent (first sends and resends) that the conductor has passed on (the trace may not be kept). */
+  private logBatchesSeen = 0;
   private freshBulk = 0;
   readonly errors: string[] = [];
   pace: number;
@@ -137,6 +142,7 @@ export class BrowserRuntime {
 
   private listen(c: Conductor): Conductor {
     c.listeners.push((e) => {
+      if (e.ev === 'log-sent') this.logBatchesSeen++;
       const bulk = BULK_EVENTS.has(e.ev);
       if (bulk ? this.freshBulk < EVENTS_PER_STATS_MAX : this.fresh.length - this.freshBulk < EVENTS_PER_STATS_MAX) {
         this.fresh.push(e);
@@ -187,6 +193,23 @@ export class BrowserRuntime {
   /** One window (the step button). */
   stepWindow(): Promise<void> {
     return this.exclusive(() => this.oneWindow(Infinity));
+  }
+
+  /**
+   * Windows until the next log batch a primary sends is in the trace (the next-entry button: a
+   * lecture follows the log one batch of entries at a time), or `withinUs` of virtual time has
+   * gone by with none — a VM serving alone logs nothing. Answers whether one came.
+   */
+  async stepToEntry(withinUs = STEP_ENTRY_WITHIN_US): Promise<boolean> {
+    let found = false;
+    await this.exclusive(async () => {
+      const seen = this.logBatchesSeen;
+      const untilUs = this.conductor.now + withinUs;
+      while (this.logBatchesSeen === seen && this.conductor.now < untilUs) await this.oneWindow(untilUs);
+      found = this.logBatchesSeen > seen;
+    });
+    this.publish(true);
+    return found;
   }
 
   /** Runs at `pace` until pause(). */

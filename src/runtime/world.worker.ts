@@ -48,6 +48,8 @@ async function handle(m: RuntimeCommand): Promise<unknown> {
     case 'step':
       await need().stepWindow();
       return need().now;
+    case 'step-entry':
+      return { found: await need().stepToEntry(), nowUs: need().now };
     case 'play':
       need().pace = m.pace;
       need().play();

@@ -110,6 +110,17 @@ describe('split brain: test-and-set lets exactly one VM go on', () => {
     expect(c.summary().tasWinners).toHaveLength(1);
   });
 
+  it('a primary that wins test-and-set after its backup died resends nothing more to it', () => {
+    const c = counter(65, { script: parseScript('kill backup at 0.2s') });
+    c.run(1_500_000);
+    const won = c.trace.find((e) => e.ev === 'tas-answered' && e.vm === 'A' && e.won);
+    expect(won, 'seed 65: A never won test-and-set').toBeDefined();
+    const resent = c.trace.filter((e) => e.ev === 'log-sent' && e.vm === 'A' && e.resent);
+    expect(resent.length, 'seed 65: the dead backup was never resent to').toBeGreaterThan(0); // before it won
+    expect(resent.filter((e) => e.tUs > (won as TraceEvent).tUs)).toEqual([]);
+    expect(c.summary().vms.find((v) => v.name === 'A')?.role).toBe('live');
+  });
+
   it('with the primary also cut from the disk, the backup serves and the primary never goes on alone', () => {
     const c = counter(61, { script: parseScript('cut A disk at 0.29s; partition logging at 0.3s') });
     c.run(2_000_000);

@@ -1,6 +1,6 @@
 /**
  * The lecture keys: space pause, K kill primary, B kill backup, P partition, H heal, V new backup,
- * + / − pace, ? the key list. Ignored while typing in a field.
+ * + / − pace, S step, E next log entry, ? the key list. Ignored while typing in a field.
  */
 import { session } from './session';
 import { useDashboard } from './store';
@@ -15,6 +15,7 @@ export const KEYS: { key: string; what: string }[] = [
   { key: 'V', what: 'new backup (FT VMotion)' },
   { key: '+ / −', what: 'faster / slower' },
   { key: 'S', what: 'one step (lockstep window)' },
+  { key: 'E', what: 'run to the next log entry sent' },
   { key: '← / →', what: 'scenario: previous / next step' },
   { key: '?', what: 'show these keys' },
   { key: 'Esc', what: 'close this list' },
@@ -48,5 +49,6 @@ export function onKey(e: KeyboardEvent): void {
     case 'h': return act(() => session.act({ kind: 'heal' }));
     case 'v': return act(() => session.act({ kind: 'vmotion' }));
     case 's': return act(() => session.step());
+    case 'e': return act(() => session.stepEntry());
   }
 }

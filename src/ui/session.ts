@@ -149,13 +149,15 @@ export class Session {
     return this.client;
   }
 
-  private async guard(what: string, f: (c: RuntimeClient) => Promise<unknown>): Promise<void> {
+  /** `f` on the run's client; a failure is a notice, and the answer undefined. */
+  private async guard<T>(what: string, f: (c: RuntimeClient) => Promise<T>): Promise<T | undefined> {
     const c = this.need();
-    if (!c) return;
+    if (!c) return undefined;
     try {
-      await f(c);
+      return await f(c);
     } catch (err) {
       this.store.getState().notify(`${what}: ${errorText(err)}`, 'error');
+      return undefined;
     }
   }
 
@@ -182,6 +184,14 @@ export class Session {
     if (this.store.getState().runState === 'running') await this.pause();
     await this.guard('step', (c) => c.step());
     this.publish();
+  }
+
+  /** Runs (paused) to the next log batch a primary sends, so a lecture follows the log entry by entry. */
+  async stepEntry(): Promise<void> {
+    if (this.store.getState().runState === 'running') await this.pause();
+    const r = await this.guard('next entry', (c) => c.stepEntry());
+    this.publish();
+    if (r && !r.found) this.store.getState().notify('no log entry in a virtual second: a VM serving alone logs nothing', 'info');
   }
 
   /** The run's virtual time now, from the runtime itself (the store's may be a frame behind). */

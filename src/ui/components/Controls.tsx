@@ -36,7 +36,8 @@ export function Controls() {
         <button data-testid="pause" className={running ? '' : 'on'} disabled={mode === 'free'} onClick={() => void session.togglePause()} title={mode === 'free' ? 'free run has no pause: each worker runs on its own clock (reset returns to lockstep)' : 'pause or play (space)'}>
           {running ? '❚❚ pause' : '▶ play'}
         </button>
-        <button data-testid="step" onClick={() => void session.step()} disabled={mode === 'free'} title="one lockstep window (pauses first)">step</button>
+        <button data-testid="step" onClick={() => void session.step()} disabled={mode === 'free'} title="one lockstep window (pauses first) (S)">step</button>
+        <button data-testid="step-entry" onClick={() => void session.stepEntry()} disabled={mode === 'free'} title="run to the next log batch the primary sends, so the log can be followed entry by entry (pauses first) (E)">next entry</button>
         <button data-testid="pace-down" onClick={() => void session.setPaceIndex(paceIndex - 1)} disabled={paceIndex === 0} title="slower (−)">−</button>
         <span className="pace" data-testid="pace" title="virtual seconds per wall second">{describePace(PACES[paceIndex])}</span>
         <button data-testid="pace-up" onClick={() => void session.setPaceIndex(paceIndex + 1)} disabled={paceIndex === PACES.length - 1} title="faster (+)">+</button>
