@@ -232,7 +232,7 @@ export class PrimaryHypervisor {
     this.pending = [];
     this.flow = new FlowControl(s, ic);
     this.throttle = new Throttle(s);
-    this.sender = new LogSender(s.resendTimeoutUs);
+    this.sender.restart();
     this.st.nextSeq = 1;
     this.st.lastLogged = { icount: ic, kind: 'progress' };
     this.st.nextHashIcount = ic + s.hashIntervalInstructions;

@@ -26,6 +26,23 @@ describe('LogSender', () => {
     expect(s.nextDueUs()).toBeNull();
   });
 
+  it('forgets its batches for a primary gone alone, and starts a new sequence for a new backup, keeping its count of resends', () => {
+    const s = new LogSender(1_000);
+    for (let k = 0; k < 2; k++) s.sent(batch(k), 0);
+    s.acked(2, 100);
+    expect(s.due(1_200).map((b) => b.first)).toEqual([3]);
+    s.forget();
+    expect(s.unackedBatches).toBe(0);
+    expect(s.nextDueUs()).toBeNull();
+    expect(s.due(10_000)).toEqual([]);
+    expect(s.resends).toBe(1);
+    s.restart();
+    s.sent(batch(0), 20_000); // seq 1 again: a new pair's first batch
+    s.acked(2, 20_100); // covers it: the old pair's ack count is gone
+    expect(s.unackedBatches).toBe(0);
+    expect(s.resends).toBe(1);
+  });
+
   it('refuses a batch that does not follow the previous one', () => {
     const s = new LogSender(1_000);
     s.sent(batch(0), 0);

@@ -70,6 +70,12 @@ export class LogSender {
     this.st.backoff = 1;
   }
 
+  /** A new backup, a new log sequence from seq 1 (FT VMotion): as new, but the count of resends stays. */
+  restart(): void {
+    this.forget();
+    this.st.ackedSeq = 0;
+  }
+
   /** The backup asks for everything from `fromSeq`: the batches to send again. */
   resendFrom(fromSeq: number, nowUs: number): SentBatch[] {
     const out = this.st.unacked.filter((b) => b.last >= fromSeq);
