@@ -1,6 +1,7 @@
 /**
  * The inside of a vm worker, and the world's node in the world worker: one cluster node
- * (src/sim/node.ts) served over MessagePorts. The main thread's control messages build the node, hand it one port per wire end,
+ * (src/sim/node.ts) served over MessagePorts. The conductor's control messages build the node,
+ * hand it one port per wire end,
  * and grant windows; packets from peer workers arrive on those ports and wait in the node's inbox.
  * A window runs only once every packet its peers sent before it has arrived (the grant's `expect`
  * counts, by wire) — MessagePorts keep order, so that is the moment the window's input is
@@ -228,6 +229,7 @@ export function serveNode(scope: WorkerScope): () => void {
     pending = null;
     cutWaiting = null;
     node = null;
+    spares.clear();
     for (const port of ports.values()) port.close();
     ports.clear();
     for (const ch of [kick, nap]) {
