@@ -1,8 +1,8 @@
 /**
  * The inside of a vm worker, and the world's node in the world worker: one cluster node
  * (src/sim/node.ts) served over MessagePorts. The conductor's control messages build the node,
- * hand it one port per wire end,
- * and grant windows; packets from peer workers arrive on those ports and wait in the node's inbox.
+ * hand it one port per wire end and grant windows; packets from peer workers arrive on those ports
+ * and wait in the node's inbox.
  * A window runs only once every packet its peers sent before it has arrived (the grant's `expect`
  * counts, by wire) — MessagePorts keep order, so that is the moment the window's input is
  * complete. Every message is validated; a bad one is answered with an error and changes nothing.
