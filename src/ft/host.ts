@@ -554,7 +554,7 @@ export class VmHost {
       ? { role: 'primary' as const, state: this.primary.snapshot() }
       : this.backup ? { role: 'backup' as const, state: this.backup.snapshot() } : null;
     return {
-      core: structuredClone(this.core), failover: this.failover.snapshot(), hyper, machine: this.machine.snapshot(),
+      core: structuredClone(this.core), failover: this.failover.snapshot(), hyper, machine: this.machine.snapshot({ sparse: true }),
       rng: this.rng.snapshot?.(), pacing: this.pacing.snapshot?.(),
     };
   }

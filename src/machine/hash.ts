@@ -203,7 +203,7 @@ export class StateHasher {
 
   /** Rehashes the dirty pages (every page with `full`), moving the sums by each page's change. */
   private refreshPages(full: boolean): void {
-    const { dirty, i32, writtenSinceCopy } = this.mem;
+    const { dirty, i32, writtenSinceCopy, written } = this.mem;
     const ph = this.pageHashes;
     let rehashed = 0;
     let lo = this.sumLo;
@@ -216,6 +216,8 @@ export class StateHasher {
       lo = (lo + placedLo(p, ph[2 * p])) | 0;
       hi = (hi + placedHi(p, ph[2 * p + 1])) | 0;
       if (writtenSinceCopy !== null && dirty[p] !== 0) writtenSinceCopy[p] = 1;
+      // A full reread also finds what bypassed dirty tracking: any page may hold it.
+      written[p] |= full ? 1 : dirty[p];
       dirty[p] = 0;
       rehashed++;
     }

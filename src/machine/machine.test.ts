@@ -121,6 +121,59 @@ describe('Machine', () => {
     expect(a.snapshot({ precopied: true }).ram).not.toBe(moved.ram);
   });
 
+  it('a sparse snapshot holds the pages that are not zeros, and restores the same machine', () => {
+    const a = Machine.fromElf(guestElf('bench'));
+    a.setNondetSource({ read: () => 0 });
+    a.run(300_000);
+    a.stateHash(); // dirty marks cleared: the pages written must still be found
+    const half = a.snapshot().config.ramSize / 2;
+    a.injectRamWrite(RAM_BASE + half - 4, new Uint8Array([9])); // a page of zeros before
+    const sparse = a.snapshot({ sparse: true });
+    const dense = a.snapshot();
+    if (sparse.ram instanceof ArrayBuffer) throw new Error('expected sparse RAM');
+    expect(sparse.ram.pages.length).toBeGreaterThan(0);
+    expect(sparse.ram.bytes.byteLength).toBeLessThan(dense.ram.byteLength / 8);
+    const d = new Uint8Array(dense.ram);
+    let nonZero = 0;
+    for (let p = 0; p < d.length / 4096; p++) if (d.subarray(p * 4096, (p + 1) * 4096).some((x) => x !== 0)) nonZero++;
+    expect(sparse.ram.pages.length, 'every page that is not zeros, and no other').toBe(nonZero);
+    // Into a machine that ran elsewhere (pages to clear) and into a fresh one.
+    for (const b of [Machine.fromElf(guestElf('bench')), Machine.fromElf(guestElf('bench'))]) {
+      b.setNondetSource({ read: () => 7 });
+      b.run(450_000);
+      b.injectRamWrite(RAM_BASE + half + 4096, new Uint8Array([1, 2, 3]));
+      b.restore(structuredClone(sparse));
+      expect(Buffer.from(new Uint8Array(b.snapshot().ram)).equals(Buffer.from(d))).toBe(true);
+      expect(b.stateHash({ full: true })).toBe(a.stateHash({ full: true }));
+      expect(b.stateHash()).toBe(a.stateHash());
+      a.run(10_000);
+      b.run(10_000);
+      expect(b.stateHash()).toBe(a.stateHash());
+      a.restore(structuredClone(sparse));
+    }
+  });
+
+  it('a malformed sparse snapshot is refused and changes nothing', () => {
+    const a = Machine.fromElf(guestElf('bench'));
+    a.setNondetSource({ read: () => 0 });
+    a.run(100_000);
+    const good = a.snapshot({ sparse: true });
+    if (good.ram instanceof ArrayBuffer) throw new Error('expected sparse RAM');
+    expect(good.ram.pages.length).toBeGreaterThan(1);
+    const before = a.stateHash({ full: true });
+    const bad = [
+      { ...good.ram, pages: Uint32Array.from([...good.ram.pages].reverse()) },
+      { ...good.ram, pages: Uint32Array.from([...good.ram.pages.slice(1), 1 << 20]) },
+      { ...good.ram, bytes: new ArrayBuffer(4096) },
+      { ...good.ram, size: 4096 },
+      null,
+    ];
+    for (const ram of bad) {
+      expect(() => a.restore({ ...good, ram: ram as never })).toThrow(SnapshotError);
+      expect(a.stateHash({ full: true })).toBe(before);
+    }
+  });
+
   it('a copy begun before a restore counts the pages it never saw as written', () => {
     const a = Machine.fromElf(guestElf('bench'));
     a.setNondetSource({ read: () => 0 });

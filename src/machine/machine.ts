@@ -6,11 +6,11 @@
  */
 import { Hart } from './hart';
 import { parseElf, type ElfImage } from './elf';
-import { Memory, PAGE_BYTES, PAGE_SHIFT } from './memory';
+import { Memory, PAGE_BYTES, PAGE_SHIFT, checkSparse } from './memory';
 import { RAM_BASE, RAM_SIZE_DEFAULT } from './memmap';
 import type { Mmio, MmioDevice } from './bus';
 import type {
-  GuestMachine, MachineOutput, MachineSnapshot, NondetKind, NondetSource, OutputSink, PacketDelivery,
+  DenseMachineSnapshot, GuestMachine, MachineOutput, MachineSnapshot, NondetKind, NondetSource, OutputSink, PacketDelivery,
   RunResult, DiskRequest,
 } from './types';
 import type { DeviceHost } from './devices/device';
@@ -271,10 +271,12 @@ export class Machine implements GuestMachine {
    * date, which the snapshot then owns (FT VMotion); otherwise, and when nothing was pre-copied,
    * RAM is copied now.
    */
-  snapshot(opts: { precopied?: boolean } = {}): MachineSnapshot {
+  snapshot(opts?: { precopied?: boolean; sparse?: false }): DenseMachineSnapshot;
+  snapshot(opts: { precopied?: boolean; sparse: boolean }): MachineSnapshot;
+  snapshot(opts: { precopied?: boolean; sparse?: boolean } = {}): MachineSnapshot {
     return {
       icount: this.hart.icount,
-      ram: this.ramForSnapshot(opts.precopied === true),
+      ram: opts.sparse === true && opts.precopied !== true ? this.mem.sparse() : this.ramForSnapshot(opts.precopied === true),
       cpu: this.hart.snapshot(),
       devices: this.deviceStates(),
       config: { ramSize: this.mem.size, tohostAddr: this.hart.tohostAddr === -1 ? null : this.hart.tohostAddr },
@@ -284,8 +286,18 @@ export class Machine implements GuestMachine {
 
   /** Validates everything first; a snapshot that does not fit throws and changes nothing. */
   restore(snap: MachineSnapshot): void {
-    if (snap.config.ramSize !== this.mem.size || snap.ram.byteLength !== this.mem.size) {
-      throw new SnapshotError(`snapshot RAM is ${snap.ram.byteLength} bytes (config ${snap.config.ramSize}), this machine has ${this.mem.size}`);
+    const ram = snap.ram;
+    if (ram instanceof ArrayBuffer) {
+      if (snap.config.ramSize !== this.mem.size || ram.byteLength !== this.mem.size) {
+        throw new SnapshotError(`snapshot RAM is ${ram.byteLength} bytes (config ${snap.config.ramSize}), this machine has ${this.mem.size}`);
+      }
+    } else {
+      if (snap.config.ramSize !== this.mem.size) throw new SnapshotError(`snapshot RAM is ${snap.config.ramSize} bytes, this machine has ${this.mem.size}`);
+      try {
+        checkSparse(ram, this.mem.size);
+      } catch (e) {
+        throw new SnapshotError((e as Error).message);
+      }
     }
     const states = snap.devices as Record<string, Record<string, unknown> | undefined>;
     const parsed = {
@@ -306,7 +318,8 @@ export class Machine implements GuestMachine {
     if (probe.icount !== snap.icount) throw new SnapshotError(`snapshot icount ${snap.icount} disagrees with its cpu state (${probe.icount})`);
     this.hart.restore(snap.cpu);
     this.endCopy();
-    this.mem.replace(snap.ram);
+    if (ram instanceof ArrayBuffer) this.mem.replace(ram);
+    else this.mem.replaceSparse(ram);
     if (snap.hashCache) this.hasher.adopt(snap.hashCache);
     for (const d of this.devices) d.restore(deviceState(states, d.name)); // parsed above: cannot throw
   }

@@ -54,10 +54,25 @@ export interface RunResult {
 /** Result of offering a received packet to the NIC. */
 export type PacketDelivery = 'delivered' | 'dropped-no-descriptor' | 'dropped-oversize' | 'dropped-rx-off';
 
+/**
+ * RAM as the pages of it that are not all zeros: their numbers, ascending, and their bytes, page
+ * after page. A guest of 16 MiB RAM touches a few hundred KiB of it, so a sparse snapshot is a
+ * few hundred KiB, where a dense one is 16 MiB to allocate, fill, clone and fault in again.
+ */
+export interface SparseRam {
+  size: number;
+  pages: Uint32Array;
+  bytes: ArrayBuffer;
+}
+
+/** A snapshot with all of its RAM in one buffer. */
+export type DenseMachineSnapshot = MachineSnapshot & { ram: ArrayBuffer };
+
 /** A whole-machine snapshot: transferable buffers plus plain data. */
 export interface MachineSnapshot {
   icount: number;
-  ram: ArrayBuffer;
+  /** All of RAM (FT VMotion sends it so), or its pages that are not zeros (`sparse`: time travel). */
+  ram: ArrayBuffer | SparseRam;
   cpu: ArrayBuffer; // registers, pc, CSRs
   devices: Record<string, unknown>; // each device's plain-data state
   config: { ramSize: number; tohostAddr: number | null };
@@ -128,9 +143,10 @@ export interface GuestMachine {
   stateHash(opts?: { full?: boolean }): string;
   /**
    * `precopied`: RAM from what precopySnapshot copied ahead, brought up to date (FT VMotion's
-   * short pause); otherwise RAM is copied now.
+   * short pause); otherwise RAM is copied now. `sparse`: RAM as its pages that are not zeros.
    */
-  snapshot(opts?: { precopied?: boolean }): MachineSnapshot;
+  snapshot(opts?: { precopied?: boolean; sparse?: false }): DenseMachineSnapshot;
+  snapshot(opts: { precopied?: boolean; sparse: boolean }): MachineSnapshot;
   /**
    * FT VMotion's pre-copy (optional): copy RAM pages [first, first + count) for the next
    * `snapshot({ precopied: true })` while the guest runs on.

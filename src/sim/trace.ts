@@ -4,6 +4,7 @@
  * byte-identical trace) and the checkers in checkers.ts can read it.
  */
 import type { MachineOutput } from '../machine/types';
+import { ramBytes } from '../machine/memory';
 import type { EntryKind } from '../ft/log';
 import type { FtEffect } from '../ft/effects';
 import type { WorldEffect } from '../world/world';
@@ -128,7 +129,7 @@ export function traceOf(vm: VmName, tUs: number, e: FtEffect): TraceEvent {
     case 'hash-ok':
       return { tUs, vm, ev: e.ev, icount: e.icount };
     case 'snapshot-sent':
-      return { tUs, vm, ev: e.ev, peer: e.peer, icount: e.icount, epoch: e.epoch, bytes: e.snapshot.ram.byteLength + e.snapshot.cpu.byteLength };
+      return { tUs, vm, ev: e.ev, peer: e.peer, icount: e.icount, epoch: e.epoch, bytes: ramBytes(e.snapshot.ram) + e.snapshot.cpu.byteLength };
     default:
       return { tUs, vm, ...e } as TraceEvent;
   }

@@ -12,6 +12,7 @@
  * idles every so many instructions until an interrupt is pending.
  */
 import type {
+  DenseMachineSnapshot,
   DiskRequest,
   GuestMachine,
   MachineOutput,
@@ -180,7 +181,7 @@ export class ToyMachine implements GuestMachine {
   stateHash(): string {
     return mix(mix(this.s.acc, this.s.icount), JSON.stringify(this.s).length).toString(16) + ':' + JSON.stringify(this.s);
   }
-  snapshot(): MachineSnapshot {
+  snapshot(): DenseMachineSnapshot {
     return {
       icount: this.s.icount,
       ram: new ArrayBuffer(0),
