@@ -56,8 +56,8 @@ export type PacketDelivery = 'delivered' | 'dropped-no-descriptor' | 'dropped-ov
 
 /**
  * RAM as the pages of it that are not all zeros: their numbers, ascending, and their bytes, page
- * after page. A guest of 16 MiB RAM touches a few hundred KiB of it, so a sparse snapshot is a
- * few hundred KiB, where a dense one is 16 MiB to allocate, fill, clone and fault in again.
+ * after page. The lecture guests write 7 pages of their 16 MiB, so a sparse snapshot's RAM is
+ * 28 KiB, where a dense one is 16 MiB to allocate, fill, clone and fault in again.
  */
 export interface SparseRam {
   size: number;
