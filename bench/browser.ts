@@ -18,6 +18,7 @@
  *   lockstep-pace             counter guest with 3 clients, virtual seconds per wall second (target ≥ 1),
  *                             over virtual seconds 3 to 10 of a run; lockstep-pace-cold its first 3 s;
  *                             lockstep-pace-kv(-cold) and lockstep-pace-ticker(-cold) the other lecture guests
+ *   snapshot-ms, restore-ms   time travel: the counter guest's cluster snapshotted, and restored (fresh workers)
  *
  * `--record` appends the figures to bench/results.md.
  */
@@ -130,6 +131,27 @@ async function main(): Promise<void> {
       put(name, p.steady, `${what}: virtual s 3 to 10 of a run (${p.rounds} rounds)`);
       put(`${name}-cold`, p.cold, `${what}: the first 3 virtual s from a fresh start (${p.coldRounds} rounds)`);
     }
+    // Time travel: a snapshot of the whole cluster (sparse RAM, docs/design.md §3.6) and back to it
+    // three times, each with fresh workers.
+    const tt = await page.evaluate(async () => {
+      const lab = window.ftLab;
+      await lab.start({ guest: 'counter', seed: 5, clients: 3 });
+      await lab.run(2_000_000);
+      let t = performance.now();
+      const snap = await lab.snapshot();
+      const snapshotMs = performance.now() - t;
+      await lab.run(3_000_000);
+      const restores: number[] = [];
+      for (let k = 0; k < 3; k++) {
+        t = performance.now();
+        await lab.restore(snap);
+        restores.push(performance.now() - t);
+        await lab.run(2_500_000);
+      }
+      return { snapshotMs, restoreMs: restores.reduce((a, b) => a + b, 0) / restores.length };
+    });
+    put('snapshot-ms', tt.snapshotMs, 'time travel: the counter guest\'s cluster (3 clients) snapshotted at 2 virtual s');
+    put('restore-ms', tt.restoreMs, 'time travel: back to that snapshot from 3 virtual s, fresh workers, the mean of 3');
     if (process.argv.includes('--record')) record(figures, 'browser', 'npm run bench:browser');
   } finally {
     await served.close();
