@@ -19,6 +19,8 @@
  *                             over virtual seconds 3 to 10 of a run; lockstep-pace-cold its first 3 s;
  *                             lockstep-pace-kv(-cold) and lockstep-pace-ticker(-cold) the other lecture guests
  *   snapshot-ms, restore-ms   time travel: the counter guest's cluster snapshotted, and restored (fresh workers)
+ *   travel-ms                 the slider: back to 5.5 s of a 10 s run from the nearest checkpoint;
+ *                             travel-from-start-ms the same moment by a fresh run from time 0
  *
  * `--record` appends the figures to bench/results.md.
  */
@@ -148,10 +150,23 @@ async function main(): Promise<void> {
         restores.push(performance.now() - t);
         await lab.run(2_500_000);
       }
-      return { snapshotMs, restoreMs: restores.reduce((a, b) => a + b, 0) / restores.length };
+      // The slider: back to 5.5 s of a 10 s run — the checkpoint at 5 s restored, and on to 5.5 s;
+      // against what it cost before checkpoints, a fresh pair run from the start to 5.5 s.
+      await lab.run(10_000_000);
+      const kept = (await lab.checkpoints()).length;
+      t = performance.now();
+      const travel = await lab.travel(5_500_000);
+      const travelMs = performance.now() - t;
+      t = performance.now();
+      await lab.start({ guest: 'counter', seed: 5, clients: 3 });
+      await lab.run(5_500_000);
+      const fromStartMs = performance.now() - t;
+      return { snapshotMs, restoreMs: restores.reduce((a, b) => a + b, 0) / restores.length, travelMs, fromUs: travel.fromUs, fromStartMs, kept };
     });
     put('snapshot-ms', tt.snapshotMs, 'time travel: the counter guest\'s cluster (3 clients) snapshotted at 2 virtual s');
     put('restore-ms', tt.restoreMs, 'time travel: back to that snapshot from 3 virtual s, fresh workers, the mean of 3');
+    put('travel-ms', tt.travelMs, `time travel as the slider does it: back to 5.5 s of a 10 s counter run (${tt.kept} checkpoints kept; restored the one at ${(tt.fromUs / 1e6).toFixed(3)} s and ran on)`);
+    put('travel-from-start-ms', tt.fromStartMs, 'the same moment reached the way travel did without checkpoints: a fresh pair run from the start to 5.5 s');
     if (process.argv.includes('--record')) record(figures, 'browser', 'npm run bench:browser');
   } finally {
     await served.close();

@@ -206,6 +206,35 @@ async function pauseAndSettle(page: Page): Promise<DebugSnapshot> {
   return snapshot(page);
 }
 
+test('time travel past a checkpoint: the panels come back to what they showed at that moment, and what came after is gone', async ({ page }) => {
+  const errors = await open(page, '?seed=8');
+  await expect.poll(async () => (await snapshot(page)).nowUs, { timeout: 15_000 }).toBeGreaterThan(1_400_000);
+  const earlier = await pauseAndSettle(page);
+  // (Not the icounts: a paused run's hosts may have run ahead of its time, lockstep's lookahead,
+  // where a run brought to a time stops each host there.)
+  const panels = (s: DebugSnapshot): string => JSON.stringify({
+    nowUs: Math.round(s.nowUs), vms: s.vms.map((v) => [v.name, v.role]),
+    ops: s.digest.ops, completed: s.digest.completed, consoles: s.digest.consoles, disk: s.digest.disk, cuts: s.digest.cuts,
+  });
+  expect(earlier.digest.completed).toBeGreaterThan(0);
+  await page.getByTestId('pause').click();
+  await expect.poll(async () => (await snapshot(page)).nowUs, { timeout: 10_000 }).toBeGreaterThan(earlier.nowUs + 400_000);
+  await page.getByTestId('kill-primary').click();
+  await expect(card(page, 'A')).toHaveAttribute('data-role', 'crashed');
+  await page.getByTestId('partition-logging').click();
+  await pauseAndSettle(page);
+  const scrubber = page.getByTestId('scrubber');
+  await scrubber.fill(String(earlier.nowUs));
+  await scrubber.dispatchEvent('keyup');
+  await expect.poll(async () => Math.abs((await snapshot(page)).nowUs - earlier.nowUs), { timeout: 30_000 }).toBeLessThan(0.01);
+  await page.waitForTimeout(300);
+  const back = await snapshot(page);
+  expect(panels(back)).toBe(panels(earlier));
+  expect(back.digest.moments.filter((m) => m.tUs >= earlier.nowUs), 'the kill and the partition came after the moment').toEqual([]);
+  expect(await page.evaluate(() => window.ftDebug.script())).toBe('');
+  expect(errors).toEqual([]);
+});
+
 test('a run exported as a file and imported ends in the same state', async ({ page }) => {
   const errors = await open(page, '?seed=4');
   await expect.poll(async () => (await snapshot(page)).nowUs, { timeout: 10_000 }).toBeGreaterThan(200_000);

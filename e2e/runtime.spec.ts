@@ -157,6 +157,8 @@ test('a vm worker that throws is reported crashed with its error, and the others
   expect(await page.evaluate(() => window.ftLab.roles())).toEqual({ A: 'live', B: 'crashed' });
   const errors = await page.evaluate(() => window.ftLab.errors());
   expect(errors.join('\n')).toContain('injected fault in the worker');
+  // It answered nothing but windows, so the checkpoint at time 0 got no answer: skipped and said, not wedged.
+  expect(errors.join('\n')).toMatch(/checkpoint at 0\.000 s skipped .*no answer in 2000 ms/);
   const ev = await events(page);
   expect(ev.find((e) => e.ev === 'guest-stopped' && e.vm === 'B')).toMatchObject({ reason: 'worker-failed' });
   expect(ev.filter((e) => e.ev === 'client-completed').length).toBeGreaterThan(20);
@@ -174,6 +176,37 @@ test('time travel: back to a snapshot, fresh workers go on exactly as the first 
   const again = await page.evaluate(() => window.ftLab.trace());
   expect(first).toContain('"ev":"went-live"');
   expect(firstDifference(first, again)).toBe('equal');
+});
+
+test('time travel from a checkpoint: back to a moment, the actions before it again, and the run forks there as the simulator runs its cut script', async ({ page }) => {
+  const seed = 52;
+  await start(page, seed, 'partition logging at 2200ms');
+  await run(page, 1_300_000);
+  await act(page, 'send client 1');
+  await run(page, 2_600_000);
+  await act(page, 'kill backup');
+  await run(page, 3_000_000);
+  const moment = 1_700_000;
+  const before = await page.evaluate((t) => window.ftLab.trace(t), moment);
+  expect(await page.evaluate(() => window.ftLab.checkpoints())).toEqual(expect.arrayContaining([0]));
+  const r = await page.evaluate((t) => window.ftLab.travel(t), moment);
+  // From the checkpoint at the last whole second before it, not from the start.
+  expect(r.fromUs).toBeGreaterThanOrEqual(1_000_000);
+  expect(r.fromUs).toBeLessThanOrEqual(moment);
+  expect(r.nowUs).toBe(moment);
+  expect(firstDifference(before, await page.evaluate((t) => window.ftLab.trace(t), moment))).toBe('equal');
+  const script = await page.evaluate(() => window.ftLab.script());
+  expect(script, 'the partition and the kill were after the moment: the fork forgets them').toMatch(/^send client 1 at 13\d{5}us$/);
+  expect((await page.evaluate(() => window.ftLab.checkpoints())).every((t) => t <= moment)).toBe(true);
+  await run(page, 3_000_000);
+  expect(await page.evaluate(() => window.ftLab.roles())).toEqual({ A: 'primary', B: 'backup' });
+  const base = guestClusterConfig('counter', readGuestElf('counter'), seed, 3);
+  const sim = new Cluster({ ...CLUSTER_DEFAULTS, ...base, script: parseScript(script) });
+  sim.run(3_000_000);
+  expect(firstDifference(serializeTrace(sim.trace.filter((e) => e.tUs < 3_000_000)), await page.evaluate(() => window.ftLab.trace(3_000_000))), `seed ${seed}`).toBe('equal');
+  // Refused, and nothing changes: forward in time, or in free run.
+  await expect(page.evaluate(() => window.ftLab.travel(9_000_000))).rejects.toThrow(/time travel goes back/);
+  expect(await page.evaluate(() => window.ftLab.now())).toBe(3_000_000);
 });
 
 test('free run: the jittered logging channel stays in order (no gap, no resend), and the pair stays a pair', async ({ page }) => {

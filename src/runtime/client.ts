@@ -85,7 +85,12 @@ export class RuntimeClient {
   restore(snap: number): Promise<number> {
     return this.call({ c: 'restore', snap });
   }
+  /** Time travel back to `toUs` (lockstep), paused there; `fromUs` is the checkpoint it ran on from. */
+  travel(toUs: number): Promise<{ fromUs: number; nowUs: number }> {
+    return this.call({ c: 'travel', toUs });
+  }
   now = (): Promise<number> => this.query('now');
+  checkpoints = (): Promise<number[]> => this.query('checkpoints');
   roles = (): Promise<Record<string, string>> => this.query('roles');
   views = (): Promise<HostView[]> => this.query('views');
   trace = (beforeUs?: number): Promise<string> => this.query('trace', beforeUs);

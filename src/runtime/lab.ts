@@ -104,6 +104,10 @@ const lab = {
   /** Time travel: a snapshot of the cluster now (kept in the world worker), and back to one. */
   snapshot: () => need().snapshot(),
   restore: (i: number) => need().restore(i),
+  /** Back to virtual time `toUs` from the nearest checkpoint, paused there: answers { fromUs, nowUs }. */
+  travel: (toUs: number) => need().travel(toUs),
+  /** The virtual times of the checkpoints lockstep keeps for time travel. */
+  checkpoints: () => need().checkpoints(),
   roles: () => need().roles(),
   trace: (beforeUs?: number) => need().trace(beforeUs),
   events: () => need().events(),

@@ -182,7 +182,7 @@ function describe(x: unknown): string {
 /** How the page starts a run: the runtime's options (the guest as ELF bytes), and for tests a VM whose worker throws. */
 export type StartOptions = Omit<RuntimeOptions, 'spawn'> & { faultyWorker?: string };
 
-export type RuntimeQuery = 'now' | 'roles' | 'views' | 'trace' | 'events' | 'violations' | 'errors' | 'windows' | 'script' | 'history';
+export type RuntimeQuery = 'now' | 'roles' | 'views' | 'trace' | 'events' | 'violations' | 'errors' | 'windows' | 'script' | 'history' | 'checkpoints';
 
 export type RuntimeCommand =
   | { c: 'start'; id: number; o: StartOptions }
@@ -196,6 +196,8 @@ export type RuntimeCommand =
   | { c: 'free-run'; id: number }
   | { c: 'snapshot'; id: number }
   | { c: 'restore'; id: number; snap: number }
+  /** Time travel back to `toUs` (lockstep): answers { fromUs, nowUs }, fromUs the checkpoint it ran on from. */
+  | { c: 'travel'; id: number; toUs: number }
   | { c: 'query'; id: number; what: RuntimeQuery; beforeUs?: number }
   | { c: 'dispose'; id: number };
 
@@ -204,7 +206,7 @@ export type RuntimeReply =
   | { id: number; ok: false; error: string }
   | { stats: RuntimeStats };
 
-const QUERIES: readonly string[] = ['now', 'roles', 'views', 'trace', 'events', 'violations', 'errors', 'windows', 'script', 'history'];
+const QUERIES: readonly string[] = ['now', 'roles', 'views', 'trace', 'events', 'violations', 'errors', 'windows', 'script', 'history', 'checkpoints'];
 const ACTION_KINDS: readonly string[] = ['kill', 'vmotion', 'partition', 'cut', 'heal', 'send', 'load', 'flip'];
 
 /** Checks a command from the page; throws ProtocolError naming what is wrong. */
@@ -227,6 +229,9 @@ export function validateRuntimeCommand(x: unknown): RuntimeCommand {
       break;
     case 'restore':
       num(x, 'snap');
+      break;
+    case 'travel':
+      num(x, 'toUs');
       break;
     case 'query':
       if (!QUERIES.includes(x.what as string)) throw new ProtocolError(`unknown query ${JSON.stringify(x.what)}`);

@@ -11,7 +11,7 @@ import { Conductor, type ClusterSnapshot } from '../sim/conductor';
 import { elfClusterConfig, GUEST_NAMES, guestClusterConfig, isGuestName, type GuestName } from '../sim/guests';
 import type { WorkloadKind } from '../world/client';
 import { Machine } from '../machine/machine';
-import { parseScript, type FaultAction } from '../sim/script';
+import { parseScript, type FaultAction, type ScriptStep } from '../sim/script';
 import { CLUSTER_DEFAULTS, type ClusterConfig } from '../sim/cluster-config';
 import { serializeTrace, type TraceEvent } from '../sim/trace';
 import type { HostView } from '../ft/host';
@@ -62,6 +62,16 @@ export interface RuntimeStats {
   events: TraceEvent[];
   errors: string[];
   playing: boolean;
+  /**
+   * The run went back to this virtual time (time travel, a restore): what the page holds from it on
+   * is a future that no longer happens. Sent before any event of the run from there.
+   */
+  rewoundUs?: number;
+  /**
+   * A checkpoint was taken at this virtual time, after every event before it was sent; with the
+   * times of every checkpoint kept, so the page can keep what it needs to go back to each.
+   */
+  checkpoint?: { atUs: number; kept: number[] };
 }
 
 const STATS_EVERY_MS = 33;
@@ -74,6 +84,21 @@ const EVENTS_PER_STATS_MAX = 2_000;
 const BULK_EVENTS: ReadonlySet<TraceEvent['ev']> = new Set(['log-sent', 'ack-sent', 'ack-received', 'heartbeat-sent', 'entry-applied', 'hash-ok', 'sample', 'output-held', 'cpu-share']);
 /** How long the next-entry button runs with no log batch before it gives up (virtual µs). */
 export const STEP_ENTRY_WITHIN_US = 1_000_000;
+
+/**
+ * Lockstep takes a cluster checkpoint at the first boundary at or past every whole virtual second
+ * (a few ms each for the lecture guests: snapshots hold only the RAM pages written), so time
+ * travel restores the nearest one and runs on from it instead of running the whole run again.
+ */
+export const CHECKPOINT_EVERY_US = 1_000_000;
+/**
+ * At most this many are kept. Past it the older half is thinned, every other one dropped, so the
+ * last minute stays at one a second and a long lecture's early minutes grow sparser (a 50-minute
+ * run keeps ~100 of ~200 KB each for the lecture guests).
+ */
+export const CHECKPOINTS_MAX = 100;
+/** A checkpoint not taken in this long is skipped (its snapshot waits on every live worker). */
+const CHECKPOINT_WAIT_MS = 2_000;
 
 /** For a promise whose failure `exclusive` has already kept in `errors`: nothing more to do. */
 const said = (): void => {};
@@ -103,7 +128,12 @@ export function runtimeClusterConfig(o: Omit<RuntimeOptions, 'spawn'>): ClusterC
 
 export class BrowserRuntime {
   private current: Conductor;
-  readonly cfg: ClusterConfig;
+  /** The run's config; time travel cuts its script where the run forked. */
+  private cfg: ClusterConfig;
+  private checkpoints: { atUs: number; snap: ClusterSnapshot }[] = [];
+  private nextCheckpointUs = 0;
+  private rewoundUs: number | null = null;
+  private checkpointNews: { atUs: number; kept: number[] } | null = null;
   private nodes: WorkerNodes;
   private readonly makeNodes: () => WorkerNodes;
   private readonly queued: (() => Promise<void>)[] = [];
@@ -167,12 +197,93 @@ export class BrowserRuntime {
   restore(snap: ClusterSnapshot): Promise<void> {
     this.playing = false;
     this.stopFreeTimer();
+    return this.exclusive(() => this.restoreNow(snap));
+  }
+
+  /**
+   * Time travel: back to virtual time `toUs` of this run (lockstep), paused — the nearest
+   * checkpoint at or before it restored on fresh workers, then run on to it, the user's actions
+   * between applied again at their times. What the run had scripted or done at or after `toUs`
+   * is forgotten: whatever happens next forks the run from there. Answers the checkpoint's time.
+   */
+  travel(toUs: number): Promise<number> {
+    this.playing = false;
+    let fromUs = 0;
     return this.exclusive(async () => {
-      const old = this.current;
-      this.nodes.terminateAll();
-      this.nodes = this.makeNodes();
-      this.current = this.listen(await Conductor.restore(this.cfg, this.nodes, snap, old.trace));
-    });
+      if (this.conductor.freeRunning) throw new Error('free run is not reproducible: time travel needs lockstep');
+      if (!(toUs >= 0 && toUs <= this.conductor.now)) throw new Error(`time travel goes back, to a time from 0 to ${this.conductor.now} µs: not ${toUs}`);
+      if (this.checkpoints.length === 0) await this.checkpointIfDue(); // a run that has not moved yet
+      let i = this.checkpoints.length - 1;
+      while (i > 0 && this.checkpoints[i].atUs > toUs) i--;
+      const cp = this.checkpoints[i];
+      if (!cp || cp.atUs > toUs) throw new Error('no checkpoint to travel from');
+      this.checkpoints.length = i + 1;
+      fromUs = cp.atUs;
+      await this.restoreNow(cp.snap, { beforeUs: toUs, userSteps: this.conductor.actions });
+      while (this.conductor.now < toUs) {
+        await this.oneWindow(toUs);
+        this.publish(false);
+      }
+      this.publish(true);
+    }).then(() => fromUs);
+  }
+
+  private async restoreNow(snap: ClusterSnapshot, fork?: { beforeUs: number; userSteps: readonly ScriptStep[] }): Promise<void> {
+    const old = this.current;
+    this.nodes.terminateAll();
+    this.nodes = this.makeNodes();
+    this.current = this.listen(await Conductor.restore(this.cfg, this.nodes, snap, old.trace, fork));
+    this.cfg = this.current.cfg;
+    // Checkpoints after it are of a future that may not happen again (the user may act otherwise).
+    this.checkpoints = this.checkpoints.filter((c) => c.atUs <= snap.nowUs);
+    this.nextCheckpointUs = nextCheckpointAfter(snap.nowUs);
+    this.fresh.length = 0;
+    this.freshBulk = 0;
+    this.rewoundUs = snap.nowUs;
+    this.publish(true);
+  }
+
+  /** The times of the checkpoints kept (lockstep), oldest first. */
+  get checkpointTimes(): number[] {
+    return this.checkpoints.map((c) => c.atUs);
+  }
+
+  /**
+   * A checkpoint of the cluster here, if one is due (a lockstep boundary, inside `exclusive`). One
+   * that fails or gets no answer in CHECKPOINT_WAIT_MS (a worker that died meanwhile, or hangs) is
+   * skipped and said: the run goes on, and travel goes back from an earlier checkpoint.
+   */
+  private async checkpointIfDue(): Promise<void> {
+    if (this.conductor.freeRunning || this.conductor.now < this.nextCheckpointUs) return;
+    this.nextCheckpointUs = nextCheckpointAfter(this.conductor.now);
+    let snap: ClusterSnapshot;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Aligned first, outside the wait: what may be left waiting is only the nodes' answers, which
+    // change nothing in the conductor.
+    await this.conductor.align();
+    try {
+      snap = await Promise.race([
+        this.conductor.snapshot(),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${CHECKPOINT_WAIT_MS} ms`)), CHECKPOINT_WAIT_MS))),
+      ]);
+    } catch (err) {
+      this.errors.push(`checkpoint at ${(this.conductor.now / 1e6).toFixed(3)} s skipped (time travel goes back from an earlier one): ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+    const atUs = snap.nowUs;
+    while (this.checkpoints.length > 0 && this.checkpoints[this.checkpoints.length - 1].atUs >= atUs) this.checkpoints.pop();
+    this.checkpoints.push({ atUs, snap });
+    if (this.checkpoints.length > CHECKPOINTS_MAX) {
+      const half = this.checkpoints.length >> 1;
+      // Never the first (time 0): every moment keeps one at or before it.
+      this.checkpoints = [...this.checkpoints.slice(0, half).filter((_, k) => k % 2 === 0), ...this.checkpoints.slice(half)];
+    }
+    this.nextCheckpointUs = nextCheckpointAfter(atUs);
+    // With every event before it (the snapshot aligned the nodes to one instant and released them).
+    this.checkpointNews = { atUs, kept: this.checkpointTimes };
+    this.publish(true);
   }
 
   get now(): number {
@@ -340,6 +451,7 @@ export class BrowserRuntime {
   }
 
   private async oneWindow(limitUs: number): Promise<void> {
+    await this.checkpointIfDue();
     await this.drainQueued();
     await this.conductor.step(limitUs);
   }
@@ -363,6 +475,16 @@ export class BrowserRuntime {
     this.lastStatsMs = t;
     const events = this.fresh.splice(0);
     this.freshBulk = 0;
-    this.onStats?.({ nowUs: this.now, windows: this.conductor.windows, views: this.conductor.views(), events, errors: [...this.errors], playing: this.playing });
+    const news: Partial<RuntimeStats> = {};
+    if (this.rewoundUs !== null) news.rewoundUs = this.rewoundUs;
+    if (this.checkpointNews !== null) news.checkpoint = this.checkpointNews;
+    this.rewoundUs = null;
+    this.checkpointNews = null;
+    this.onStats?.({ nowUs: this.now, windows: this.conductor.windows, views: this.conductor.views(), events, errors: [...this.errors], playing: this.playing, ...news });
   }
+}
+
+/** The first checkpoint time after `tUs`: the next whole multiple of CHECKPOINT_EVERY_US. */
+function nextCheckpointAfter(tUs: number): number {
+  return (Math.floor(tUs / CHECKPOINT_EVERY_US) + 1) * CHECKPOINT_EVERY_US;
 }

@@ -72,6 +72,10 @@ async function handle(m: RuntimeCommand): Promise<unknown> {
       await need().restore(snap);
       return need().now;
     }
+    case 'travel': {
+      const fromUs = await need().travel(m.toUs);
+      return { fromUs, nowUs: need().now };
+    }
     case 'query':
       return query(m.what, m.beforeUs);
     case 'dispose':
@@ -104,6 +108,8 @@ async function query(what: Extract<RuntimeCommand, { c: 'query' }>['what'], befo
       return r.script();
     case 'history':
       return r.history();
+    case 'checkpoints':
+      return r.checkpointTimes;
   }
 }
 

@@ -132,3 +132,36 @@ describe('time travel: the whole cluster snapshotted at a window boundary and re
     });
   }
 });
+
+describe('time travel with a fork: back to a moment after a snapshot, the actions between applied again', () => {
+  it('counter, seed 21: the moment is the old run\'s, and from there the run is the simulator\'s of the cut script', async () => {
+    const cfg = config('counter', 21, 'partition logging at 650ms; heal at 800ms');
+    const original = new Conductor(cfg, localNodes(cfg));
+    await original.run(200_000);
+    const snap = await original.snapshot();
+    await original.run(310_000.25);
+    await original.act({ kind: 'send', client: 1 });
+    await original.run(420_000);
+    await original.act({ kind: 'kill', vm: 'backup' });
+    await original.run(700_000);
+    await original.act({ kind: 'vmotion' }); // after the moment: forgotten with the partition and heal
+    await original.run(900_000);
+    const moment = 500_000;
+
+    const forked = await Conductor.restore(cfg, localNodes(cfg), snap, original.trace, { beforeUs: moment, userSteps: original.actions });
+    await forked.run(moment);
+    const upTo = (c: Conductor): string => serializeTrace(c.trace.filter(before(moment)));
+    expect(firstDifference(upTo(original), upTo(forked)), 'seed 21: the same moment').toBe('equal');
+    expect(forked.runScript()).toMatch(/^send client 1 at 310001us; kill backup at 42\d{4}us$/);
+    expect(forked.roles.B).toBe('crashed');
+
+    // From the moment on it is a run of its own: the simulator's with the cut script.
+    await forked.run(900_000);
+    const sim = new Cluster({ ...cfg, script: parseScript(forked.runScript()) });
+    sim.run(900_000);
+    expect(firstDifference(serializeTrace(sim.trace.filter(before(900_000))), serializeTrace(forked.trace.filter(before(900_000)))), 'seed 21').toBe('equal');
+    expect(forked.trace.some((e) => e.ev === 'fault' && e.tUs >= moment), 'nothing scripted or done after the moment').toBe(false);
+    expect(forked.roles, 'A went live alone: no partition, no new backup').toEqual({ A: 'live', B: 'crashed' });
+    expect(original.trace.some((e) => e.ev === 'fault' && e.tUs >= moment), 'the old run had faults after it').toBe(true);
+  });
+});

@@ -77,6 +77,8 @@ export class Conductor {
   /** Rounds run so far (each node that had something to do ran once in a round). */
   windows = 0;
   private readonly userSteps: ScriptStep[] = [];
+  /** A fork's user actions still to apply again, at their times (Conductor.restore). */
+  private readonly replay: ScriptStep[] = [];
 
   /**
    * A new cluster: the world, A and B and the logging channel between them. With `from`, the
@@ -124,9 +126,17 @@ export class Conductor {
    * A cluster back at a snapshot, on fresh nodes (`nodes`, e.g. new workers): the run goes on from
    * there exactly as it did the first time. `trace` is the old run's trace; its first
    * `snap.traceLength` events are kept and fed again to fresh checkers and report.
+   *
+   * With `fork`, the run goes back to a moment `beforeUs` at or after the snapshot, from which the
+   * lecturer forks it: the user's actions the old run took between the snapshot and that moment
+   * (`fork.userSteps`, all of them) are applied again at their times, as script steps are, and
+   * nothing scripted or done at or after the moment is. Its script is then the old one cut there.
    */
-  static async restore(config: ClusterConfig, nodes: NodeFactory, snap: ClusterSnapshot, trace: readonly TraceEvent[]): Promise<Conductor> {
-    const c = new Conductor(config, nodes, snap);
+  static async restore(config: ClusterConfig, nodes: NodeFactory, snap: ClusterSnapshot, trace: readonly TraceEvent[], fork?: { beforeUs: number; userSteps: readonly ScriptStep[] }): Promise<Conductor> {
+    const before = (st: ScriptStep): boolean => fork === undefined || st.atUs < fork.beforeUs;
+    const script = [...config.script.slice(0, snap.scriptIndex), ...config.script.slice(snap.scriptIndex).filter(before)];
+    const c = new Conductor({ ...config, script }, nodes, snap);
+    if (fork) c.replay.push(...fork.userSteps.slice(snap.userSteps.length).filter(before));
     await Promise.all([c.world.restore(snap.nodes.world), ...c.hosts.filter((h) => snap.nodes[h.spec.name]).map((h) => h.handle.restore(snap.nodes[h.spec.name]))]);
     for (const h of c.hosts) if (h.view.role === 'crashed') await h.handle.kill();
     for (const w of c.wires) w.cut = snap.wires[w.index].cut;
@@ -137,6 +147,11 @@ export class Conductor {
     c.userSteps.push(...snap.userSteps);
     for (const e of trace.slice(0, snap.traceLength)) c.record(e);
     return c;
+  }
+
+  /** The user's actions so far, in the order they were taken (a fork replays those before its moment). */
+  get actions(): readonly ScriptStep[] {
+    return this.userSteps;
   }
 
   get now(): number {
@@ -211,11 +226,29 @@ export class Conductor {
     if (h && view && h.view.role !== 'crashed') h.view = view;
   }
 
-  /** The script's steps due by now, in order (free run calls it as its clock moves on). */
+  /**
+   * The script's steps due by now, in order (free run calls it as its clock moves on), and a fork's
+   * user actions due by now; at one instant the script's first, as the run's script lists them.
+   */
   async applyDueSteps(): Promise<void> {
-    while (this.scriptIndex < this.script.length && this.script[this.scriptIndex].atUs <= this.nowUs) {
-      await this.applyStep(this.script[this.scriptIndex++]);
+    for (;;) {
+      const step = this.scriptIndex < this.script.length ? this.script[this.scriptIndex] : null;
+      const again = this.replay.length > 0 ? this.replay[0] : null;
+      if (step && step.atUs <= this.nowUs && !(again && again.atUs < step.atUs)) {
+        this.scriptIndex++;
+        await this.applyStep(step);
+      } else if (again && again.atUs <= this.nowUs) {
+        this.replay.shift();
+        this.userSteps.push(again);
+        await this.applyStep(again);
+      } else return;
     }
+  }
+
+  /** When the next script step or fork action is due (null: none). */
+  private nextStepUs(): number | null {
+    const t = Math.min(this.scriptIndex < this.script.length ? this.script[this.scriptIndex].atUs : Infinity, this.replay[0]?.atUs ?? Infinity);
+    return t === Infinity ? null : t;
   }
 
   /** Runs until virtual time `untilUs`: every event before it (the simulator's `run` also takes those at it). */
@@ -245,7 +278,8 @@ export class Conductor {
   private bounds(limitUs: number): { bounds: Map<string, number>; returns: Map<string, Record<string, number>> } {
     const returns = new Map<string, Record<string, number>>();
     let cap = Math.min(limitUs, this.nowUs + WINDOW_MAX_US);
-    if (this.scriptIndex < this.script.length) cap = Math.min(cap, Math.max(this.script[this.scriptIndex].atUs, this.nowUs));
+    const stepUs = this.nextStepUs();
+    if (stepUs !== null) cap = Math.min(cap, Math.max(stepUs, this.nowUs));
     const names = ['world', ...this.hosts.filter((h) => h.view.role !== 'crashed').map((h) => h.spec.name)];
     const n = names.length;
     const d: number[][] = names.map(() => names.map(() => Infinity));
@@ -279,7 +313,7 @@ export class Conductor {
    * Brings every node to one instant — the furthest any has run, rounded up to a whole microsecond
    * with `whole` — so an action or a snapshot sees the whole cluster at one boundary.
    */
-  private async align(whole = false): Promise<void> {
+  async align(whole = false): Promise<void> {
     let t = this.worldDone;
     for (const h of this.hosts) if (h.view.role !== 'crashed') t = Math.max(t, h.done);
     t = Math.max(t, this.nowUs);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readRunFile, runFile, scriptBefore } from './run-file';
+import { loadAt, readRunFile, runFile, scriptBefore } from './run-file';
 import { DEFAULT_SETTINGS } from './settings';
 
 describe('a run as a file', () => {
@@ -23,5 +23,14 @@ describe('a run as a file', () => {
   it('forks: only the steps before the moment are kept', () => {
     expect(scriptBefore('send client 1 at 100us; kill primary at 300ms; vmotion at 1s', 500_000)).toBe('send client 1 at 100us; kill primary at 300000us');
     expect(scriptBefore('kill primary at 300ms', 300_000)).toBe('');
+  });
+
+  it('the load switch at a moment: the last switch before it, or how the run began', () => {
+    const script = 'load off at 1s; send client 1 at 1500ms; load on at 2s';
+    expect(loadAt(script, 500_000, true)).toBe(true);
+    expect(loadAt(script, 1_500_000, true)).toBe(false);
+    expect(loadAt(script, 2_000_000, true), 'a switch at the moment itself has not happened yet').toBe(false);
+    expect(loadAt(script, 2_000_001, false)).toBe(true);
+    expect(loadAt('', 9e9, false)).toBe(false);
   });
 });

@@ -51,3 +51,10 @@ export function readRunFile(text: string): RunFile {
 export function scriptBefore(script: string, tUs: number): string {
   return parseScript(script).filter((s: ScriptStep) => s.atUs < tUs).map((s) => `${describeAction(s.action)} at ${s.atUs}us`).join('; ');
 }
+
+/** Whether steady load is on at `tUs` of a run with `script` that began with it `atStart`: its last switch before then. */
+export function loadAt(script: string, tUs: number, atStart: boolean): boolean {
+  let on = atStart;
+  for (const st of parseScript(script)) if (st.atUs < tUs && st.action.kind === 'load') on = st.action.on;
+  return on;
+}

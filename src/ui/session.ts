@@ -16,7 +16,8 @@ import { useDashboard, type VmView } from './store';
 import { cardViews, CodeReader } from './views';
 import type { CheckReply, CheckRequest } from './checker.worker';
 import { runUrl } from './url';
-import { readRunFile, runFile, scriptBefore, type RunFile } from './run-file';
+import { seconds } from './format';
+import { loadAt, readRunFile, runFile, scriptBefore, type RunFile } from './run-file';
 
 export const EVENTS_KEPT = 20_000;
 export const SERIES_KEPT = 3_000;
@@ -60,6 +61,8 @@ export class Session {
   /** Bumped whenever the store is published (new numbers, events, series): the canvas views redraw on it. */
   version = 0;
   private digest: Digest = emptyDigest();
+  /** The digest at each of the runtime's checkpoints (time travel goes back to one). */
+  private readonly digestAt = new Map<number, Digest>();
   private latest: RuntimeStats | null = null;
   private errorsSeen = 0;
   private framePending = false;
@@ -131,6 +134,7 @@ export class Session {
     this.events.length = 0;
     this.series.length = 0;
     this.digest = emptyDigest();
+    this.digestAt.clear();
     this.latest = null;
     this.errorsSeen = 0;
     this.lastBytes = null;
@@ -259,9 +263,11 @@ export class Session {
   }
 
   /**
-   * Time travel in free play: back to virtual time `tUs` of this run — a fresh pair with the same
-   * settings and the script's steps before `tUs`, run there and paused. Whatever the lecturer does
-   * next forks the run from that moment.
+   * Time travel in free play: back to virtual time `tUs` of this run, paused there. The runtime
+   * restores its nearest checkpoint at or before `tUs` and runs on to it, the user's actions between
+   * applied again; what was scripted or done at or after `tUs` is forgotten, so whatever the
+   * lecturer does next forks the run from that moment. The panels go back with it: events and
+   * series from the checkpoint on are dropped (`rewind`) and come again as the run reaches `tUs`.
    */
   async travelTo(tUs: number): Promise<boolean> {
     const s = this.store.getState();
@@ -269,11 +275,38 @@ export class Session {
       s.notify('free run is not reproducible: time travel needs lockstep (reset)', 'error');
       return false;
     }
+    const c = this.need();
+    if (!c) return false;
+    if (s.runState === 'running') await this.pause();
     const script = scriptBefore(await this.script(), tUs);
-    const settings = { ...s.settings, script };
-    if (!(await this.start(settings, undefined, { play: false, load: this.loadAtStart }))) return false;
-    await this.runTo(tUs);
+    const r = await this.guard('time travel', (x) => x.travel(tUs));
+    if (!r) return false;
+    const settings = { ...this.store.getState().settings, script };
+    this.store.getState().set({ settings, draft: settings, runState: 'paused', load: loadAt(script, tUs, this.loadAtStart) });
+    this.runId++;
+    this.publish();
+    void this.check(true);
+    this.store.getState().notify(`back to ${seconds(r.nowUs)}: the checkpoint at ${seconds(r.fromUs)} restored and run on to it; what happens next forks the run`, 'info');
     return true;
+  }
+
+  /**
+   * The run went back to `tUs` (time travel): what the panels hold from then on is dropped, and the
+   * digest is the one kept at that checkpoint (folded again from the events kept if there is none).
+   */
+  private rewind(tUs: number): void {
+    const keep = <T extends { tUs: number }>(xs: T[]): void => {
+      let n = xs.length;
+      while (n > 0 && xs[n - 1].tUs >= tUs) n--;
+      xs.length = n;
+    };
+    keep(this.events);
+    keep(this.series);
+    for (const t of [...this.digestAt.keys()]) if (t > tUs) this.digestAt.delete(t);
+    this.digest = this.digestAt.get(tUs) ?? foldEvents(emptyDigest(), this.events);
+    this.lastBytes = null;
+    this.checkedCompleted = -1;
+    this.version++;
   }
 
   /** Saves the run (settings, script, time reached) as a JSON file: importing it makes the same run. */
@@ -317,8 +350,15 @@ export class Session {
   // ── stats in, store out ───────────────────────────────────────────────────────────────────────
 
   private ingest(st: RuntimeStats): void {
+    if (st.rewoundUs !== undefined) this.rewind(st.rewoundUs);
     pushBounded(this.events, st.events, EVENTS_KEPT);
     this.digest = foldEvents(this.digest, st.events);
+    if (st.checkpoint) {
+      // Every event before the checkpoint is in: this is the digest a travel back to it starts from.
+      this.digestAt.set(st.checkpoint.atUs, this.digest);
+      const kept = new Set(st.checkpoint.kept);
+      for (const t of [...this.digestAt.keys()]) if (!kept.has(t)) this.digestAt.delete(t);
+    }
     this.addPoint(st.nowUs, st.views);
     for (const e of st.errors.slice(this.errorsSeen)) this.store.getState().notify(e, 'error');
     this.errorsSeen = st.errors.length;

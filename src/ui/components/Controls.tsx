@@ -84,7 +84,7 @@ function CutMenu({ names }: { names: string }) {
 
 /**
  * Time travel: drag back to any earlier moment of this run; on release the run goes back there (the
- * same settings and the script's steps before it, run again) and whatever happens next forks it.
+ * nearest checkpoint restored, and run on to it) and whatever happens next forks it.
  */
 function Scrubber() {
   const nowUs = useDashboard(selectScrubNow);
