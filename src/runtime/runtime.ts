@@ -19,6 +19,7 @@ import type { FtSettings } from '../ft/settings';
 import type { SimLinkSettings } from '../sim/link';
 import type { HistoryEntry } from '../world/history';
 import { workerNodes, type WorkerNodeOptions, type WorkerNodes } from './worker-nodes';
+import { CHECKPOINT_EVERY_US, Checkpoints } from './checkpoints';
 import type { PortableConfig } from './protocol';
 
 export interface RuntimeOptions {
@@ -85,18 +86,6 @@ const BULK_EVENTS: ReadonlySet<TraceEvent['ev']> = new Set(['log-sent', 'ack-sen
 /** How long the next-entry button runs with no log batch before it gives up (virtual µs). */
 export const STEP_ENTRY_WITHIN_US = 1_000_000;
 
-/**
- * Lockstep takes a cluster checkpoint at the first boundary at or past every whole virtual second
- * (a few ms each for the lecture guests: snapshots hold only the RAM pages written), so time
- * travel restores the nearest one and runs on from it instead of running the whole run again.
- */
-export const CHECKPOINT_EVERY_US = 1_000_000;
-/**
- * At most this many are kept. Past it the older half is thinned, every other one dropped, so the
- * last minute stays at one a second and a long lecture's early minutes grow sparser (a 50-minute
- * run keeps ~100 of ~200 KB each for the lecture guests).
- */
-export const CHECKPOINTS_MAX = 100;
 /** A checkpoint not taken in this long is skipped (its snapshot waits on every live worker). */
 const CHECKPOINT_WAIT_MS = 2_000;
 
@@ -130,7 +119,7 @@ export class BrowserRuntime {
   private current: Conductor;
   /** The run's config; time travel cuts its script where the run forked. */
   private cfg: ClusterConfig;
-  private checkpoints: { atUs: number; snap: ClusterSnapshot }[] = [];
+  private readonly checkpoints = new Checkpoints();
   private nextCheckpointUs = 0;
   private rewoundUs: number | null = null;
   private checkpointNews: { atUs: number; kept: number[] } | null = null;
@@ -212,14 +201,11 @@ export class BrowserRuntime {
     return this.exclusive(async () => {
       if (this.conductor.freeRunning) throw new Error('free run is not reproducible: time travel needs lockstep');
       if (!(toUs >= 0 && toUs <= this.conductor.now)) throw new Error(`time travel goes back, to a time from 0 to ${this.conductor.now} µs: not ${toUs}`);
-      if (this.checkpoints.length === 0) await this.checkpointIfDue(); // a run that has not moved yet
-      let i = this.checkpoints.length - 1;
-      while (i > 0 && this.checkpoints[i].atUs > toUs) i--;
-      const cp = this.checkpoints[i];
-      if (!cp || cp.atUs > toUs) throw new Error('no checkpoint to travel from');
-      this.checkpoints.length = i + 1;
-      fromUs = cp.atUs;
-      await this.restoreNow(cp.snap, { beforeUs: toUs, userSteps: this.conductor.actions });
+      if (this.checkpoints.size === 0) await this.checkpointIfDue(); // a run that has not moved yet
+      const snap = this.checkpoints.rewindTo(toUs);
+      if (!snap) throw new Error(`no checkpoint at or before ${toUs} µs to travel from`);
+      fromUs = snap.nowUs;
+      await this.restoreNow(snap, { beforeUs: toUs, userSteps: this.conductor.actions });
       while (this.conductor.now < toUs) {
         await this.oneWindow(toUs);
         this.publish(false);
@@ -235,7 +221,7 @@ export class BrowserRuntime {
     this.current = this.listen(await Conductor.restore(this.cfg, this.nodes, snap, old.trace, fork));
     this.cfg = this.current.cfg;
     // Checkpoints after it are of a future that may not happen again (the user may act otherwise).
-    this.checkpoints = this.checkpoints.filter((c) => c.atUs <= snap.nowUs);
+    this.checkpoints.dropAfter(snap.nowUs);
     this.nextCheckpointUs = nextCheckpointAfter(snap.nowUs);
     this.fresh.length = 0;
     this.freshBulk = 0;
@@ -245,7 +231,7 @@ export class BrowserRuntime {
 
   /** The times of the checkpoints kept (lockstep), oldest first. */
   get checkpointTimes(): number[] {
-    return this.checkpoints.map((c) => c.atUs);
+    return this.checkpoints.times;
   }
 
   /**
@@ -273,13 +259,7 @@ export class BrowserRuntime {
       clearTimeout(timer);
     }
     const atUs = snap.nowUs;
-    while (this.checkpoints.length > 0 && this.checkpoints[this.checkpoints.length - 1].atUs >= atUs) this.checkpoints.pop();
-    this.checkpoints.push({ atUs, snap });
-    if (this.checkpoints.length > CHECKPOINTS_MAX) {
-      const half = this.checkpoints.length >> 1;
-      // Never the first (time 0): every moment keeps one at or before it.
-      this.checkpoints = [...this.checkpoints.slice(0, half).filter((_, k) => k % 2 === 0), ...this.checkpoints.slice(half)];
-    }
+    this.checkpoints.add(snap);
     this.nextCheckpointUs = nextCheckpointAfter(atUs);
     // With every event before it (the snapshot aligned the nodes to one instant and released them).
     this.checkpointNews = { atUs, kept: this.checkpointTimes };

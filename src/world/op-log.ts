@@ -205,6 +205,33 @@ export class OpLog {
   }
 }
 
+/**
+ * Rows [`from`, `to`) of a snapshot's columns, copied. Every row of a log but its last is final (a
+ * client has one operation outstanding, its newest), so a later snapshot of the same log holds an
+ * earlier one's rows but the last unchanged: time travel's checkpoints keep only that row each
+ * (src/runtime/checkpoints.ts) and share the rest.
+ */
+export function sliceOps(s: OpLogSnapshot, from: number, to: number): OpLogSnapshot {
+  const count = checkSnapshot(s);
+  if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= count)) throw new OpLogError(`rows ${from} to ${to} of an operation log of ${count}`);
+  const out = allocate(to - from);
+  for (const name of COLUMN_NAMES) out[name].set(s[name].subarray(from, to));
+  return out;
+}
+
+/** The first `n` rows of `head` followed by every row of `tail`, copied into new columns. */
+export function concatOps(head: OpLogSnapshot, n: number, tail: OpLogSnapshot): OpLogSnapshot {
+  const count = checkSnapshot(head);
+  const more = checkSnapshot(tail);
+  if (!(Number.isInteger(n) && 0 <= n && n <= count)) throw new OpLogError(`the first ${n} rows of an operation log of ${count}`);
+  const out = allocate(n + more);
+  for (const name of COLUMN_NAMES) {
+    out[name].set(head[name].subarray(0, n));
+    out[name].set(tail[name], n);
+  }
+  return out;
+}
+
 function allocate(capacity: number): OpColumns {
   const out = {} as Record<ColumnName, unknown>;
   for (const name of COLUMN_NAMES) out[name] = new COLUMN_TYPES[name](capacity);
