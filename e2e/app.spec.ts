@@ -235,6 +235,18 @@ test('time travel past a checkpoint: the panels come back to what they showed at
   expect(errors).toEqual([]);
 });
 
+test('← goes back one second (time travel), paused there; twice, two seconds', async ({ page }) => {
+  const errors = await open(page, '?seed=9');
+  await expect.poll(async () => (await snapshot(page)).nowUs, { timeout: 15_000 }).toBeGreaterThan(2_300_000);
+  const at = (await pauseAndSettle(page)).nowUs;
+  await page.keyboard.press('ArrowLeft');
+  await expect.poll(async () => Math.abs((await snapshot(page)).nowUs - (at - 1_000_000)), { timeout: 30_000 }).toBeLessThan(0.01);
+  await page.keyboard.press('ArrowLeft');
+  await expect.poll(async () => Math.abs((await snapshot(page)).nowUs - (at - 2_000_000)), { timeout: 30_000 }).toBeLessThan(0.01);
+  await expect(page.getByTestId('dashboard')).toHaveAttribute('data-run-state', 'paused');
+  expect(errors).toEqual([]);
+});
+
 test('a run exported as a file and imported ends in the same state', async ({ page }) => {
   const errors = await open(page, '?seed=4');
   await expect.poll(async () => (await snapshot(page)).nowUs, { timeout: 10_000 }).toBeGreaterThan(200_000);

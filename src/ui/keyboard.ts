@@ -1,6 +1,7 @@
 /**
  * The lecture keys: space pause, K kill primary, B kill backup, P partition, H heal, V new backup,
- * + / − pace, S step, E next log entry, ? the key list. Ignored while typing in a field.
+ * + / − pace, S step, E next log entry, ← back a second (time travel; in a scenario, its previous
+ * step), ? the key list. Ignored while typing in a field.
  */
 import { session } from './session';
 import { useDashboard } from './store';
@@ -16,6 +17,7 @@ export const KEYS: { key: string; what: string }[] = [
   { key: '+ / −', what: 'faster / slower' },
   { key: 'S', what: 'one step (lockstep window)' },
   { key: 'E', what: 'run to the next log entry sent' },
+  { key: '←', what: 'back one second (time travel; the run forks there)' },
   { key: '← / →', what: 'scenario: previous / next step' },
   { key: '?', what: 'show these keys' },
   { key: 'Esc', what: 'close this list' },
@@ -40,6 +42,7 @@ export function onKey(e: KeyboardEvent): void {
   const player = scenarioPlayer();
   if (player && s.scenario && k === 'ArrowRight') return act(() => player.next());
   if (player && s.scenario && k === 'ArrowLeft') return act(() => player.prev());
+  if (k === 'ArrowLeft' && s.mode === 'lockstep') return act(() => session.back());
   if (k === '+' || k === '=') return act(() => session.setPaceIndex(s.paceIndex + 1));
   if (k === '-' || k === '−' || k === '_') return act(() => session.setPaceIndex(s.paceIndex - 1));
   switch (k.toLowerCase()) {
