@@ -270,6 +270,29 @@ export class Session {
    * series from the checkpoint on are dropped (`rewind`) and come again as the run reaches `tUs`.
    */
   async travelTo(tUs: number): Promise<boolean> {
+    // One travel at a time; a slider released again meanwhile goes to its latest moment after it.
+    if (this.travelling) {
+      this.travelNext = tUs;
+      return false;
+    }
+    this.travelling = true;
+    try {
+      let ok = await this.travelOnce(tUs);
+      while (this.travelNext !== null) {
+        const next = this.travelNext;
+        this.travelNext = null;
+        ok = await this.travelOnce(next);
+      }
+      return ok;
+    } finally {
+      this.travelling = false;
+    }
+  }
+
+  private travelling = false;
+  private travelNext: number | null = null;
+
+  private async travelOnce(tUs: number): Promise<boolean> {
     const s = this.store.getState();
     if (s.mode === 'free') {
       s.notify('free run is not reproducible: time travel needs lockstep (reset)', 'error');
@@ -278,6 +301,8 @@ export class Session {
     const c = this.need();
     if (!c) return false;
     if (s.runState === 'running') await this.pause();
+    // A moment after now (a slider released again while an earlier travel ran): the run goes on there.
+    if (tUs > (await c.now())) return (await this.runTo(tUs)) >= tUs;
     const script = scriptBefore(await this.script(), tUs);
     const r = await this.guard('time travel', (x) => x.travel(tUs));
     if (!r) return false;
@@ -290,10 +315,15 @@ export class Session {
     return true;
   }
 
-  /** Time travel back by `us` of virtual time (the ← key): from the nearest checkpoint, so it is quick. */
-  async back(us = 1_000_000): Promise<boolean> {
-    const now = await this.now();
-    if (now <= 0) return false;
+  /**
+   * Time travel back by `us` of virtual time (the ← key): from the nearest checkpoint, so it is
+   * quick. Ignored while a travel is on its way (a held key repeats).
+   */
+  back(us = 1_000_000): Promise<boolean> {
+    // The time the page shows (a frame behind at most), read at once: a repeat seen before the
+    // travel starts would go back twice.
+    const now = this.store.getState().nowUs;
+    if (this.travelling || now <= 0) return Promise.resolve(false);
     return this.travelTo(Math.max(0, now - us));
   }
 
