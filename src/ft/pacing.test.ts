@@ -86,4 +86,36 @@ describe('a VM host on a real clock', () => {
     // 1 ms slices at 100 instructions a µs: ~100 k instructions a step once measured, not the model's 1 k.
     expect(Math.max(...perStep.slice(-50))).toBeGreaterThan(50_000);
   });
+
+  it('hashes at most every 10 ms of the real clock, where the model would hash at every interval', () => {
+    const run = (real: boolean): { hashes: number; instructions: number; spanUs: number } => {
+      const machine = new ToyMachine({ readEvery: 97 });
+      let base = 0;
+      const clock = (): number => base + machine.icount / 100; // 100 instructions a µs
+      const host = new VmHost({
+        name: 'A', role: 'primary', peer: 'B', machine, rng: new XorShift32(5),
+        settings: { speedIps: 1_000_000, logBufferBytesMax: 1 << 24, lagCapUs: 1e9, hashIntervalInstructions: 20_000 },
+        pacing: { sliceInstructions: 1_000, nominalIps: 1_000_000, sliceUs: (r) => r },
+      });
+      if (real) host.useRealClock(clock);
+      // By icount: with no backup to ack them, batches are resent and their hashes come again.
+      const hashes = new Set<number>();
+      let t = 0;
+      for (let i = 0; i < 1_000; i++) {
+        const r = host.step(real ? clock() : (t += 1_000));
+        for (const e of r.effects) if (e.ev === 'log-sent') for (const x of decodeBatch(e.bytes)) if (x.kind === 'hash') hashes.add(x.icount);
+        base += 100;
+      }
+      return { hashes: hashes.size, instructions: machine.icount, spanUs: real ? clock() : t };
+    };
+    const model = run(false);
+    const free = run(true);
+    // The model: one hash every 20 k instructions.
+    expect(model.hashes).toBeGreaterThanOrEqual(Math.floor(model.instructions / 20_000) - 1);
+    // The real clock (6 M instructions in ~165 ms): not one every 20 k instructions (~320), but no
+    // more than one every 10 ms of the clock, and still some.
+    expect(free.instructions / 20_000).toBeGreaterThan(100);
+    expect(free.hashes).toBeGreaterThan(3);
+    expect(free.hashes).toBeLessThanOrEqual(Math.floor(free.spanUs / 10_000) + 1);
+  });
 });
