@@ -250,6 +250,9 @@ test('← goes back one second (time travel), paused there; twice, two seconds',
   await expect.poll(async () => Math.abs((await snapshot(page)).nowUs - once), { timeout: 30_000 }).toBeLessThan(0.01);
   await page.waitForTimeout(2_000);
   expect(Math.abs((await snapshot(page)).nowUs - once)).toBeLessThan(0.01);
+  // The scrubber said where it was going while it went, and says so no more.
+  await expect(page.locator('label.scrubber')).toHaveAttribute('data-travelling', 'false');
+  expect((await snapshot(page)).travellingTo).toBeNull();
   expect(errors).toEqual([]);
 });
 

@@ -304,7 +304,8 @@ export class Session {
     // A moment after now (a slider released again while an earlier travel ran): the run goes on there.
     if (tUs > (await c.now())) return (await this.runTo(tUs)) >= tUs;
     const script = scriptBefore(await this.script(), tUs);
-    const r = await this.guard('time travel', (x) => x.travel(tUs));
+    this.store.getState().set({ travellingTo: tUs });
+    const r = await this.guard('time travel', (x) => x.travel(tUs)).finally(() => this.store.getState().set({ travellingTo: null }));
     if (!r) return false;
     const settings = { ...this.store.getState().settings, script };
     this.store.getState().set({ settings, draft: settings, runState: 'paused', load: loadAt(script, tUs, this.loadAtStart) });

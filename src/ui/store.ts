@@ -74,6 +74,8 @@ export interface DashboardState {
   showKeys: boolean;
   scenario: ScenarioView | null;
   page: Page;
+  /** Time travel on its way back to this virtual time (null: none). */
+  travellingTo: number | null;
 }
 
 export const initialDashboard: DashboardState = {
@@ -95,6 +97,7 @@ export const initialDashboard: DashboardState = {
   showKeys: false,
   scenario: null,
   page: 'dashboard',
+  travellingTo: null,
 };
 
 let noticeId = 1;
@@ -137,6 +140,7 @@ export const selectVms = (s: DashboardStore) => s.vms;
 export const selectRunState = (s: DashboardStore) => s.runState;
 export const selectNotices = (s: DashboardStore) => s.notices;
 export const selectMode = (s: DashboardStore) => s.mode;
+export const selectTravellingTo = (s: DashboardStore) => s.travellingTo;
 export const selectPaceIndex = (s: DashboardStore) => s.paceIndex;
 export const selectDraft = (s: DashboardStore) => s.draft;
 export const selectSettings = (s: DashboardStore) => s.settings;

@@ -6,7 +6,7 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { session } from '../session';
-import { useDashboard, selectMode, selectPaceIndex, selectRunState, type DashboardStore } from '../store';
+import { useDashboard, selectMode, selectTravellingTo, selectPaceIndex, selectRunState, type DashboardStore } from '../store';
 import { describePace, PACES } from '../settings';
 import { HotText } from './Hot';
 import { seconds } from '../format';
@@ -89,11 +89,13 @@ function CutMenu({ names }: { names: string }) {
 function Scrubber() {
   const nowUs = useDashboard(selectScrubNow);
   const mode = useDashboard(selectMode);
+  const travellingTo = useDashboard(selectTravellingTo);
   const [dragUs, setDragUs] = useState<number | null>(null);
   const maxUs = Math.max(1, nowUs);
+  const label = dragUs !== null ? `→ ${seconds(dragUs)}` : travellingTo !== null ? `⟲ back to ${seconds(travellingTo)}…` : '⟲';
   return (
-    <label className="scrubber" title="time travel: drag back to an earlier moment; the run goes back there and forks from it">
-      <span className="muted">{dragUs === null ? '⟲' : `→ ${seconds(dragUs)}`}</span>
+    <label className="scrubber" data-travelling={travellingTo !== null} title="time travel: drag back to an earlier moment; the run goes back there and forks from it">
+      <span className="muted">{label}</span>
       <input
         type="range"
         data-testid="scrubber"
