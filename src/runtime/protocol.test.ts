@@ -68,5 +68,9 @@ describe('commands from the page to the world worker', () => {
     expect(() => validateRuntimeCommand({ c: 'query', id: 6, what: 'secrets' })).toThrow(/unknown query/);
     expect(() => validateRuntimeCommand({ c: 'run', untilUs: 1 })).toThrow(/id/);
     expect(() => validateRuntimeCommand({ c: 'teleport', id: 7 })).toThrow(/unknown command "teleport"/);
+    expect(validateRuntimeCommand({ c: 'travel', id: 8, toUs: 1.5e6 }).c).toBe('travel');
+    expect(() => validateRuntimeCommand({ c: 'travel', id: 9 })).toThrow(/toUs/);
+    expect(() => validateRuntimeCommand({ c: 'travel', id: 10, toUs: 'yesterday' })).toThrow(/toUs/);
+    expect(validateRuntimeCommand({ c: 'query', id: 11, what: 'checkpoints' }).c).toBe('query');
   });
 });
