@@ -214,9 +214,7 @@ export class OpLog {
 export function sliceOps(s: OpLogSnapshot, from: number, to: number): OpLogSnapshot {
   const count = checkSnapshot(s);
   if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= count)) throw new OpLogError(`rows ${from} to ${to} of an operation log of ${count}`);
-  const out = allocate(to - from);
-  for (const name of COLUMN_NAMES) out[name].set(s[name].subarray(from, to));
-  return out;
+  return copyRows(s, from, to, to - from);
 }
 
 /** The first `n` rows of `head` followed by every row of `tail`, copied into new columns. */
@@ -240,8 +238,13 @@ function allocate(capacity: number): OpColumns {
 
 /** New columns of `capacity` holding the first `count` rows of `cols` (a copy, never a view). */
 function resized(cols: OpColumns, count: number, capacity: number): OpColumns {
+  return copyRows(cols, 0, count, capacity);
+}
+
+/** New columns of `capacity` holding rows [`from`, `to`) of `cols` (a copy, never a view). */
+function copyRows(cols: OpColumns, from: number, to: number, capacity: number): OpColumns {
   const out = allocate(capacity);
-  for (const name of COLUMN_NAMES) out[name].set(cols[name].subarray(0, count));
+  for (const name of COLUMN_NAMES) out[name].set(cols[name].subarray(from, to));
   return out;
 }
 
