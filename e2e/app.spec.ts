@@ -223,6 +223,12 @@ test('time travel past a checkpoint: the panels come back to what they showed at
   await expect(card(page, 'A')).toHaveAttribute('data-role', 'crashed');
   await page.getByTestId('partition-logging').click();
   await pauseAndSettle(page);
+  // The verdict counts every operation so far (a check comes at most every second).
+  const verdict = page.getByTestId('checker-verdict');
+  const checkedOps = async (): Promise<number> => Number(/linearizable: (\d+) operations/.exec((await verdict.textContent()) ?? '')?.[1] ?? NaN);
+  await page.waitForTimeout(2_500);
+  const opsBefore = await checkedOps();
+  expect(opsBefore).toBeGreaterThan(earlier.digest.completed);
   const scrubber = page.getByTestId('scrubber');
   await scrubber.fill(String(earlier.nowUs));
   await scrubber.dispatchEvent('keyup');
@@ -232,6 +238,10 @@ test('time travel past a checkpoint: the panels come back to what they showed at
   expect(panels(back)).toBe(panels(earlier));
   expect(back.digest.moments.filter((m) => m.tUs >= earlier.nowUs), 'the kill and the partition came after the moment').toEqual([]);
   expect(await page.evaluate(() => window.ftDebug.script())).toBe('');
+  // The verdict is of the history as it stands there, not of the one that went on past it.
+  await expect.poll(checkedOps, { timeout: 10_000 }).toBeLessThan(opsBefore);
+  await expect(verdict).toHaveAttribute('data-verdict', 'ok');
+  expect(await checkedOps()).toBeGreaterThanOrEqual(back.digest.completed);
   expect(errors).toEqual([]);
 });
 

@@ -6,7 +6,7 @@
 import type { HostView } from '../ft/host';
 import type { FaultAction } from '../sim/script';
 import type { TraceEvent } from '../sim/trace';
-import type { HistoryEntry } from '../world/history';
+import type { HistoryDelta, HistoryEntry } from '../world/history';
 import type { RuntimeStats } from './runtime';
 import type { RuntimeCommand, RuntimeQuery, RuntimeReply, StartOptions } from './protocol';
 
@@ -100,6 +100,10 @@ export class RuntimeClient {
   windows = (): Promise<number> => this.query('windows');
   script = (): Promise<string> => this.query('script');
   history = (): Promise<HistoryEntry[]> => this.query('history');
+  /** What a reader of history generation `gen` holding `from` rows of each client lacks (BrowserRuntime.historySince). */
+  historySince(gen: number, from: number[]): Promise<HistoryDelta & { gen: number }> {
+    return this.call({ c: 'history-since', gen, from });
+  }
 
   /** Ends the run: no stats from it reach the page after this (a new run's view must not see its last ones). */
   dispose(): void {

@@ -221,7 +221,7 @@ export function serveNode(scope: WorkerScope): () => void {
         need(node).restore(m.state);
         return reply({ t: 'done', id: m.id, result: null });
       case 'history':
-        return reply({ t: 'done', id: m.id, result: worldNode(node).world.history() });
+        return reply({ t: 'done', id: m.id, result: m.from ? worldNode(node).world.historySince(m.from) : worldNode(node).world.history() });
       case 'act': {
         const r = worldNode(node).control(m.key, (w, nowUs) => worldAction(w, m.action, nowUs), (x) => (Array.isArray(x) ? x : []));
         return reply({ t: 'done', id: m.id, result: { trace: r.trace, sent: worldNode(node).sentCounts(), epoch: typeof r.result === 'number' ? r.result : undefined } });

@@ -20,6 +20,8 @@ describe('runtime protocol', () => {
     expect(validateToWorker({ t: 'window', id: 1, endUs: 500, expect: { 0: 3 }, returnUs: { B: 50 } }).t).toBe('window');
     expect(validateToWorker({ t: 'set-cut', id: 2, wire: 4, cut: true, key: [100, 0, 1] }).t).toBe('set-cut');
     expect(validateToWorker({ t: 'free-run', originMs: 12.5 }).t).toBe('free-run');
+    expect(validateToWorker({ t: 'history', id: 3, from: [0, 12] }).t).toBe('history');
+    expect(() => validateToWorker({ t: 'history', id: 3, from: [0.5] })).toThrow(/history from must be a list of row counts/);
     const ch = new MessageChannel();
     expect(validateToWorker({ t: 'add-end', end: { wire: 0 }, port: ch.port1 }).t).toBe('add-end');
     ch.port1.close();
@@ -72,5 +74,9 @@ describe('commands from the page to the world worker', () => {
     expect(() => validateRuntimeCommand({ c: 'travel', id: 9 })).toThrow(/toUs/);
     expect(() => validateRuntimeCommand({ c: 'travel', id: 10, toUs: 'yesterday' })).toThrow(/toUs/);
     expect(validateRuntimeCommand({ c: 'query', id: 11, what: 'checkpoints' }).c).toBe('query');
+    expect(validateRuntimeCommand({ c: 'history-since', id: 12, gen: 0, from: [3, 0, 7] }).c).toBe('history-since');
+    expect(() => validateRuntimeCommand({ c: 'history-since', id: 13, gen: 0 })).toThrow(/history-since from must be a list of row counts/);
+    expect(() => validateRuntimeCommand({ c: 'history-since', id: 14, gen: 0, from: [1, -2] })).toThrow(/row counts/);
+    expect(() => validateRuntimeCommand({ c: 'history-since', id: 15, from: [] })).toThrow(/gen/);
   });
 });

@@ -40,8 +40,8 @@ export type ToWorker =
   | { t: 'restore'; id: number; state: NodeState }
   /** A benchmark probe (bench-probes.ts), answered with its figures. */
   | { t: 'probe'; id: number; probe: Probe }
-  /** The world's client history, for the checkers on the main thread. */
-  | { t: 'history'; id: number };
+  /** The world's client history, for the checkers on the main thread; with `from`, only what a reader holding that many rows of each client lacks (World.historySince). */
+  | { t: 'history'; id: number; from?: number[] };
 
 export type FromWorker =
   | { t: 'done'; id: number; result: unknown }
@@ -64,6 +64,11 @@ const key = (o: Record<string, unknown>): EventKey => {
   if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) throw new ProtocolError('field key must be a non-empty array of numbers');
   return v as number[];
 };
+
+/** At most one count per client: whole numbers ≥ 0. */
+function rowCounts(x: unknown, what: string): void {
+  if (!Array.isArray(x) || x.length > 1000 || !x.every((n) => Number.isInteger(n) && n >= 0)) throw new ProtocolError(`${what} must be a list of row counts (whole numbers ≥ 0), one per client`);
+}
 
 /** Checks a control message to a worker; throws ProtocolError naming what is wrong. */
 export function validateToWorker(x: unknown): ToWorker {
@@ -108,9 +113,12 @@ export function validateToWorker(x: unknown): ToWorker {
       num(x, 'id');
       num(x, 'addr');
       return x as unknown as ToWorker;
+    case 'history':
+      num(x, 'id');
+      if (x.from !== undefined) rowCounts(x.from, 'history from');
+      return x as unknown as ToWorker;
     case 'snapshot':
     case 'kill':
-    case 'history':
       num(x, 'id');
       return x as unknown as ToWorker;
     case 'vmotion':
@@ -199,6 +207,12 @@ export type RuntimeCommand =
   /** Time travel back to `toUs` (lockstep): answers { fromUs, nowUs }, fromUs the checkpoint it ran on from. */
   | { c: 'travel'; id: number; toUs: number }
   | { c: 'query'; id: number; what: RuntimeQuery; beforeUs?: number }
+  /**
+   * The clients' history a reader holding `from` rows of each client lacks (World.historySince),
+   * answered as { gen, start, rows }. `gen` counts the runs the history belongs to: a time travel
+   * or restore starts a new one (its future may differ), and a reader of an older one gets it all.
+   */
+  | { c: 'history-since'; id: number; gen: number; from: number[] }
   | { c: 'dispose'; id: number };
 
 export type RuntimeReply =
@@ -232,6 +246,10 @@ export function validateRuntimeCommand(x: unknown): RuntimeCommand {
       break;
     case 'travel':
       num(x, 'toUs');
+      break;
+    case 'history-since':
+      num(x, 'gen');
+      rowCounts(x.from, 'history-since from');
       break;
     case 'query':
       if (!QUERIES.includes(x.what as string)) throw new ProtocolError(`unknown query ${JSON.stringify(x.what)}`);

@@ -17,7 +17,7 @@ import { serializeTrace, type TraceEvent } from '../sim/trace';
 import type { HostView } from '../ft/host';
 import type { FtSettings } from '../ft/settings';
 import type { SimLinkSettings } from '../sim/link';
-import type { HistoryEntry } from '../world/history';
+import type { HistoryDelta, HistoryEntry } from '../world/history';
 import { workerNodes, type WorkerNodeOptions, type WorkerNodes } from './worker-nodes';
 import { CHECKPOINT_EVERY_US, Checkpoints } from './checkpoints';
 import type { PortableConfig } from './protocol';
@@ -122,6 +122,8 @@ export class BrowserRuntime {
   private readonly checkpoints = new Checkpoints();
   private nextCheckpointUs = 0;
   private rewoundUs: number | null = null;
+  /** Bumped by every restore: the history from there on is another run's (historySince). */
+  private historyGen = 0;
   private checkpointNews: { atUs: number; kept: number[] } | null = null;
   private nodes: WorkerNodes;
   private readonly makeNodes: () => WorkerNodes;
@@ -226,6 +228,7 @@ export class BrowserRuntime {
     this.fresh.length = 0;
     this.freshBulk = 0;
     this.rewoundUs = snap.nowUs;
+    this.historyGen++;
     this.publish(true);
   }
 
@@ -399,6 +402,21 @@ export class BrowserRuntime {
 
   history(): Promise<HistoryEntry[]> {
     return this.nodes.history();
+  }
+
+  /**
+   * The history a reader of generation `gen` holding `from` rows of each client lacks. A restore
+   * starts a new generation (the run from there may differ from the one the reader read): a reader
+   * of another gets the whole history, from row 0.
+   */
+  async historySince(gen: number, from: number[]): Promise<HistoryDelta & { gen: number }> {
+    for (;;) {
+      const g = this.historyGen;
+      const nodes = this.nodes;
+      const d = await nodes.historySince(gen === g ? from : []);
+      // A restore while it was on its way: ask the new run's world.
+      if (g === this.historyGen && nodes === this.nodes) return { gen: g, ...d };
+    }
   }
 
   exportTrace(beforeUs = Infinity): string {

@@ -10,7 +10,7 @@ import { blankHostView, type HostView } from '../ft/host-types';
 import type { HostSpec } from '../sim/cluster-config';
 import type { HostHandle, NodeFactory, WorldHandle } from '../sim/conductor';
 import type { BoundaryResult, KeyedEvent, NodeState, WindowReport, WireEnd } from '../sim/node';
-import type { HistoryEntry } from '../world/history';
+import type { HistoryDelta, HistoryEntry } from '../world/history';
 import { validateFromWorker, type PortableConfig, type ToWorker } from './protocol';
 import { nodeInThisThread } from './node-server';
 
@@ -75,6 +75,8 @@ class Remote {
 export interface WorkerNodes extends NodeFactory {
   /** The world's client history (for the checkers of the page). */
   history(): Promise<HistoryEntry[]>;
+  /** What a reader holding `from` rows of each client lacks (World.historySince). */
+  historySince(from: number[]): Promise<HistoryDelta>;
   /** Tears every worker down. */
   terminateAll(): void;
 }
@@ -148,6 +150,7 @@ export function workerNodes(o: WorkerNodeOptions): WorkerNodes {
       };
     },
     history: () => (remotes.get('world') as Remote).call<HistoryEntry[]>({ t: 'history' }),
+    historySince: (from) => (remotes.get('world') as Remote).call<HistoryDelta>({ t: 'history', from }),
     terminateAll(): void {
       for (const r of remotes.values()) r.terminate();
       remotes.clear();

@@ -78,6 +78,8 @@ async function handle(m: RuntimeCommand): Promise<unknown> {
     }
     case 'query':
       return query(m.what, m.beforeUs);
+    case 'history-since':
+      return need().historySince(m.gen, m.from);
     case 'dispose':
       rt?.dispose();
       rt = null;

@@ -5,7 +5,7 @@
  * inside its interval, so they are linearizable by construction.
  */
 import { describe, expect, it } from 'vitest';
-import { checkLinearizable, type LinResult } from './linearizability';
+import { checkLinearizable, counterSettledPrefix, type LinResult } from './linearizability';
 import { Prng } from './prng';
 import type { HistoryEntry } from '../world/history';
 import {
@@ -136,6 +136,25 @@ describe('checkLinearizable: counter', () => {
 
   it('rejects an entry that is not a counter operation', () => {
     expect(() => checkLinearizable([kget(1, 1, 0, 0, 10, 'not-found')], 'counter')).toThrow(/not a counter operation/);
+  });
+});
+
+describe('counterSettledPrefix: what a growing check may let go', () => {
+  it('cuts at the last quiescent point, counting the increments applied', () => {
+    // 1 and 2 overlap; 3 starts after both returned; 4 overlaps 3; 5 starts after them.
+    const h = [inc(1, 1, 0, 10, 1), inc(2, 1, 5, 12, 2), inc(1, 2, 20, 30, 3), cget(2, 2, 25, 28, 3), inc(1, 3, 40, 50, 4)];
+    expect(counterSettledPrefix(h, 0)).toEqual({ length: 4, value: 3 });
+    expect(counterSettledPrefix(h, 100)).toEqual({ length: 4, value: 103 });
+  });
+
+  it('does not cut where an operation is invoked at the instant another returns (equal times are concurrent)', () => {
+    expect(counterSettledPrefix([inc(1, 1, 0, 10, 1), inc(2, 1, 10, 20, 2), inc(1, 2, 30, 40, 3)], 0)).toEqual({ length: 2, value: 2 });
+    expect(counterSettledPrefix([inc(1, 1, 0, 10, 1), inc(2, 1, 10, 20, 2)], 0)).toEqual({ length: 0, value: 0 });
+  });
+
+  it('stops at a never-returned operation, and counts only the increments applied', () => {
+    const h = [inc(1, 1, 0, 10, 'disk-error'), inc(1, 2, 20, 30, 1), inc(2, 1, 40, null, null), inc(1, 3, 50, 60, 2), inc(1, 4, 70, 80, 3)];
+    expect(counterSettledPrefix(h, 0)).toEqual({ length: 2, value: 1 });
   });
 });
 

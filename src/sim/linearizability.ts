@@ -99,6 +99,29 @@ export function checkLinearizable(history: readonly HistoryEntry[], model: LinMo
   return checkKv(applied, budget);
 }
 
+/**
+ * The longest prefix of a counter history (in mergeHistories order) that a later check need not
+ * see again: every operation in it returned, and every later one was invoked after the last of
+ * them returned — a quiescent point, where the checker cuts its windows too. A prefix that checked
+ * linearizable from `start` leaves the counter at one value whatever its order, `value` (one more
+ * per increment applied), and the rest checks from there exactly as the whole history would. A
+ * never-returned operation (which may take effect at any later time) ends the search: nothing at or
+ * after it is settled. `length` 0: nothing can be.
+ */
+export function counterSettledPrefix(history: readonly HistoryEntry[], start: number): { length: number; value: number } {
+  let best = { length: 0, value: start };
+  let lastReturnUs = -Infinity;
+  let value = start;
+  for (let i = 0; i < history.length; i++) {
+    const e = history[i];
+    if (i > 0 && lastReturnUs < e.invokeUs) best = { length: i, value };
+    if (e.returnUs === null) break;
+    lastReturnUs = Math.max(lastReturnUs, e.returnUs);
+    if (e.op === OP_COUNTER_INC && e.status !== STATUS_DISK_ERROR && e.status !== STATUS_BAD_REQUEST) value++;
+  }
+  return best;
+}
+
 function checkEntry(e: HistoryEntry, model: LinModel): void {
   const ops = model === 'counter' ? [OP_COUNTER_INC, OP_COUNTER_GET] : [OP_KV_GET, OP_KV_PUT];
   if (!ops.includes(e.op)) throw new HistoryError(`client ${e.client} seq ${e.seq}: op ${e.op} is not a ${model} operation`);

@@ -15,6 +15,7 @@ import { PACES, startOptions, validateSettings, type UiSettings } from './settin
 import { useDashboard, type VmView } from './store';
 import { cardViews, CodeReader } from './views';
 import type { CheckReply, CheckRequest } from './checker.worker';
+import { HistoryReader } from '../world/history';
 import { runUrl } from './url';
 import { seconds } from './format';
 import { loadAt, readRunFile, runFile, scriptBefore, type RunFile } from './run-file';
@@ -22,6 +23,12 @@ import { loadAt, readRunFile, runFile, scriptBefore, type RunFile } from './run-
 export const EVENTS_KEPT = 20_000;
 export const SERIES_KEPT = 3_000;
 const CHECK_EVERY_MS = 1_000;
+/**
+ * A check that took d ms is not followed by another for CHECK_REST × d ms: a history that needs a
+ * long search (kv; a counter whose clients always overlap, so nothing settles) keeps the checker
+ * worker to about a quarter of a core, leaving the VM workers theirs.
+ */
+const CHECK_REST = 3;
 /** The panels fed by the digest (history, disk, consoles, moments) need not redraw at frame rate. */
 const DIGEST_EVERY_MS = 200;
 /** The store (the cards' numbers) at most this often while a run moves. */
@@ -70,6 +77,14 @@ export class Session {
   private checking = false;
   private checkedCompleted = -1;
   private checkId = 0;
+  /** When the check in flight was posted, and when the next may start (CHECK_REST). */
+  private checkPostedMs = 0;
+  private nextCheckMs = 0;
+  /**
+   * What the checker worker holds of the history: of which run (client) and generation (a time
+   * travel starts another), and each client's final rows — the next check asks only for the rest.
+   */
+  private held: { client: RuntimeClient | null; gen: number; from: number[] } = { client: null, gen: -1, from: [] };
   private checkTimer: ReturnType<typeof setInterval> | null = null;
   private lastBytes: { tUs: number; bytes: number } | null = null;
   private digestPublishedMs = 0;
@@ -454,6 +469,7 @@ export class Session {
     if (guest !== 'counter' && guest !== 'kv') return;
     if (!this.checker) {
       this.checker = new Worker(new URL('./checker.worker.ts', import.meta.url), { type: 'module', name: 'checker' });
+      this.held = { client: null, gen: -1, from: [] };
       this.checker.onmessage = (ev: MessageEvent<CheckReply>) => this.verdict(ev.data);
       this.checker.onerror = (ev) => {
         ev.preventDefault();
@@ -467,7 +483,11 @@ export class Session {
   /** Bumped by every fresh pair: a scenario knows whether the run is still the one it started. */
   runId = 0;
 
-  /** Checks the whole history again when operations completed since the last check (or now, `force`). */
+  /**
+   * Checks the whole history again when operations completed since the last check (or now,
+   * `force`). Only what the checker worker lacks crosses from the world worker (historySince), so a
+   * lecture's hour of operations costs the page no more at its end than at its start.
+   */
   async check(force = false): Promise<void> {
     const model = this.store.getState().settings.guest;
     if (model !== 'counter' && model !== 'kv') return;
@@ -475,14 +495,20 @@ export class Session {
     const c = this.client;
     const completed = this.digest.completed + this.digest.duplicates;
     if (!c || !this.checker || this.checking || completed === this.checkedCompleted) return;
+    if (!force && performance.now() < this.nextCheckMs) return;
     this.checking = true;
     this.checkedCompleted = completed;
     try {
-      const history = await c.history();
+      const same = this.held.client === c;
+      const d = await c.historySince(same ? this.held.gen : -1, same ? this.held.from : []);
       if (c !== this.client) return void (this.checking = false);
-      const req: CheckRequest = { id: ++this.checkId, history, model };
+      const reset = !same || d.gen !== this.held.gen;
+      this.held = { client: c, gen: d.gen, from: HistoryReader.cursorAfter(d) };
+      const req: CheckRequest = { id: ++this.checkId, model, reset, delta: { start: d.start, rows: d.rows } };
       this.checker.postMessage(req);
-      if (this.store.getState().verdict.kind === 'none') this.store.getState().set({ verdict: { kind: 'checking', text: 'checking…', ops: history.length } });
+      this.checkPostedMs = performance.now();
+      const ops = d.rows.reduce((n, r, i) => n + d.start[i] + r.length, 0);
+      if (this.store.getState().verdict.kind === 'none') this.store.getState().set({ verdict: { kind: 'checking', text: 'checking…', ops } });
     } catch {
       this.checking = false;
     }
@@ -490,6 +516,10 @@ export class Session {
 
   private verdict(r: CheckReply): void {
     this.checking = false;
+    const now = performance.now();
+    this.nextCheckMs = now + CHECK_REST * (now - this.checkPostedMs);
+    // The worker could not take a delta in and holds nothing now: the next check sends it all.
+    if ('resync' in r && r.resync) this.held = { client: null, gen: -1, from: [] };
     if (r.id !== this.checkId) return;
     this.store.getState().set({ verdict: { kind: r.kind, text: r.text, ops: r.ops } });
   }

@@ -215,6 +215,11 @@ export class Client {
     return this.log.entries();
   }
 
+  /** The operations from row `from` (0-based: seq from + 1) on, as a checker reads them. */
+  historyFrom(from: number): HistoryEntry[] {
+    return this.log.entriesFrom(from);
+  }
+
   /** How many operations this client has invoked (the highest seq). */
   operationCount(): number {
     return this.log.length;

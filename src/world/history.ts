@@ -91,3 +91,71 @@ function compareEntries(a: HistoryEntry, b: HistoryEntry): number {
 export function completedOnly(history: readonly HistoryEntry[]): HistoryEntry[] {
   return history.filter((e) => e.returnUs !== null);
 }
+
+/** Rows of each client's history a reader lacks (World.historySince): `rows[i]` from row `start[i]` on. */
+export interface HistoryDelta {
+  start: number[];
+  rows: HistoryEntry[][];
+}
+
+/**
+ * A copy of the clients' histories kept up to date by deltas (World.historySince), so a growing
+ * history crosses threads once, not again at every check. `cursor()` is what to ask for next: each
+ * client's final rows (all but a last one still outstanding, which comes again until it returns).
+ */
+export class HistoryReader {
+  /** By client: the rows held, from row `dropped[i]` on (the ones before were let go: `drop`). */
+  private readonly clients: HistoryEntry[][] = [];
+  private readonly dropped: number[] = [];
+
+  /** Takes a delta; throws HistoryError (changing nothing) if it does not fit what is held. */
+  apply(d: HistoryDelta): void {
+    if (!Array.isArray(d.start) || !Array.isArray(d.rows) || d.start.length !== d.rows.length) throw new HistoryError('a history delta needs start and rows, one per client');
+    d.start.forEach((s, i) => {
+      const lo = this.dropped[i] ?? 0;
+      const hi = lo + (this.clients[i]?.length ?? 0);
+      if (!Number.isInteger(s) || s < lo || s > hi) throw new HistoryError(`client ${i + 1}'s rows start at ${s}, but rows ${lo} to ${hi} are held`);
+      if (!Array.isArray(d.rows[i])) throw new HistoryError(`client ${i + 1}'s rows are not a list`);
+    });
+    d.rows.forEach((rows, i) => {
+      const held = (this.clients[i] ??= []);
+      this.dropped[i] ??= 0;
+      held.length = d.start[i] - this.dropped[i];
+      for (const e of rows) held.push(e);
+    });
+  }
+
+  cursor(): number[] {
+    return this.clients.map((h, i) => this.dropped[i] + (h.length > 0 && h[h.length - 1].returnUs === null ? h.length - 1 : h.length));
+  }
+
+  /**
+   * Lets go of each client's first `n[i]` rows held (a checker that settled them: they are final),
+   * keeping their count: the cursor and later deltas go on as before.
+   */
+  drop(n: readonly number[]): void {
+    n.forEach((k, i) => {
+      const held = this.clients[i];
+      if (!held || !(Number.isInteger(k) && k >= 0 && k <= held.length)) throw new HistoryError(`client ${i + 1}: cannot let go of ${k} of ${held?.length ?? 0} rows held`);
+    });
+    n.forEach((k, i) => {
+      this.clients[i].splice(0, k);
+      this.dropped[i] += k;
+    });
+  }
+
+  /** The cursor after `d` for a reader that keeps only the cursor (the page, which hands deltas on). */
+  static cursorAfter(d: HistoryDelta): number[] {
+    return d.rows.map((rows, i) => d.start[i] + rows.length - (rows.length > 0 && rows[rows.length - 1].returnUs === null ? 1 : 0));
+  }
+
+  /** Every operation held, in the order a checker walks (mergeHistories; the entries are the held ones, not copies). */
+  merged(): HistoryEntry[] {
+    return mergeOwnedHistories(this.clients);
+  }
+
+  /** Rows held (not let go). */
+  get size(): number {
+    return this.clients.reduce((n, h) => n + h.length, 0);
+  }
+}

@@ -175,7 +175,13 @@ export class OpLog {
 
 
   entries(): HistoryEntry[] {
-    return Array.from({ length: this.count }, (_, i) => this.entry(i + 1));
+    return this.entriesFrom(0);
+  }
+
+  /** The operations from row `from` (0-based) on: what a reader holding the rows before it lacks. */
+  entriesFrom(from: number): HistoryEntry[] {
+    const start = Math.min(Math.max(0, Math.floor(from)), this.count);
+    return Array.from({ length: this.count - start }, (_, i) => this.entry(start + i + 1));
   }
 
   records(): OpRecord[] {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DROPS_KEPT } from './client';
-import type { HistoryEntry } from './history';
+import { HistoryReader, type HistoryEntry } from './history';
 import { OP_LOG_BYTES_PER_OP } from './op-log';
 import { mulberry32 } from './prng';
 import { World, type WorldEffect } from './world';
@@ -29,8 +29,11 @@ class FakeKv {
   }
 }
 
-/** Seeded loss and delay, give-ups, cut-over duplicates (some with a differing value), malformed frames. */
-function goldenRun() {
+/**
+ * Seeded loss and delay, give-ups, cut-over duplicates (some with a differing value), malformed
+ * frames; `each` sees the world after every 100 µs step.
+ */
+function goldenRun(each?: (w: World) => void) {
   const w = new World({
     seed: 11, vms: ['A', 'B'], serving: 'A',
     settings: { clientCount: 3, workload: 'kv', kvKeys: 3, retryTimeoutUs: 700, giveUpAfterAttempts: 3, thinkTimeUs: 150, loadOn: true },
@@ -51,6 +54,7 @@ function goldenRun() {
       else if (fate === 1) w.fromVm('B', f.bytes.map((b, i) => (i === 16 ? b ^ 1 : b)), now + 1); // a differing one
       else if (fate === 2) w.fromVm('A', f.bytes.subarray(0, 20), now + 1); // malformed
     }
+    each?.(w);
   }
   const clients = [1, 2, 3].map((id) => w.client(id)!);
   return {
@@ -184,6 +188,38 @@ describe('World history over long runs', () => {
     expect(run.delivery).toEqual(GOLDEN_DELIVERY);
     expect(run.dropped).toEqual(GOLDEN_DROPPED);
     expect(run.malformed).toEqual(GOLDEN_MALFORMED);
+  });
+
+  it('comes in deltas (historySince) that add up, every step, to the whole history, each operation but the outstanding ones once', () => {
+    const reader = new HistoryReader();
+    let cursor: number[] = [];
+    let sent = 0;
+    let steps = 0;
+    goldenRun((w) => {
+      const d = w.historySince(cursor);
+      reader.apply(d);
+      cursor = HistoryReader.cursorAfter(d);
+      expect(cursor).toEqual(reader.cursor());
+      sent += d.rows.reduce((n, r) => n + r.length, 0);
+      steps++;
+      expect(reader.merged()).toEqual(w.history());
+    });
+    // Each step resends at most one row a client (its outstanding operation).
+    expect(sent).toBeLessThanOrEqual(GOLDEN_HISTORY.length + 3 * steps);
+    expect(reader.size).toBe(GOLDEN_HISTORY.length);
+    expect(reader.merged().map((e) => [e.client, e.seq, e.op, e.key, e.arg, e.invokeUs, e.returnUs, e.result, e.status])).toEqual(GOLDEN_HISTORY);
+  });
+
+  it('a delta that does not fit what a reader holds is refused and changes nothing', () => {
+    const w = new World({ seed: 3, vms: ['A', 'B'], serving: 'A', settings: { clientCount: 2, workload: 'counter', thinkTimeUs: 100, loadOn: true } });
+    for (let now = 0; now < 2000; now += 100) w.tick(now);
+    const reader = new HistoryReader();
+    reader.apply(w.historySince([]));
+    const before = reader.merged();
+    expect(before.length).toBeGreaterThan(0);
+    expect(() => reader.apply({ start: [5, 0], rows: [[], []] })).toThrow(/client 1's rows start at 5, but rows 0 to 1 are held/);
+    expect(() => reader.apply({ start: [0], rows: [[], []] })).toThrow(/one per client/);
+    expect(reader.merged()).toEqual(before);
   });
 
   it('holds every operation exactly as the driver saw it, with drops counted but bounded (20k operations)', () => {

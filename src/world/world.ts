@@ -29,7 +29,7 @@ import type { DiskRequest } from '../machine/types';
 import { Client, CLIENT_SETTINGS_DEFAULT, type ClientSettings, type ClientSnapshot, type DropReason, type WorkloadKind } from './client';
 import { DiskServer, DISK_SERVER_BLOCKS_DEFAULT, type DiskServerSnapshot } from './disk-server';
 import { diskRequestFromMachine, validateDiskRequest, type DiskReplyMsg, type DiskRequestMsg } from './disk-messages';
-import { mergeOwnedHistories, type HistoryEntry } from './history';
+import { mergeOwnedHistories, type HistoryDelta, type HistoryEntry } from './history';
 import { Network, type LinkSpec, type NetDropReason, type NetworkSnapshot, type NodeRef, type VmName } from './network';
 import { deriveSeed } from './prng';
 import { CLIENT_ADDR_BASE } from './wire';
@@ -195,6 +195,17 @@ export class World {
   /** Every client's operations merged in invocation order, for the linearizability checker. */
   history(): HistoryEntry[] {
     return mergeOwnedHistories(this.clients.map((c) => c.history()));
+  }
+
+  /**
+   * What a reader holding each client's first `from[i]` operations lacks: by client, the rows from
+   * there on (`start[i]` the row `rows[i]` starts at, at most the client's count). A row is final
+   * once it returned or a later one exists (a client has one operation outstanding, its newest), so
+   * a reader asks again from its final rows and gets the provisional one again: `historyCursor`.
+   */
+  historySince(from: readonly number[]): HistoryDelta {
+    const start = this.clients.map((c, i) => Math.min(Math.max(0, Math.floor(from[i] ?? 0)), c.operationCount()));
+    return { start, rows: this.clients.map((c, i) => c.historyFrom(start[i])) };
   }
 
   /** Bytes the clients' operation logs hold: what the world keeps per operation (Client.retainedBytes). */
