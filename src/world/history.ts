@@ -98,6 +98,11 @@ export interface HistoryDelta {
   rows: HistoryEntry[][];
 }
 
+/** How many of a client's consecutive rows are final: all but a last one still outstanding. */
+function finalRows(rows: readonly HistoryEntry[]): number {
+  return rows.length > 0 && rows[rows.length - 1].returnUs === null ? rows.length - 1 : rows.length;
+}
+
 /**
  * A copy of the clients' histories kept up to date by deltas (World.historySince), so a growing
  * history crosses threads once, not again at every check. `cursor()` is what to ask for next: each
@@ -126,7 +131,7 @@ export class HistoryReader {
   }
 
   cursor(): number[] {
-    return this.clients.map((h, i) => this.dropped[i] + (h.length > 0 && h[h.length - 1].returnUs === null ? h.length - 1 : h.length));
+    return this.clients.map((h, i) => this.dropped[i] + finalRows(h));
   }
 
   /**
@@ -146,7 +151,7 @@ export class HistoryReader {
 
   /** The cursor after `d` for a reader that keeps only the cursor (the page, which hands deltas on). */
   static cursorAfter(d: HistoryDelta): number[] {
-    return d.rows.map((rows, i) => d.start[i] + rows.length - (rows.length > 0 && rows[rows.length - 1].returnUs === null ? 1 : 0));
+    return d.rows.map((rows, i) => d.start[i] + finalRows(rows));
   }
 
   /** Every operation held, in the order a checker walks (mergeHistories; the entries are the held ones, not copies). */
